@@ -1,0 +1,258 @@
+//! Typed column handles and the filters built from them.
+//!
+//! `#[derive(Scoped)]` gives each model one constant per column
+//! (`Recipe::NAME`, `Recipe::ID`, `Recipe::ORGANIZATION_ID`). A handle knows
+//! its model and its Rust type, so a filter compares a column with a value
+//! of the column's type, a filter on `Batch` cannot be given to a query on
+//! `Recipe`, and an update cannot name the id or organization column. The
+//! handles are also sea-query identifiers, for anything the typed methods do
+//! not cover.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use sea_query::{Condition, Expr, ExprTrait, Iden, Value};
+
+use crate::model::Scoped;
+
+/// Markers for the three kinds of column a model has.
+pub mod kind {
+    /// A column of data, which updates may set.
+    #[derive(Debug)]
+    pub enum DataColumn {}
+    /// The primary key, fixed when the row is inserted.
+    #[derive(Debug)]
+    pub enum IdColumn {}
+    /// The organization column, fixed when the row is inserted.
+    #[derive(Debug)]
+    pub enum OrganizationColumn {}
+}
+
+/// A column of model `M` holding values of type `T`.
+///
+/// `K` tells which kind of column it is (see [`kind`]); only
+/// [`kind::DataColumn`] columns can be set by an update.
+pub struct Column<M, T, K = kind::DataColumn> {
+    name: &'static str,
+    marker: PhantomData<fn() -> (M, T, K)>,
+}
+
+impl<M, T, K> Column<M, T, K> {
+    /// Used by `#[derive(Scoped)]`; the constants on each model are the
+    /// columns to use.
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __new(name: &'static str) -> Self {
+        Self {
+            name,
+            marker: PhantomData,
+        }
+    }
+
+    /// The column's name in the database.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<M: Scoped, T, K> Column<M, T, K> {
+    /// The column as a sea-query expression, qualified with its table, for
+    /// conditions the typed methods do not cover (see [`Filter::custom`]).
+    #[must_use]
+    pub fn expr(self) -> Expr {
+        Expr::col((M::TABLE, self.name))
+    }
+}
+
+/// Comparisons with values of the column's own type.
+impl<M: Scoped, T: Into<Value>, K> Column<M, T, K> {
+    /// `column = value`.
+    #[must_use]
+    pub fn eq(self, value: impl Into<T>) -> Filter<M> {
+        Filter::from_expr(self.expr().eq(value.into().into()))
+    }
+
+    /// `column <> value`.
+    #[must_use]
+    pub fn ne(self, value: impl Into<T>) -> Filter<M> {
+        Filter::from_expr(self.expr().ne(value.into().into()))
+    }
+
+    /// `column < value`.
+    #[must_use]
+    pub fn lt(self, value: impl Into<T>) -> Filter<M> {
+        Filter::from_expr(self.expr().lt(value.into().into()))
+    }
+
+    /// `column <= value`.
+    #[must_use]
+    pub fn lte(self, value: impl Into<T>) -> Filter<M> {
+        Filter::from_expr(self.expr().lte(value.into().into()))
+    }
+
+    /// `column > value`.
+    #[must_use]
+    pub fn gt(self, value: impl Into<T>) -> Filter<M> {
+        Filter::from_expr(self.expr().gt(value.into().into()))
+    }
+
+    /// `column >= value`.
+    #[must_use]
+    pub fn gte(self, value: impl Into<T>) -> Filter<M> {
+        Filter::from_expr(self.expr().gte(value.into().into()))
+    }
+
+    /// `column IN (values)`. An empty list matches no row.
+    #[must_use]
+    pub fn is_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<M> {
+        let values: Vec<Value> = values.into_iter().map(|v| v.into().into()).collect();
+        Filter::from_expr(self.expr().is_in(values))
+    }
+
+    /// `column NOT IN (values)`. An empty list matches every row.
+    #[must_use]
+    pub fn is_not_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<M> {
+        let values: Vec<Value> = values.into_iter().map(|v| v.into().into()).collect();
+        Filter::from_expr(self.expr().is_not_in(values))
+    }
+}
+
+/// Null tests, for nullable columns.
+impl<M: Scoped, T, K> Column<M, Option<T>, K> {
+    /// `column IS NULL`. (`eq(None)` would match nothing, as in SQL.)
+    #[must_use]
+    pub fn is_null(self) -> Filter<M> {
+        Filter::from_expr(self.expr().is_null())
+    }
+
+    /// `column IS NOT NULL`.
+    #[must_use]
+    pub fn is_not_null(self) -> Filter<M> {
+        Filter::from_expr(self.expr().is_not_null())
+    }
+}
+
+impl<M: Scoped, K> Column<M, String, K> {
+    /// `column LIKE pattern`, with `%` and `_` as wildcards. Case
+    /// sensitivity follows the database (PostgreSQL: sensitive; SQLite:
+    /// insensitive for ASCII).
+    #[must_use]
+    pub fn like(self, pattern: impl Into<String>) -> Filter<M> {
+        Filter::from_expr(self.expr().like(pattern.into()))
+    }
+}
+
+impl<M: Scoped, K> Column<M, Option<String>, K> {
+    /// `column LIKE pattern`; null values never match.
+    #[must_use]
+    pub fn like(self, pattern: impl Into<String>) -> Filter<M> {
+        Filter::from_expr(self.expr().like(pattern.into()))
+    }
+}
+
+// By hand: derives would bound `M`, `T` and `K`.
+impl<M, T, K> Clone for Column<M, T, K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M, T, K> Copy for Column<M, T, K> {}
+
+impl<M, T, K> fmt::Debug for Column<M, T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Column").field(&self.name).finish()
+    }
+}
+
+impl<M, T, K> Iden for Column<M, T, K> {
+    fn unquoted(&self) -> &str {
+        self.name
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::kind::DataColumn {}
+}
+
+/// Implemented by the kind of column that an update may set: data columns.
+#[diagnostic::on_unimplemented(
+    message = "an update cannot set this column: `{Self}` is fixed when the row is inserted",
+    label = "the id and organization of a row never change",
+    note = "a row never moves to another organization: insert a new row through a `Scope` \
+            of the target organization instead"
+)]
+pub trait Settable: sealed::Sealed {}
+
+impl Settable for kind::DataColumn {}
+
+/// A condition on rows of model `M`, for `select(..).filter(..)`.
+///
+/// Built from the model's column constants and combined with [`and`],
+/// [`or`] and `!`. Whatever the filter says, the scope's organization
+/// predicate is added beside it, never replaced.
+///
+/// [`and`]: Filter::and
+/// [`or`]: Filter::or
+pub struct Filter<M> {
+    condition: Condition,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M> Filter<M> {
+    fn from_expr(expr: Expr) -> Self {
+        Self::custom(expr)
+    }
+
+    /// A filter from any sea-query condition, for what the typed column
+    /// methods do not cover (functions, sub-selects, raw SQL).
+    ///
+    /// The condition is yours: a sub-select into another table is not
+    /// scoped by this crate. The organization predicate of the query it is
+    /// used in still applies to the model's own rows.
+    #[must_use]
+    pub fn custom(condition: impl Into<Condition>) -> Self {
+        Self {
+            condition: condition.into(),
+            model: PhantomData,
+        }
+    }
+
+    /// Both this filter and `other`.
+    #[must_use]
+    pub fn and(self, other: Self) -> Self {
+        Self::custom(Condition::all().add(self.condition).add(other.condition))
+    }
+
+    /// This filter or `other`.
+    #[must_use]
+    pub fn or(self, other: Self) -> Self {
+        Self::custom(Condition::any().add(self.condition).add(other.condition))
+    }
+
+    pub(crate) fn into_condition(self) -> Condition {
+        self.condition
+    }
+}
+
+impl<M> std::ops::Not for Filter<M> {
+    type Output = Self;
+
+    fn not(self) -> Self {
+        Self::custom(self.condition.not())
+    }
+}
+
+impl<M> Clone for Filter<M> {
+    fn clone(&self) -> Self {
+        Self::custom(self.condition.clone())
+    }
+}
+
+impl<M> fmt::Debug for Filter<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Filter").field(&self.condition).finish()
+    }
+}

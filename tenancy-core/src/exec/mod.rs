@@ -1,0 +1,246 @@
+//! Execution with sqlx: the backends, the statements built once per model,
+//! and the one place where built SQL meets the driver.
+//!
+//! Scoped operations run on anything sqlx can execute on: a pool, a
+//! connection, or a caller's transaction (`&mut *tx`). The fixed statements
+//! of each model (find, insert, delete, count and unfiltered lists) are
+//! rendered by sea-query once per model and backend, on first use, and then
+//! only bound; only statements whose shape depends on the call (filters,
+//! ordering, the columns an update sets) are rendered per call.
+
+use sqlx::{Executor, SqlSafeStr, SqlStr};
+
+use crate::error::{Error, Result};
+use crate::model::{ModelInfo, RowCodec};
+use crate::query;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A database that scoped operations execute on: `sqlx::Sqlite` (feature
+/// `sqlite`) and `sqlx::Postgres` (feature `postgres`).
+#[diagnostic::on_unimplemented(
+    message = "tenancy cannot execute on `{Self}`",
+    note = "scoped operations run on `sqlx::Sqlite` and `sqlx::Postgres`: enable the `sqlite` \
+            or `postgres` feature of `tenancy-core`"
+)]
+pub trait Backend: sqlx::Database + sealed::Sealed {
+    /// Which of [`ModelInfo`]'s statement caches is this backend's.
+    #[doc(hidden)]
+    const SHAPE_SLOT: usize;
+
+    /// sea-query's SQL dialect for this backend.
+    #[doc(hidden)]
+    type Dialect: sea_query::QueryBuilder + Default;
+
+    /// Turns the values sea-query collected while rendering into arguments.
+    #[doc(hidden)]
+    fn __arguments(values: sea_query::Values) -> Self::Arguments;
+
+    /// Appends a key (organization id, row id, limit) to the arguments.
+    #[doc(hidden)]
+    fn __push_i64(
+        arguments: &mut Self::Arguments,
+        value: i64,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+
+    /// Reads column `index` of `row`.
+    #[doc(hidden)]
+    fn __get<'r, T>(row: &'r Self::Row, index: usize) -> Result<T, sqlx::Error>
+    where
+        T: sqlx::Decode<'r, Self> + sqlx::Type<Self>;
+
+    /// Reads a `COUNT(*)`.
+    #[doc(hidden)]
+    fn __get_count(row: &Self::Row) -> Result<i64, sqlx::Error>;
+
+    /// How many rows a statement changed.
+    #[doc(hidden)]
+    fn __rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+/// Implements [`Backend`] for one sqlx database: the same code for each,
+/// but for the sea-query dialect and the cache slot.
+macro_rules! impl_backend {
+    ($feature:literal, $database:ty, $dialect:ty, $slot:literal) => {
+        #[cfg(feature = $feature)]
+        impl sealed::Sealed for $database {}
+
+        #[cfg(feature = $feature)]
+        #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
+        impl Backend for $database {
+            const SHAPE_SLOT: usize = $slot;
+
+            type Dialect = $dialect;
+
+            fn __arguments(values: sea_query::Values) -> Self::Arguments {
+                sqlx::IntoArguments::<Self>::into_arguments(sea_query_sqlx::SqlxValues(values))
+            }
+
+            fn __push_i64(
+                arguments: &mut Self::Arguments,
+                value: i64,
+            ) -> Result<(), sqlx::error::BoxDynError> {
+                sqlx::Arguments::add(arguments, value)
+            }
+
+            fn __get<'r, T>(row: &'r Self::Row, index: usize) -> Result<T, sqlx::Error>
+            where
+                T: sqlx::Decode<'r, Self> + sqlx::Type<Self>,
+            {
+                sqlx::Row::try_get(row, index)
+            }
+
+            fn __get_count(row: &Self::Row) -> Result<i64, sqlx::Error> {
+                sqlx::Row::try_get(row, 0)
+            }
+
+            fn __rows_affected(result: &Self::QueryResult) -> u64 {
+                result.rows_affected()
+            }
+        }
+    };
+}
+
+impl_backend!("sqlite", sqlx::Sqlite, sea_query::SqliteQueryBuilder, 0);
+impl_backend!("postgres", sqlx::Postgres, sea_query::PostgresQueryBuilder, 1);
+
+/// The fixed statements of one model on one backend, rendered once.
+///
+/// Parameters come in this order: the organization first, then the id
+/// (find, delete) or the new values (insert), then limit and offset (lists).
+#[derive(Debug)]
+pub(crate) struct Shapes {
+    /// Unfiltered lists: without paging, with a limit, with limit and offset.
+    pub(crate) list: [String; 3],
+    pub(crate) count: String,
+    pub(crate) find: String,
+    pub(crate) insert: String,
+    pub(crate) delete: String,
+}
+
+impl Shapes {
+    pub(crate) fn build<DB: Backend>(model: &'static ModelInfo) -> Self {
+        let render = |statement: query::Statement| statement.render::<DB>().0;
+        let paged = |limit, offset| query::Paging { limit, offset };
+        Self {
+            list: [
+                render(query::list(model, Some(query::PLACEHOLDER_ORG), None, &[], paged(None, None))),
+                render(query::list(model, Some(query::PLACEHOLDER_ORG), None, &[], paged(Some(0), None))),
+                render(query::list(model, Some(query::PLACEHOLDER_ORG), None, &[], paged(Some(0), Some(0)))),
+            ],
+            count: render(query::count(model, Some(query::PLACEHOLDER_ORG), None)),
+            find: render(query::find(model, query::PLACEHOLDER_ORG, 0)),
+            insert: render(query::insert(model, query::PLACEHOLDER_ORG)),
+            delete: render(query::delete(model, query::PLACEHOLDER_ORG, 0)),
+        }
+    }
+}
+
+/// Hands arguments built for one backend to sqlx, which only accepts
+/// arguments through `IntoArguments`.
+struct BuiltArguments<DB: sqlx::Database>(DB::Arguments);
+
+impl<DB: sqlx::Database> sqlx::IntoArguments<DB> for BuiltArguments<DB> {
+    fn into_arguments(self) -> DB::Arguments {
+        self.0
+    }
+}
+
+/// A statement ready for the driver: SQL and its arguments.
+pub(crate) struct Prepared<DB: Backend> {
+    sql: SqlStr,
+    arguments: DB::Arguments,
+}
+
+impl<DB: Backend> Prepared<DB> {
+    /// A statement from a model's cache, with its first arguments.
+    pub(crate) fn cached(sql: &'static str, keys: &[i64]) -> Result<Self> {
+        let mut arguments = DB::Arguments::default();
+        for key in keys {
+            DB::__push_i64(&mut arguments, *key).map_err(encode_error)?;
+        }
+        Ok(Self {
+            sql: sql.into_sql_str(),
+            arguments,
+        })
+    }
+
+    /// A statement rendered for this call.
+    pub(crate) fn rendered(statement: query::Statement) -> Self {
+        let (sql, values) = statement.render::<DB>();
+        Self {
+            // The one place where built SQL meets the driver: `sql` was
+            // rendered by sea-query, which quotes every identifier and sends
+            // every value as a bound parameter.
+            sql: sqlx::AssertSqlSafe(sql).into_sql_str(),
+            arguments: DB::__arguments(values),
+        }
+    }
+
+    pub(crate) fn arguments_mut(&mut self) -> &mut DB::Arguments {
+        &mut self.arguments
+    }
+
+    fn into_query(self) -> sqlx::query::Query<'static, DB, BuiltArguments<DB>> {
+        sqlx::query_with(self.sql, BuiltArguments(self.arguments))
+    }
+
+    /// Every row, decoded as `M`.
+    pub(crate) async fn fetch_all<'c, M, E>(self, executor: E) -> Result<Vec<M>>
+    where
+        M: RowCodec<DB>,
+        E: Executor<'c, Database = DB>,
+    {
+        let rows = self
+            .into_query()
+            .try_map(|row| M::__decode(&row))
+            .fetch_all(executor)
+            .await?;
+        Ok(rows)
+    }
+
+    /// The first row, if any, decoded as `M`.
+    pub(crate) async fn fetch_optional<'c, M, E>(self, executor: E) -> Result<Option<M>>
+    where
+        M: RowCodec<DB>,
+        E: Executor<'c, Database = DB>,
+    {
+        let row = self
+            .into_query()
+            .try_map(|row| M::__decode(&row))
+            .fetch_optional(executor)
+            .await?;
+        Ok(row)
+    }
+
+    /// The value of a `COUNT(*)`.
+    pub(crate) async fn fetch_count<'c, E>(self, executor: E) -> Result<u64>
+    where
+        E: Executor<'c, Database = DB>,
+    {
+        let count = self
+            .into_query()
+            .try_map(|row| DB::__get_count(&row))
+            .fetch_one(executor)
+            .await?;
+        // COUNT(*) is never negative; saturate rather than trust the driver.
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// How many rows the statement changed.
+    pub(crate) async fn execute<'c, E>(self, executor: E) -> Result<u64>
+    where
+        E: Executor<'c, Database = DB>,
+    {
+        let result = self.into_query().execute(executor).await?;
+        Ok(DB::__rows_affected(&result))
+    }
+}
+
+/// A value the driver could not encode: an error of the program, not of
+/// the database, but reported through the same opaque variant.
+pub(crate) fn encode_error(error: sqlx::error::BoxDynError) -> Error {
+    Error::Database(sqlx::Error::Encode(error))
+}

@@ -1,0 +1,235 @@
+//! Scopes: the proof of which organization the code acts for, and who acts.
+//!
+//! Every read and write of a scoped model takes a [`Scope`]; none takes an
+//! organization id. A `Scope` cannot be built with a struct literal, only by
+//! a named constructor that says where it came from (an authenticated
+//! member, a developer who selected an organization, a background job), so
+//! that every place where code starts acting for an organization can be
+//! found with a text search. There is no ambient "current tenant" in a
+//! thread- or task-local to leak between requests, jobs or tests.
+//!
+//! Cross-organization work (reports, billing runs) uses a different type,
+//! [`SystemScope`], which carries a reason. Neither type stands in for the
+//! other: a function that needs one does not compile with the other.
+
+use crate::error::{Error, Result};
+use crate::id::{OrgId, UserId};
+use crate::model::Scoped;
+
+/// Who acts through a [`Scope`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Actor {
+    /// A user acting in an organization they belong to.
+    Member {
+        /// The signed-in user.
+        user: UserId,
+    },
+    /// A developer (support staff, superadmin) acting inside an organization
+    /// they selected, without belonging to it.
+    Developer {
+        /// The signed-in developer.
+        user: UserId,
+    },
+    /// A background job that acts for one organization.
+    Job {
+        /// Why the job acts, for logs and audits.
+        reason: &'static str,
+    },
+}
+
+/// Proof of which organization the code acts for, and who acts.
+///
+/// A `Scope` is exactly one organization. Its fields are private: it is
+/// handed over by authentication (see `tenancy-axum`) or rebuilt by a
+/// background job with [`Scope::for_job`].
+///
+/// ```compile_fail
+/// # use tenancy_core::{OrgId, Scope};
+/// // error[E0451]: fields of `Scope` are private
+/// let scope = Scope { org: OrgId::new(1) };
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    org: OrgId,
+    actor: Actor,
+}
+
+impl Scope {
+    /// A scope for a user acting in one of their own organizations.
+    ///
+    /// Call it only once the user is authenticated and their membership of
+    /// `org` is checked; `tenancy-axum` does both before handing a `Scope` to
+    /// a handler.
+    #[must_use]
+    pub const fn for_member(org: OrgId, user: UserId) -> Self {
+        Self {
+            org,
+            actor: Actor::Member { user },
+        }
+    }
+
+    /// A scope for a developer acting inside an organization they selected.
+    ///
+    /// Call it only once the user is authenticated and known to be a
+    /// developer. The actor stays visible as [`Actor::Developer`], so that
+    /// what they do can be told apart from what members do.
+    #[must_use]
+    pub const fn for_developer(org: OrgId, user: UserId) -> Self {
+        Self {
+            org,
+            actor: Actor::Developer { user },
+        }
+    }
+
+    /// A scope for a background job acting for one organization.
+    ///
+    /// Jobs carry the [`OrgId`] in their payload and rebuild their scope
+    /// here, with a reason that says what the job is:
+    ///
+    /// ```
+    /// # use tenancy_core::{OrgId, Scope};
+    /// let scope = Scope::for_job(OrgId::new(42), "nightly stock expiry");
+    /// assert_eq!(scope.org(), OrgId::new(42));
+    /// ```
+    #[must_use]
+    pub const fn for_job(org: OrgId, reason: &'static str) -> Self {
+        Self {
+            org,
+            actor: Actor::Job { reason },
+        }
+    }
+
+    /// The organization this scope acts for.
+    #[must_use]
+    pub const fn org(&self) -> OrgId {
+        self.org
+    }
+
+    /// Who acts through this scope.
+    #[must_use]
+    pub const fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Checks that `row`, obtained by some other path than this scope (a
+    /// cache, a join, a message), belongs to this scope's organization.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when the row belongs to another organization:
+    /// the same answer as for a row that does not exist.
+    pub fn ensure_owns<M: Scoped>(&self, row: &M) -> Result<()> {
+        if row.organization_id() == self.org {
+            Ok(())
+        } else {
+            Err(Error::NotFound {
+                table: M::TABLE,
+            })
+        }
+    }
+}
+
+/// Proof that the code does cross-organization work, and why.
+///
+/// Reports and billing runs that read several organizations at once take a
+/// `SystemScope`. It is a different type from [`Scope`]: neither can be
+/// passed where the other is required.
+///
+/// ```
+/// # use tenancy_core::SystemScope;
+/// let system = SystemScope::new("monthly usage report");
+/// assert_eq!(system.reason(), "monthly usage report");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemScope {
+    reason: &'static str,
+}
+
+impl SystemScope {
+    /// A scope for cross-organization work, with the reason it is needed.
+    #[must_use]
+    pub const fn new(reason: &'static str) -> Self {
+        Self { reason }
+    }
+
+    /// Why this cross-organization work is done.
+    #[must_use]
+    pub const fn reason(&self) -> &'static str {
+        self.reason
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Scope {}
+    impl Sealed for super::SystemScope {}
+}
+
+/// Implemented by [`Scope`] only: what acts for exactly one organization.
+///
+/// It exists so that passing a [`SystemScope`] where one organization is
+/// meant fails to compile with a message that says what to write.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot act for one organization",
+    label = "expected a `Scope` here",
+    note = "reads and writes of tenant rows take the `Scope` of one organization: \
+            use the request's `Scope`, or `Scope::for_job(org, \"reason\")` in a background job"
+)]
+pub trait ActsForOrg: sealed::Sealed {
+    /// The organization acted for.
+    fn acting_org(&self) -> OrgId;
+}
+
+impl ActsForOrg for Scope {
+    fn acting_org(&self) -> OrgId {
+        self.org
+    }
+}
+
+/// Implemented by [`SystemScope`] only: what may act across organizations.
+///
+/// It exists so that passing a tenant [`Scope`] to cross-organization work
+/// fails to compile with a message that says what to write.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot act across organizations",
+    label = "expected a `SystemScope` here",
+    note = "cross-organization work (reports, billing runs) takes \
+            `SystemScope::new(\"reason\")`; a `Scope` only ever sees its own organization"
+)]
+pub trait ActsAcrossOrgs: sealed::Sealed {
+    /// Why the cross-organization work is done.
+    fn acting_reason(&self) -> &'static str;
+}
+
+impl ActsAcrossOrgs for SystemScope {
+    fn acting_reason(&self) -> &'static str {
+        self.reason
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constructors_record_the_actor() {
+        let org = OrgId::new(3);
+        assert_eq!(
+            Scope::for_member(org, UserId::new(9)).actor(),
+            &Actor::Member {
+                user: UserId::new(9)
+            }
+        );
+        assert_eq!(
+            Scope::for_developer(org, UserId::new(1)).actor(),
+            &Actor::Developer {
+                user: UserId::new(1)
+            }
+        );
+        assert_eq!(
+            Scope::for_job(org, "expiry").actor(),
+            &Actor::Job { reason: "expiry" }
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! Writes the code of a valid scoped model: the insert type, the column
+//! constants, `Scoped` and the row codec.
+//!
+//! Generated code names `tenancy_core` items only through
+//! `<crate>::__private`, so that users need no imports and a renamed crate
+//! works with `#[tenancy(crate = "...")]`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::DeriveInput;
+
+use crate::ast::{Container, Field, Role};
+use crate::ctxt::Ctxt;
+use crate::{fallback, valid};
+
+pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let Some(cont) = Container::from_ast(&mut cx, input) else {
+        return errors(cx);
+    };
+    valid::check(&mut cx, &cont);
+    match cx.into_result() {
+        Ok(()) => expand(&cont),
+        Err(error) => {
+            let stubs = fallback::expand(&cont);
+            let error = error.into_compile_error();
+            quote!(#error #stubs)
+        }
+    }
+}
+
+fn errors(cx: Ctxt) -> TokenStream {
+    cx.into_result()
+        .err()
+        .map(syn::Error::into_compile_error)
+        .unwrap_or_default()
+}
+
+fn expand(cont: &Container<'_>) -> TokenStream {
+    let krate = cont.krate();
+    let model = cont.ident;
+    let new = cont.insert_ident();
+    let insert_type = insert_type(cont);
+    let columns = column_consts(cont);
+    let table = cont.attrs.table.as_ref().map(|t| t.value.clone()).unwrap_or_default();
+    let field_of = |role| cont.field(role).map(|field| field.ident);
+    let (Some(id), Some(org)) = (field_of(Role::Id), field_of(Role::Org)) else {
+        // Checked by `valid`; unreachable for a valid model.
+        return fallback::expand(cont);
+    };
+    let column_name = |role| cont.field(role).map(|f| f.column.clone()).unwrap_or_default();
+    let (id_column, org_column) = (column_name(Role::Id), column_name(Role::Org));
+    let all_columns = cont.fields.iter().map(|f| &f.column);
+    let insert_columns = cont.insert_fields().map(|f| &f.column);
+    let codec = row_codec(cont);
+
+    quote! {
+        #insert_type
+
+        #[doc(hidden)]
+        const _: () = {
+            #columns
+
+            #[automatically_derived]
+            impl #krate::__private::Scoped for #model {
+                type New = #new;
+
+                const TABLE: &'static str = #table;
+
+                #[inline]
+                fn id(&self) -> #krate::__private::Id<Self> {
+                    self.#id
+                }
+
+                #[inline]
+                fn organization_id(&self) -> #krate::__private::OrgId {
+                    self.#org
+                }
+
+                fn __model() -> &'static #krate::__private::ModelInfo {
+                    static MODEL: #krate::__private::ModelInfo = #krate::__private::ModelInfo::new(
+                        #table,
+                        &[#(#all_columns),*],
+                        #id_column,
+                        #org_column,
+                        &[#(#insert_columns),*],
+                    );
+                    &MODEL
+                }
+            }
+
+            #codec
+        };
+    }
+}
+
+/// `struct NewRecipe`: the data columns a caller provides.
+fn insert_type(cont: &Container<'_>) -> TokenStream {
+    let model = cont.ident;
+    let vis = cont.vis;
+    let new = cont.insert_ident();
+    let derives = match &cont.attrs.insert_derive {
+        Some(paths) => quote!(#(#paths),*),
+        None => quote!(Debug, Clone),
+    };
+    let fields = cont.insert_fields().map(|field| {
+        let docs = field
+            .original
+            .attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("doc"));
+        let vis = &field.original.vis;
+        let ident = field.ident;
+        let ty = field.ty;
+        quote!(#(#docs)* #vis #ident: #ty)
+    });
+    let doc = format!(
+        "The values of a new [`{model}`], for `{model}::insert`.\n\n\
+         It has no id (the database assigns it) and no organization (it comes from the \
+         `Scope`), so a row can only be inserted into the scope's own organization."
+    );
+    quote! {
+        #[doc = #doc]
+        #[derive(#derives)]
+        #vis struct #new {
+            #(#fields,)*
+        }
+    }
+}
+
+/// `Recipe::NAME` and friends: typed handles on each column.
+pub(crate) fn column_consts(cont: &Container<'_>) -> TokenStream {
+    let krate = cont.krate();
+    let model = cont.ident;
+    let vis = cont.vis;
+    let consts = cont.fields.iter().map(|field: &Field<'_>| {
+        let name = field.const_ident();
+        let ty = field.ty;
+        let column = &field.column;
+        let kind = match field.role {
+            Role::Id => quote!(#krate::__private::kind::IdColumn),
+            Role::Org => quote!(#krate::__private::kind::OrganizationColumn),
+            Role::Data => quote!(#krate::__private::kind::DataColumn),
+        };
+        let doc = format!("The `{column}` column of [`{model}`].");
+        quote_spanned! {field.ident.span()=>
+            #[doc = #doc]
+            #vis const #name: #krate::__private::Column<#model, #ty, #kind> =
+                #krate::__private::Column::__new(#column);
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #model {
+            #(#consts)*
+        }
+    }
+}
+
+/// Decoding rows and binding new values, for every backend on which every
+/// field type can be decoded and encoded.
+fn row_codec(cont: &Container<'_>) -> TokenStream {
+    let krate = cont.krate();
+    let p = quote!(#krate::__private);
+    let model = cont.ident;
+    let new = cont.insert_ident();
+    let decode_bounds = cont.fields.iter().map(|field| {
+        let ty = field.ty;
+        quote!(#ty: for<'__r> #p::Decode<'__r, __DB> + #p::Type<__DB>)
+    });
+    let encode_bounds = cont.insert_fields().map(|field| {
+        let ty = field.ty;
+        quote!(#ty: for<'__q> #p::Encode<'__q, __DB>)
+    });
+    let decoded = cont.fields.iter().enumerate().map(|(index, field)| {
+        let ident = field.ident;
+        quote!(#ident: <__DB as #p::Backend>::__get(row, #index)?)
+    });
+    let bound = cont.insert_fields().map(|field| {
+        let ident = field.ident;
+        quote!(#p::Arguments::add(arguments, new.#ident)?;)
+    });
+    quote! {
+        #[automatically_derived]
+        impl<__DB: #p::Backend> #p::RowCodec<__DB> for #model
+        where
+            #(#decode_bounds,)*
+            #(#encode_bounds,)*
+        {
+            fn __decode(
+                row: &<__DB as #p::Database>::Row,
+            ) -> #p::Result<Self, #p::SqlxError> {
+                #p::Result::Ok(Self { #(#decoded,)* })
+            }
+
+            #[allow(unused_variables)]
+            fn __bind_new(
+                new: #new,
+                arguments: &mut <__DB as #p::Database>::Arguments,
+            ) -> #p::Result<(), #p::BoxDynError> {
+                #(#bound)*
+                #p::Result::Ok(())
+            }
+        }
+    }
+}
