@@ -111,6 +111,10 @@ pub use query::{Delete, Find, Insert, Select, Update};
 pub use scope::{ActsAcrossOrgs, ActsForOrg, Actor, Scope, SystemScope};
 pub use sea_query::Order;
 
+/// The sea-query version this crate builds statements with, for
+/// [`Filter::custom`] conditions and for reading [`Select::to_sql`] values.
+pub use sea_query;
+
 /// `#[derive(Scoped)]`: see [the crate docs](crate#what-the-derive-generates).
 #[cfg(feature = "derive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "derive")))]

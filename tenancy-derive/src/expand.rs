@@ -151,6 +151,8 @@ pub(crate) fn column_consts(cont: &Container<'_>) -> TokenStream {
     });
     quote! {
         #[automatically_derived]
+        // A model need not use every column in a filter.
+        #[allow(dead_code)]
         impl #model {
             #(#consts)*
         }

@@ -1,1 +1,81 @@
-//! tests
+//! Test harness shared by the cross-crate suites: fresh SQLite databases,
+//! and a throwaway PostgreSQL cluster that the tests start themselves.
+//!
+//! Each test gets a database of its own, so tests run in parallel without
+//! seeing each other's rows. The PostgreSQL cluster is started once per test
+//! process (a temporary directory, a free port, run as the `postgres` OS
+//! user when the tests run as root) and removed when the process exits.
+//!
+//! Outside CI, a machine without PostgreSQL skips the PostgreSQL tests with
+//! a loud message; with `CI=true` it fails them instead, so that CI never
+//! passes without having run them.
+
+pub mod pg;
+
+use std::ops::Deref;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{Pool, Postgres, Sqlite};
+
+/// A database of one test, dropped with it.
+#[derive(Debug)]
+pub struct TestDb<DB: sqlx::Database> {
+    pool: Pool<DB>,
+    // Declared after the pool, so it is removed after the pool is dropped.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl<DB: sqlx::Database> Deref for TestDb<DB> {
+    type Target = Pool<DB>;
+
+    fn deref(&self) -> &Pool<DB> {
+        &self.pool
+    }
+}
+
+impl<DB: sqlx::Database> TestDb<DB> {
+    /// The pool, for code that takes it by value.
+    #[must_use]
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+}
+
+/// A new SQLite database in a temporary file, with foreign keys on.
+///
+/// # Panics
+///
+/// When the temporary directory or the database cannot be created: the
+/// test cannot run.
+pub async fn sqlite() -> TestDb<Sqlite> {
+    let dir = tempfile::tempdir().expect("create a temporary directory for SQLite");
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("test.db"))
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .expect("open a SQLite database");
+    TestDb {
+        pool,
+        _dir: Some(dir),
+    }
+}
+
+/// A new database on the test cluster, or `None` when PostgreSQL is not
+/// available outside CI (after a loud message).
+///
+/// # Panics
+///
+/// In CI (`CI=true`) when PostgreSQL is not available, and anywhere when
+/// the cluster is up but the database cannot be created.
+pub async fn postgres() -> Option<TestDb<Postgres>> {
+    let cluster = pg::cluster()?;
+    let pool = cluster
+        .fresh_database()
+        .await
+        .unwrap_or_else(|e| panic!("create a database on the test cluster: {e}"));
+    Some(TestDb { pool, _dir: None })
+}
