@@ -5,7 +5,8 @@
 //! model does.
 
 use syn::meta::ParseNestedMeta;
-use syn::{Attribute, Ident, LitStr, Path};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Ident, LitStr, Path, Token};
 
 use crate::ctxt::Ctxt;
 
@@ -75,12 +76,11 @@ impl ContainerAttrs {
                     if out.insert_derive.is_some() {
                         return Err(duplicate(&meta, "insert_derive"));
                     }
-                    let mut derives = Vec::new();
-                    meta.parse_nested_meta(|derive| {
-                        derives.push(derive.path);
-                        Ok(())
-                    })?;
-                    out.insert_derive = Some(derives);
+                    // `insert_derive()` is allowed: no derives at all.
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let derives = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+                    out.insert_derive = Some(derives.into_iter().collect());
                 } else if meta.path.is_ident("crate") {
                     let lit = string_value(&meta)?;
                     if out.krate.is_some() {

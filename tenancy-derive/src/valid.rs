@@ -166,7 +166,9 @@ fn is_id_of(ty: &Type, model: &str) -> bool {
     let (Some(GenericArgument::Type(inner)), None) = (args.next(), args.next()) else {
         return false;
     };
-    segment.ident == "Id" && (last_segment_is(inner, "Self") || last_segment_is(inner, model))
+    // Generic arguments of the model are reported by `check_no_generics`.
+    let names_model = last_segment(inner).is_some_and(|s| s.ident == "Self" || s.ident == model);
+    segment.ident == "Id" && names_model
 }
 
 /// A type as users write it, for messages.

@@ -244,3 +244,75 @@ impl<DB: Backend> Prepared<DB> {
 pub(crate) fn encode_error(error: sqlx::error::BoxDynError) -> Error {
     Error::Database(sqlx::Error::Encode(error))
 }
+
+#[cfg(all(test, feature = "derive"))]
+mod tests {
+    use super::*;
+    use crate::id::{Id, OrgId};
+    use crate::model::Scoped;
+    use crate::query::{Paging, list};
+
+    #[derive(tenancy_derive::Scoped)]
+    #[tenancy(table = "recipes", crate = "crate")]
+    #[allow(dead_code)] // only the shape of the table is used
+    struct Recipe {
+        id: Id<Recipe>,
+        organization_id: OrgId,
+        name: String,
+    }
+
+    /// The cached statements are the ones the builders render for the same
+    /// call, so a cached and a rendered select can never differ.
+    fn cached_shapes_match_rendered_statements<DB: Backend>() {
+        let model = Recipe::__model();
+        let shapes = model.shapes::<DB>();
+        let org = Some(OrgId::new(5));
+        let pages = [
+            (None, None),
+            (Some(10), None),
+            (Some(10), Some(20)),
+        ];
+        for (cached, (limit, offset)) in shapes.list.iter().zip(pages) {
+            let rendered = list(model, org, None, &[], Paging { limit, offset });
+            assert_eq!(&rendered.render::<DB>().0, cached);
+        }
+        assert_eq!(shapes.find, query::find(model, OrgId::new(5), 9).render::<DB>().0);
+        assert_eq!(shapes.delete, query::delete(model, OrgId::new(5), 9).render::<DB>().0);
+        assert_eq!(shapes.count, query::count(model, org, None).render::<DB>().0);
+        assert_eq!(shapes.insert, query::insert(model, OrgId::new(5)).render::<DB>().0);
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn sqlite_cached_shapes_match_rendered_statements() {
+        cached_shapes_match_rendered_statements::<sqlx::Sqlite>();
+        let shapes = Recipe::__model().shapes::<sqlx::Sqlite>();
+        assert_eq!(
+            shapes.list[2],
+            r#"SELECT "id", "organization_id", "name" FROM "recipes" WHERE "organization_id" = ? ORDER BY "id" ASC LIMIT ? OFFSET ?"#
+        );
+        assert_eq!(
+            shapes.insert,
+            r#"INSERT INTO "recipes" ("organization_id", "name") VALUES (?, ?) RETURNING "id", "organization_id", "name""#
+        );
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_cached_shapes_match_rendered_statements() {
+        cached_shapes_match_rendered_statements::<sqlx::Postgres>();
+        let shapes = Recipe::__model().shapes::<sqlx::Postgres>();
+        assert_eq!(
+            shapes.find,
+            r#"SELECT "id", "organization_id", "name" FROM "recipes" WHERE "organization_id" = $1 AND "id" = $2"#
+        );
+        assert_eq!(
+            shapes.delete,
+            r#"DELETE FROM "recipes" WHERE "organization_id" = $1 AND "id" = $2"#
+        );
+        assert_eq!(
+            shapes.count,
+            r#"SELECT COUNT(*) FROM "recipes" WHERE "organization_id" = $1"#
+        );
+    }
+}

@@ -1,0 +1,25 @@
+//! Every guarantee the type system carries, proven by code that must not
+//! compile, with the message users see committed beside it (`.stderr`);
+//! and one model using every attribute, which must compile.
+//!
+//! The messages follow the compiler of these machines (rustc 1.95); after a
+//! deliberate compiler upgrade, regenerate them with `TRYBUILD=overwrite`
+//! and read every diff.
+
+#[test]
+fn misuse_does_not_compile_and_every_attribute_does() {
+    let cases = trybuild::TestCases::new();
+    for category in [
+        "derive",
+        "insert-value",
+        "no-scope",
+        "not-scoped",
+        "reassign-org",
+        "scope-by-hand",
+        "system-scope",
+        "wrong-id-type",
+    ] {
+        cases.compile_fail(format!("ui/{category}/*.rs"));
+    }
+    cases.pass("ui/pass/*.rs");
+}

@@ -1,0 +1,11 @@
+use tenancy_core::{Id, OrgId, Scoped};
+
+#[derive(Scoped)]
+#[tenancy(table = "recipes")]
+#[tenancy(table = "formulas")]
+struct Recipe {
+    id: Id<Recipe>,
+    organization_id: OrgId,
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+use tenancy_core::Scoped;
+
+#[derive(Scoped)]
+#[tenancy(table = "recipes")]
+enum Recipe {
+    Soap,
+    Candle,
+}
+
+fn main() {}

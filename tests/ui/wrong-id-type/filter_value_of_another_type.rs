@@ -1,0 +1,14 @@
+use tenancy_core::{Id, OrgId, Scope, Scoped};
+
+#[derive(Scoped)]
+#[tenancy(table = "recipes")]
+struct Recipe {
+    id: Id<Recipe>,
+    organization_id: OrgId,
+    name: String,
+}
+
+fn main() {
+    let scope = Scope::for_job(OrgId::new(1), "ui test");
+    let _ = Recipe::select(&scope).filter(Recipe::NAME.eq(42));
+}
