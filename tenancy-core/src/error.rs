@@ -90,19 +90,20 @@ impl From<sqlx::Error> for Error {
         let sqlx::Error::Database(db) = &error else {
             return Self::Database(error);
         };
-        let constraint = db.constraint().map(str::to_owned);
         match db.kind() {
             sqlx::error::ErrorKind::UniqueViolation
             | sqlx::error::ErrorKind::ForeignKeyViolation
-            | sqlx::error::ErrorKind::ExclusionViolation => Self::Conflict { constraint },
-            sqlx::error::ErrorKind::NotNullViolation => Self::Invalid {
-                field: constraint.map_or(Cow::Borrowed("value"), Cow::Owned),
-                reason: Cow::Borrowed("a value is required"),
+            | sqlx::error::ErrorKind::ExclusionViolation => Self::Conflict {
+                constraint: db.constraint().map(str::to_owned),
             },
-            sqlx::error::ErrorKind::CheckViolation => Self::Invalid {
-                field: constraint.map_or(Cow::Borrowed("value"), Cow::Owned),
-                reason: Cow::Borrowed("the value breaks a rule of the table"),
-            },
+            // Constraint and column names are the schema's, not the
+            // caller's: validate fields before writing to name them.
+            sqlx::error::ErrorKind::NotNullViolation => {
+                Self::invalid("value", "a required value is missing")
+            }
+            sqlx::error::ErrorKind::CheckViolation => {
+                Self::invalid("value", "a value breaks a rule of the table")
+            }
             _ => Self::Database(error),
         }
     }

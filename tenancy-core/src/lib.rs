@@ -25,7 +25,11 @@
 //!
 //! # #[cfg(feature = "sqlite")]
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+//! // One connection: each connection to `sqlite::memory:` is its own database.
+//! let pool = sqlx::sqlite::SqlitePoolOptions::new()
+//!     .max_connections(1)
+//!     .connect("sqlite::memory:")
+//!     .await?;
 //! sqlx::query(
 //!     "CREATE TABLE recipes (id INTEGER PRIMARY KEY, organization_id INTEGER NOT NULL, name TEXT NOT NULL)",
 //! )
@@ -108,7 +112,7 @@ pub use exec::Backend;
 pub use id::{Id, OrgId, UserId};
 pub use model::{RowCodec, Scoped};
 pub use query::{Delete, Find, Insert, Select, Update};
-pub use scope::{ActsAcrossOrgs, ActsForOrg, Actor, Scope, SystemScope};
+pub use scope::{Actor, ActsAcrossOrgs, ActsForOrg, Scope, SystemScope};
 pub use sea_query::Order;
 
 /// The sea-query version this crate builds statements with, for

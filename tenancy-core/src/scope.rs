@@ -123,9 +123,7 @@ impl Scope {
         if row.organization_id() == self.org {
             Ok(())
         } else {
-            Err(Error::NotFound {
-                table: M::TABLE,
-            })
+            Err(Error::NotFound { table: M::TABLE })
         }
     }
 }

@@ -42,13 +42,22 @@ fn expand(cont: &Container<'_>) -> TokenStream {
     let new = cont.insert_ident();
     let insert_type = insert_type(cont);
     let columns = column_consts(cont);
-    let table = cont.attrs.table.as_ref().map(|t| t.value.clone()).unwrap_or_default();
+    let table = cont
+        .attrs
+        .table
+        .as_ref()
+        .map(|t| t.value.clone())
+        .unwrap_or_default();
     let field_of = |role| cont.field(role).map(|field| field.ident);
     let (Some(id), Some(org)) = (field_of(Role::Id), field_of(Role::Org)) else {
         // Checked by `valid`; unreachable for a valid model.
         return fallback::expand(cont);
     };
-    let column_name = |role| cont.field(role).map(|f| f.column.clone()).unwrap_or_default();
+    let column_name = |role| {
+        cont.field(role)
+            .map(|f| f.column.clone())
+            .unwrap_or_default()
+    };
     let (id_column, org_column) = (column_name(Role::Id), column_name(Role::Org));
     let all_columns = cont.fields.iter().map(|f| &f.column);
     let insert_columns = cont.insert_fields().map(|f| &f.column);

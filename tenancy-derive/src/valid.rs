@@ -112,7 +112,10 @@ fn check_db_default(cx: &mut Ctxt, cont: &Container<'_>) {
 fn check_unique_columns(cx: &mut Ctxt, cont: &Container<'_>) {
     for (index, field) in cont.fields.iter().enumerate() {
         if field.column.is_empty() {
-            cx.error_spanned_by(field.ident, "the column name is empty: write `#[tenancy(column = \"name\")]`");
+            cx.error_spanned_by(
+                field.ident,
+                "the column name is empty: write `#[tenancy(column = \"name\")]`",
+            );
         }
         let earlier = cont.fields[..index]
             .iter()
@@ -181,4 +184,3 @@ fn type_name(ty: &Type) -> String {
         .replace(" :: ", "::")
         .replace(":: ", "::")
 }
-

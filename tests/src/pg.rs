@@ -61,7 +61,9 @@ pub fn cluster() -> Option<&'static Cluster> {
     match CLUSTER.get_or_init(start_with_retries) {
         Ok(cluster) => Some(cluster),
         Err(reason) if in_ci() => {
-            panic!("CI=true, so the PostgreSQL suite must run, but the test cluster failed: {reason}")
+            panic!(
+                "CI=true, so the PostgreSQL suite must run, but the test cluster failed: {reason}"
+            )
         }
         Err(reason) => {
             skip_loudly(reason);
@@ -90,7 +92,8 @@ fn skip_loudly(reason: &str) {
 }
 
 fn start_with_retries() -> Result<Cluster, String> {
-    let bin = find_bin_dir().ok_or("`initdb` was found neither on PATH nor in /usr/lib/postgresql/*/bin")?;
+    let bin = find_bin_dir()
+        .ok_or("`initdb` was found neither on PATH nor in /usr/lib/postgresql/*/bin")?;
     let mut last = String::new();
     // A free port can be taken by another process before the server binds
     // it; try a few.

@@ -104,7 +104,12 @@ macro_rules! impl_backend {
 }
 
 impl_backend!("sqlite", sqlx::Sqlite, sea_query::SqliteQueryBuilder, 0);
-impl_backend!("postgres", sqlx::Postgres, sea_query::PostgresQueryBuilder, 1);
+impl_backend!(
+    "postgres",
+    sqlx::Postgres,
+    sea_query::PostgresQueryBuilder,
+    1
+);
 
 /// The fixed statements of one model on one backend, rendered once.
 ///
@@ -126,9 +131,27 @@ impl Shapes {
         let paged = |limit, offset| query::Paging { limit, offset };
         Self {
             list: [
-                render(query::list(model, Some(query::PLACEHOLDER_ORG), None, &[], paged(None, None))),
-                render(query::list(model, Some(query::PLACEHOLDER_ORG), None, &[], paged(Some(0), None))),
-                render(query::list(model, Some(query::PLACEHOLDER_ORG), None, &[], paged(Some(0), Some(0)))),
+                render(query::list(
+                    model,
+                    Some(query::PLACEHOLDER_ORG),
+                    None,
+                    &[],
+                    paged(None, None),
+                )),
+                render(query::list(
+                    model,
+                    Some(query::PLACEHOLDER_ORG),
+                    None,
+                    &[],
+                    paged(Some(0), None),
+                )),
+                render(query::list(
+                    model,
+                    Some(query::PLACEHOLDER_ORG),
+                    None,
+                    &[],
+                    paged(Some(0), Some(0)),
+                )),
             ],
             count: render(query::count(model, Some(query::PLACEHOLDER_ORG), None)),
             find: render(query::find(model, query::PLACEHOLDER_ORG, 0)),
@@ -267,19 +290,27 @@ mod tests {
         let model = Recipe::__model();
         let shapes = model.shapes::<DB>();
         let org = Some(OrgId::new(5));
-        let pages = [
-            (None, None),
-            (Some(10), None),
-            (Some(10), Some(20)),
-        ];
+        let pages = [(None, None), (Some(10), None), (Some(10), Some(20))];
         for (cached, (limit, offset)) in shapes.list.iter().zip(pages) {
             let rendered = list(model, org, None, &[], Paging { limit, offset });
             assert_eq!(&rendered.render::<DB>().0, cached);
         }
-        assert_eq!(shapes.find, query::find(model, OrgId::new(5), 9).render::<DB>().0);
-        assert_eq!(shapes.delete, query::delete(model, OrgId::new(5), 9).render::<DB>().0);
-        assert_eq!(shapes.count, query::count(model, org, None).render::<DB>().0);
-        assert_eq!(shapes.insert, query::insert(model, OrgId::new(5)).render::<DB>().0);
+        assert_eq!(
+            shapes.find,
+            query::find(model, OrgId::new(5), 9).render::<DB>().0
+        );
+        assert_eq!(
+            shapes.delete,
+            query::delete(model, OrgId::new(5), 9).render::<DB>().0
+        );
+        assert_eq!(
+            shapes.count,
+            query::count(model, org, None).render::<DB>().0
+        );
+        assert_eq!(
+            shapes.insert,
+            query::insert(model, OrgId::new(5)).render::<DB>().0
+        );
     }
 
     #[cfg(feature = "sqlite")]

@@ -43,9 +43,10 @@ impl<M: Scoped> Delete<M> {
         E::Database: Backend,
     {
         let shapes = M::__model().shapes::<E::Database>();
-        let deleted = Prepared::<E::Database>::cached(&shapes.delete, &[self.org.get(), self.id.get()])?
-            .execute(executor)
-            .await?;
+        let deleted =
+            Prepared::<E::Database>::cached(&shapes.delete, &[self.org.get(), self.id.get()])?
+                .execute(executor)
+                .await?;
         if deleted == 0 {
             return Err(Error::NotFound { table: M::TABLE });
         }

@@ -98,7 +98,9 @@ pub(crate) fn list(
     paging: Paging,
 ) -> Statement {
     let mut select = Query::select();
-    select.columns(model.columns.iter().copied()).from(model.table);
+    select
+        .columns(model.columns.iter().copied())
+        .from(model.table);
     if let Some(org) = org {
         select.and_where(org_predicate(model, org));
     }
@@ -173,7 +175,10 @@ pub(crate) fn update(
     let mut update = Query::update();
     update
         .table(model.table)
-        .values(sets.into_iter().map(|(column, value)| (column, Expr::val(value))))
+        .values(
+            sets.into_iter()
+                .map(|(column, value)| (column, Expr::val(value))),
+        )
         .and_where(org_predicate(model, org))
         .and_where(id_predicate(model, id))
         .returning(returning(model));

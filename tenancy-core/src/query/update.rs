@@ -49,7 +49,11 @@ impl<M: Scoped> Update<M> {
         K: Settable,
     {
         let value = value.into().into();
-        match self.sets.iter_mut().find(|(name, _)| *name == column.name()) {
+        match self
+            .sets
+            .iter_mut()
+            .find(|(name, _)| *name == column.name())
+        {
             Some((_, existing)) => *existing = value,
             None => self.sets.push((column.name(), value)),
         }

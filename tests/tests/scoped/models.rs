@@ -67,9 +67,15 @@ INSERT INTO organizations (id, name) VALUES (1, 'Soapworks'), (2, 'Candle Co'), 
 ";
 
 pub(crate) async fn create_schema_sqlite(pool: &sqlx::SqlitePool) {
-    sqlx::raw_sql(SQLITE).execute(pool).await.expect("create the SQLite schema");
+    sqlx::raw_sql(SQLITE)
+        .execute(pool)
+        .await
+        .expect("create the SQLite schema");
 }
 
 pub(crate) async fn create_schema_postgres(pool: &sqlx::PgPool) {
-    sqlx::raw_sql(POSTGRES).execute(pool).await.expect("create the PostgreSQL schema");
+    sqlx::raw_sql(POSTGRES)
+        .execute(pool)
+        .await
+        .expect("create the PostgreSQL schema");
 }

@@ -2,7 +2,7 @@
 //! Compiled once per backend: `Db` and `db()` come from the parent module.
 
 use sqlx::Pool;
-use tenancy_core::{Error, Id, OrgId, Order, Scope, Scoped, SystemScope, sea_query};
+use tenancy_core::{Error, Id, Order, OrgId, Scope, Scoped, SystemScope, sea_query};
 
 use super::{Db, db};
 use crate::models::{Item, Misread, NewItem, NewMisread, ORGS};
@@ -72,12 +72,22 @@ async fn each_org_lists_and_counts_only_its_own_rows() {
     assert_eq!(raw_count(&db).await, 15);
 
     for org in ORGS {
-        let listed = Item::select(&scope(org)).fetch_all(db.pool()).await.unwrap();
-        assert_eq!(listed, of_org(&rows, org), "org {org} sees its rows, in id order");
+        let listed = Item::select(&scope(org))
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            listed,
+            of_org(&rows, org),
+            "org {org} sees its rows, in id order"
+        );
         assert_eq!(Item::select(&scope(org)).count(db.pool()).await.unwrap(), 5);
     }
     let stranger = Item::select(&scope(4)).fetch_all(db.pool()).await.unwrap();
-    assert!(stranger.is_empty(), "an organization without rows sees none");
+    assert!(
+        stranger.is_empty(),
+        "an organization without rows sees none"
+    );
 }
 
 #[tokio::test]
@@ -93,7 +103,11 @@ async fn filters_never_reach_other_orgs() {
         .fetch_all(db.pool())
         .await
         .unwrap();
-    assert_eq!(by_name.len(), 1, "every org has an item-1; org {org} sees its own");
+    assert_eq!(
+        by_name.len(),
+        1,
+        "every org has an item-1; org {org} sees its own"
+    );
     assert_eq!(by_name[0].organization_id, OrgId::new(org));
 
     let foreign_id = Item::select(&scope(org))
@@ -101,7 +115,10 @@ async fn filters_never_reach_other_orgs() {
         .fetch_all(db.pool())
         .await
         .unwrap();
-    assert!(foreign_id.is_empty(), "a filter on another org's id finds nothing");
+    assert!(
+        foreign_id.is_empty(),
+        "a filter on another org's id finds nothing"
+    );
 
     let any_id = Item::select(&scope(org))
         .filter(Item::ID.is_in(all_ids.clone()))
@@ -115,7 +132,11 @@ async fn filters_never_reach_other_orgs() {
         .fetch_all(db.pool())
         .await
         .unwrap();
-    assert_eq!(widened, of_org(&rows, org), "an OR in a filter cannot widen the scope");
+    assert_eq!(
+        widened,
+        of_org(&rows, org),
+        "an OR in a filter cannot widen the scope"
+    );
 
     let negated = Item::select(&scope(org))
         .filter(!Item::NAME.eq("item-0"))
@@ -203,8 +224,16 @@ async fn order_limit_and_offset_page_through_one_org() {
     assert_eq!(paged, all, "pages cover the list exactly once");
 
     // The cached, unordered statement pages the same way.
-    let first = Item::select(&s).limit(2).fetch_all(db.pool()).await.unwrap();
-    let rest = Item::select(&s).offset(2).fetch_all(db.pool()).await.unwrap();
+    let first = Item::select(&s)
+        .limit(2)
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let rest = Item::select(&s)
+        .offset(2)
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
     assert_eq!(first.len() + rest.len(), 7);
     assert!(first.iter().all(|a| rest.iter().all(|b| a.id < b.id)));
 
@@ -214,7 +243,10 @@ async fn order_limit_and_offset_page_through_one_org() {
         .fetch_all(db.pool())
         .await
         .unwrap();
-    assert!(huge.is_empty(), "limits beyond i64 are clamped, not a panic");
+    assert!(
+        huge.is_empty(),
+        "limits beyond i64 are clamped, not a panic"
+    );
 
     let first = Item::select(&s)
         .order_by(Item::NAME, Order::Desc)
@@ -233,11 +265,20 @@ async fn finding_another_orgs_id_looks_exactly_like_absence() {
     let foreign = of_other_org(&rows, org);
     let absent: Id<Item> = Id::new(999_999);
 
-    let found = Item::find(&scope(org), own.id).fetch_one(db.pool()).await.unwrap();
+    let found = Item::find(&scope(org), own.id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(found, own);
 
-    let cross = Item::find(&scope(org), foreign.id).fetch_one(db.pool()).await.unwrap_err();
-    let missing = Item::find(&scope(org), absent).fetch_one(db.pool()).await.unwrap_err();
+    let cross = Item::find(&scope(org), foreign.id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap_err();
+    let missing = Item::find(&scope(org), absent)
+        .fetch_one(db.pool())
+        .await
+        .unwrap_err();
     assert!(matches!(cross, Error::NotFound { table: "items" }));
     assert_eq!(format!("{cross:?}"), format!("{missing:?}"));
     assert_eq!(cross.to_string(), missing.to_string());
@@ -259,14 +300,20 @@ async fn insert_takes_the_org_from_the_scope() {
     assert_eq!(item.organization_id, OrgId::new(2));
     assert_eq!(item.name, "beeswax");
     assert_eq!(item.quantity, 4);
-    assert_eq!(item.revision, 1, "db_default columns come from the database");
+    assert_eq!(
+        item.revision, 1,
+        "db_default columns come from the database"
+    );
     assert_eq!(raw_row(&db, item.id).await, Some((2, "beeswax".into(), 4)));
 }
 
 #[tokio::test]
 async fn insert_refusals_are_typed_and_write_nothing() {
     let Some(db) = db().await else { return };
-    Item::insert(&scope(1), new_item("shea", 1)).execute(db.pool()).await.unwrap();
+    Item::insert(&scope(1), new_item("shea", 1))
+        .execute(db.pool())
+        .await
+        .unwrap();
 
     let duplicate = Item::insert(&scope(1), new_item("shea", 2))
         .execute(db.pool())
@@ -285,14 +332,20 @@ async fn insert_refusals_are_typed_and_write_nothing() {
         .execute(db.pool())
         .await
         .unwrap_err();
-    assert!(matches!(no_such_org, Error::Conflict { .. }), "{no_such_org:?}");
+    assert!(
+        matches!(no_such_org, Error::Conflict { .. }),
+        "{no_such_org:?}"
+    );
 
     assert_eq!(raw_count(&db).await, 1, "refused inserts write nothing");
 
     let same_name_elsewhere = Item::insert(&scope(2), new_item("shea", 3))
         .execute(db.pool())
         .await;
-    assert!(same_name_elsewhere.is_ok(), "unique keys are per organization");
+    assert!(
+        same_name_elsewhere.is_ok(),
+        "unique keys are per organization"
+    );
 }
 
 #[tokio::test]
@@ -348,7 +401,11 @@ async fn update_changes_own_rows_only() {
     assert!(matches!(cross, Error::NotFound { table: "items" }));
     assert_eq!(
         raw_row(&db, foreign.id).await,
-        Some((foreign.organization_id.get(), foreign.name.clone(), foreign.quantity)),
+        Some((
+            foreign.organization_id.get(),
+            foreign.name.clone(),
+            foreign.quantity
+        )),
         "another org's row is untouched"
     );
 
@@ -359,9 +416,17 @@ async fn update_changes_own_rows_only() {
         .unwrap_err();
     assert_eq!(absent.to_string(), cross.to_string());
 
-    let unchanged = Item::update(&scope(org), own.id).execute(db.pool()).await.unwrap();
-    assert_eq!(unchanged, cleared, "an update that sets nothing returns the row");
-    let unchanged_foreign = Item::update(&scope(org), foreign.id).execute(db.pool()).await;
+    let unchanged = Item::update(&scope(org), own.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        unchanged, cleared,
+        "an update that sets nothing returns the row"
+    );
+    let unchanged_foreign = Item::update(&scope(org), foreign.id)
+        .execute(db.pool())
+        .await;
     assert!(matches!(unchanged_foreign, Err(Error::NotFound { .. })));
 }
 
@@ -402,7 +467,10 @@ async fn optional_fields_of_a_partial_update() {
         .execute(db.pool())
         .await
         .unwrap();
-    assert_eq!((updated.name.as_str(), updated.quantity), (own.name.as_str(), 99));
+    assert_eq!(
+        (updated.name.as_str(), updated.quantity),
+        (own.name.as_str(), 99)
+    );
 }
 
 #[tokio::test]
@@ -413,13 +481,25 @@ async fn delete_removes_own_rows_only() {
     let own = of_org(&rows, org)[0].clone();
     let foreign = of_other_org(&rows, org);
 
-    let cross = Item::delete(&scope(org), foreign.id).execute(db.pool()).await.unwrap_err();
+    let cross = Item::delete(&scope(org), foreign.id)
+        .execute(db.pool())
+        .await
+        .unwrap_err();
     assert!(matches!(cross, Error::NotFound { table: "items" }));
-    assert!(raw_row(&db, foreign.id).await.is_some(), "another org's row survives");
+    assert!(
+        raw_row(&db, foreign.id).await.is_some(),
+        "another org's row survives"
+    );
 
-    Item::delete(&scope(org), own.id).execute(db.pool()).await.unwrap();
+    Item::delete(&scope(org), own.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
     assert!(raw_row(&db, own.id).await.is_none());
-    let again = Item::delete(&scope(org), own.id).execute(db.pool()).await.unwrap_err();
+    let again = Item::delete(&scope(org), own.id)
+        .execute(db.pool())
+        .await
+        .unwrap_err();
     assert_eq!(again.to_string(), cross.to_string());
     assert_eq!(raw_count(&db).await, 5);
 }
@@ -460,15 +540,31 @@ async fn runs_on_a_connection_and_in_a_callers_transaction() {
         .unwrap();
     assert_eq!(Item::select(&s).count(&mut *tx).await.unwrap(), 2);
     tx.rollback().await.unwrap();
-    assert!(Item::find(&s, rolled_back.id).fetch_optional(db.pool()).await.unwrap().is_none());
-    assert_eq!(Item::find(&s, on_conn.id).fetch_one(db.pool()).await.unwrap().quantity, 1);
+    assert!(
+        Item::find(&s, rolled_back.id)
+            .fetch_optional(db.pool())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        Item::find(&s, on_conn.id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .quantity,
+        1
+    );
 
     let mut tx = db.begin().await.unwrap();
     let kept = Item::insert(&s, new_item("committed", 1))
         .execute(&mut *tx)
         .await
         .unwrap();
-    Item::delete(&s, on_conn.id).execute(&mut *tx).await.unwrap();
+    Item::delete(&s, on_conn.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let listed = Item::select(&s).fetch_all(db.pool()).await.unwrap();
     assert_eq!(listed, vec![kept]);
@@ -479,7 +575,10 @@ async fn only_a_system_scope_reads_across_orgs() {
     let Some(db) = db().await else { return };
     let rows = seed(&db, 2).await;
     let system = SystemScope::new("scoped suite report");
-    let all = Item::select_across_orgs(&system).fetch_all(db.pool()).await.unwrap();
+    let all = Item::select_across_orgs(&system)
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
     let mut expected = rows.clone();
     expected.sort_by_key(|row| row.id);
     assert_eq!(all, expected);
@@ -508,14 +607,20 @@ async fn every_generated_statement_carries_the_org_predicate() {
                 .to_sql::<Db>(),
         ),
         ("find", Item::find(&s, id).to_sql::<Db>()),
-        ("update", Item::update(&s, id).set(Item::NAME, "y").to_sql::<Db>()),
+        (
+            "update",
+            Item::update(&s, id).set(Item::NAME, "y").to_sql::<Db>(),
+        ),
         ("delete", Item::delete(&s, id).to_sql::<Db>()),
     ];
     for (operation, (sql, values)) in statements {
         let predicate = sql.find(r#"WHERE "organization_id" = "#);
         assert!(predicate.is_some(), "{operation}: {sql}");
         let position = values.iter().position(|value| *value == org_value);
-        assert!(position.is_some(), "{operation} binds the scope's org: {values:?}");
+        assert!(
+            position.is_some(),
+            "{operation} binds the scope's org: {values:?}"
+        );
     }
     let (insert, values) = Item::insert(&s, new_item("z", 1)).to_sql::<Db>();
     assert!(
@@ -532,7 +637,10 @@ async fn a_row_that_does_not_decode_is_a_database_error() {
         .execute(db.pool())
         .await
         .unwrap();
-    let err = Misread::select(&scope(1)).fetch_all(db.pool()).await.unwrap_err();
+    let err = Misread::select(&scope(1))
+        .fetch_all(db.pool())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Database(_)), "{err:?}");
     assert_eq!(err.to_string(), "database error");
     let _unused = NewMisread { name: 0 };
@@ -542,8 +650,14 @@ async fn a_row_that_does_not_decode_is_a_database_error() {
 async fn a_closed_pool_is_a_database_error() {
     let Some(db) = db().await else { return };
     db.close().await;
-    let err = Item::select(&scope(1)).fetch_all(db.pool()).await.unwrap_err();
-    assert!(matches!(err, Error::Database(sqlx::Error::PoolClosed)), "{err:?}");
+    let err = Item::select(&scope(1))
+        .fetch_all(db.pool())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Database(sqlx::Error::PoolClosed)),
+        "{err:?}"
+    );
     let err = Item::insert(&scope(1), new_item("late", 1))
         .execute(db.pool())
         .await
@@ -559,11 +673,17 @@ fn operations_are_send(pool: Pool<Db>) {
     async fn all_operations(pool: Pool<Db>) {
         let s = scope(1);
         let id: Id<Item> = Id::new(1);
-        let _ = Item::select(&s).filter(Item::NAME.eq("a")).fetch_all(&pool).await;
+        let _ = Item::select(&s)
+            .filter(Item::NAME.eq("a"))
+            .fetch_all(&pool)
+            .await;
         let _ = Item::select(&s).count(&pool).await;
         let _ = Item::find(&s, id).fetch_one(&pool).await;
         let _ = Item::insert(&s, new_item("a", 1)).execute(&pool).await;
-        let _ = Item::update(&s, id).set(Item::NAME, "b").execute(&pool).await;
+        let _ = Item::update(&s, id)
+            .set(Item::NAME, "b")
+            .execute(&pool)
+            .await;
         let _ = Item::delete(&s, id).execute(&pool).await;
     }
     assert_send(all_operations(pool));
