@@ -1,0 +1,110 @@
+//! Building and running the application: the database, the listener, the
+//! router.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::configuration::Config;
+use crate::http::{self, AppState, Database};
+
+/// Why the application could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartupError {
+    /// The database URL names neither SQLite nor PostgreSQL.
+    #[error("unsupported database URL `{0}`: use sqlite://<file> or postgres://...")]
+    UnsupportedDatabase(String),
+    /// The database could not be opened.
+    #[error("cannot open the database")]
+    Database(#[source] sqlx::Error),
+    /// The address could not be bound, or serving failed.
+    #[error("cannot serve on the configured address")]
+    Serve(#[source] std::io::Error),
+}
+
+/// A bound, ready-to-serve application.
+#[derive(Debug)]
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    address: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens the database and binds the address.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be opened or the address cannot be bound.
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let database = connect(&config.database_url).await?;
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(StartupError::Serve)?;
+        let address = listener.local_addr().map_err(StartupError::Serve)?;
+        Ok(Self {
+            listener,
+            address,
+            state: AppState { database },
+        })
+    }
+
+    /// The address it listens on (with the real port when 0 was asked for).
+    #[must_use]
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests under way.
+    ///
+    /// # Errors
+    ///
+    /// When serving fails.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        axum::serve(self.listener, http::app(self.state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(StartupError::Serve)
+    }
+}
+
+async fn connect(url: &str) -> Result<Database, StartupError> {
+    if url.starts_with("sqlite:") {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StartupError::Database)?
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .map_err(StartupError::Database)?;
+        Ok(Database::Sqlite(pool))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let pool = sqlx::PgPool::connect(url).await.map_err(StartupError::Database)?;
+        Ok(Database::Postgres(pool))
+    } else {
+        Err(StartupError::UnsupportedDatabase(url.to_owned()))
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
