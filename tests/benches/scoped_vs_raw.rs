@@ -1,1 +1,284 @@
-fn main() {}
+//! Scoped operations against the same SQL written by hand with sqlx, on the
+//! same pool, on SQLite and PostgreSQL.
+//!
+//! The table holds 100 organizations with 50 rows each; every operation
+//! acts for one of them. The hand-written side decodes rows into tuples by
+//! index, the cheapest decoding sqlx offers, so it is a strict baseline.
+//!
+//! Run with `cargo bench -p tenancy-tests --bench scoped_vs_raw`, then
+//! `python3 scripts/bench_report.py` for medians and ratios.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use tokio::runtime::Runtime;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Postgres, Sqlite};
+use tenancy_core::{Id, OrgId, Scope, Scoped};
+
+#[derive(Debug, Scoped)]
+#[tenancy(table = "items")]
+#[allow(dead_code)] // decoded, never read: decoding is what is measured
+struct Item {
+    id: Id<Item>,
+    organization_id: OrgId,
+    name: String,
+    qty: i64,
+}
+
+const ORGS: i64 = 100;
+const ROWS_PER_ORG: i64 = 50;
+const ORG: i64 = 42;
+
+const SQLITE_SCHEMA: &str = "CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    organization_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    UNIQUE (organization_id, id)
+)";
+
+const POSTGRES_SCHEMA: &str = "CREATE TABLE items (
+    id BIGINT GENERATED ALWAYS AS IDENTITY,
+    organization_id BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    qty BIGINT NOT NULL,
+    PRIMARY KEY (organization_id, id)
+)";
+
+/// The hand-written statements: what a careful developer writes for the
+/// same operations, with the organization filter they must not forget.
+mod raw {
+    pub(crate) const LIST_PG: &str = "SELECT id, organization_id, name, qty FROM items WHERE organization_id = $1 ORDER BY id";
+    pub(crate) const LIST_SQLITE: &str = "SELECT id, organization_id, name, qty FROM items WHERE organization_id = ? ORDER BY id";
+    pub(crate) const FIND_PG: &str =
+        "SELECT id, organization_id, name, qty FROM items WHERE organization_id = $1 AND id = $2";
+    pub(crate) const FIND_SQLITE: &str =
+        "SELECT id, organization_id, name, qty FROM items WHERE organization_id = ? AND id = ?";
+    pub(crate) const INSERT_PG: &str = "INSERT INTO items (organization_id, name, qty) VALUES ($1, $2, $3) RETURNING id, organization_id, name, qty";
+    pub(crate) const INSERT_SQLITE: &str = "INSERT INTO items (organization_id, name, qty) VALUES (?, ?, ?) RETURNING id, organization_id, name, qty";
+}
+
+type RawRow = (i64, i64, String, i64);
+
+fn to_item((id, organization_id, name, qty): RawRow) -> Item {
+    Item {
+        id: Id::new(id),
+        organization_id: OrgId::new(organization_id),
+        name,
+        qty,
+    }
+}
+
+async fn fill<DB>(pool: &Pool<DB>)
+where
+    DB: tenancy_core::Backend,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    Item: tenancy_core::RowCodec<DB>,
+{
+    for org in 1..=ORGS {
+        let scope = Scope::for_job(OrgId::new(org), "benchmark fill");
+        let mut tx = pool.begin().await.expect("begin");
+        for n in 0..ROWS_PER_ORG {
+            let new = NewItem {
+                name: format!("item {n}"),
+                qty: n,
+            };
+            Item::insert(&scope, new).execute(&mut *tx).await.expect("fill");
+        }
+        tx.commit().await.expect("commit");
+    }
+}
+
+/// One row id of the benchmark's organization, for finds.
+fn some_id_of_org() -> Id<Item> {
+    // Rows were inserted organization by organization; ids start at 1.
+    Id::new((ORG - 1) * ROWS_PER_ORG + 7)
+}
+
+static NEXT_NAME: AtomicU64 = AtomicU64::new(0);
+
+fn next_name() -> String {
+    format!("new {}", NEXT_NAME.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Measures `measured`, running `partner` beside it: before it on even
+/// iterations and after it on odd ones. Both sides of a comparison then run
+/// under the same load, cache state and table size, which a shared, noisy
+/// machine would otherwise skew towards whichever ran second.
+async fn timed_against<A, FA, B, FB>(measured: &A, partner: &B, iters: u64) -> Duration
+where
+    A: Fn() -> FA,
+    FA: Future,
+    B: Fn() -> FB,
+    FB: Future,
+{
+    let mut total = Duration::ZERO;
+    for i in 0..iters {
+        if i % 2 == 0 {
+            black_box(partner().await);
+        }
+        let start = Instant::now();
+        black_box(measured().await);
+        total += start.elapsed();
+        if i % 2 == 1 {
+            black_box(partner().await);
+        }
+    }
+    total
+}
+
+/// Benchmarks `op` through the library and by hand, each timed beside the
+/// other.
+fn paired<A, FA, B, FB>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    op: &str,
+    library: A,
+    by_hand: B,
+) where
+    A: Fn() -> FA,
+    FA: Future,
+    B: Fn() -> FB,
+    FB: Future,
+{
+    group.bench_function(format!("{op}/tenancy"), |b| {
+        b.to_async(rt)
+            .iter_custom(|iters| timed_against(&library, &by_hand, iters))
+    });
+    group.bench_function(format!("{op}/raw"), |b| {
+        b.to_async(rt)
+            .iter_custom(|iters| timed_against(&by_hand, &library, iters))
+    });
+}
+
+macro_rules! bench_backend {
+    ($group:expr, $rt:expr, $pool:expr, $list:expr, $find:expr, $insert:expr) => {{
+        let pool = $pool;
+        let scope = Scope::for_job(OrgId::new(ORG), "benchmark");
+        let id = some_id_of_org();
+
+        paired(
+            $group,
+            $rt,
+            "list",
+            || async {
+                let rows = Item::select(&scope).fetch_all(pool).await.expect("list");
+                assert_eq!(rows.len(), ROWS_PER_ORG as usize);
+            },
+            || async {
+                let rows: Vec<Item> = sqlx::query_as::<_, RawRow>($list)
+                    .bind(ORG)
+                    .fetch_all(pool)
+                    .await
+                    .expect("list")
+                    .into_iter()
+                    .map(to_item)
+                    .collect();
+                assert_eq!(rows.len(), ROWS_PER_ORG as usize);
+            },
+        );
+        paired(
+            $group,
+            $rt,
+            "find",
+            || async { Item::find(&scope, id).fetch_one(pool).await.expect("find") },
+            || async {
+                let row: Option<RawRow> = sqlx::query_as($find)
+                    .bind(ORG)
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await
+                    .expect("find");
+                row.map(to_item).expect("found")
+            },
+        );
+        paired(
+            $group,
+            $rt,
+            "insert",
+            || async {
+                let new = NewItem {
+                    name: next_name(),
+                    qty: 1,
+                };
+                Item::insert(&scope, new).execute(pool).await.expect("insert")
+            },
+            || async {
+                let row: RawRow = sqlx::query_as($insert)
+                    .bind(ORG)
+                    .bind(next_name())
+                    .bind(1_i64)
+                    .fetch_one(pool)
+                    .await
+                    .expect("insert");
+                to_item(row)
+            },
+        );
+    }};
+}
+
+fn sqlite(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let pool: Pool<Sqlite> = rt.block_on(async {
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("bench.db"))
+            .create_if_missing(true)
+            .synchronous(SqliteSynchronous::Normal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .expect("open SQLite");
+        sqlx::query(SQLITE_SCHEMA).execute(&pool).await.expect("schema");
+        fill(&pool).await;
+        // Start both sides from a checkpointed database, not from a WAL
+        // full of the fill's pages.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await
+            .expect("checkpoint");
+        pool
+    });
+    let mut group = c.benchmark_group("sqlite");
+    bench_backend!(
+        &mut group,
+        &rt,
+        &pool,
+        raw::LIST_SQLITE,
+        raw::FIND_SQLITE,
+        raw::INSERT_SQLITE
+    );
+    group.finish();
+}
+
+fn postgres(c: &mut Criterion) {
+    let rt = Runtime::new().expect("runtime");
+    let Some(db) = rt.block_on(tenancy_tests::postgres()) else {
+        return;
+    };
+    let pool: Pool<Postgres> = db.pool().clone();
+    rt.block_on(async {
+        sqlx::query(POSTGRES_SCHEMA).execute(&pool).await.expect("schema");
+        fill(&pool).await;
+        sqlx::query("ANALYZE items").execute(&pool).await.expect("analyze");
+    });
+    let mut group = c.benchmark_group("postgres");
+    bench_backend!(
+        &mut group,
+        &rt,
+        &pool,
+        raw::LIST_PG,
+        raw::FIND_PG,
+        raw::INSERT_PG
+    );
+    group.finish();
+}
+
+criterion_group!(benches, sqlite, postgres);
+criterion_main!(benches);

@@ -8,6 +8,7 @@
 //! only bound; only statements whose shape depends on the call (filters,
 //! ordering, the columns an update sets) are rendered per call.
 
+use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Executor, SqlSafeStr, SqlStr};
 
 use crate::error::{Error, Result};
@@ -216,10 +217,12 @@ impl<DB: Backend> Prepared<DB> {
         M: RowCodec<DB>,
         E: Executor<'c, Database = DB>,
     {
-        let rows = self
-            .into_query()
-            .try_map(|row| M::__decode(&row))
-            .fetch_all(executor)
+        // Decodes while the rows stream in, as `sqlx::query_as` does;
+        // `Query::try_map` would add a layer of boxed streams per row.
+        let rows = executor
+            .fetch(self.into_query())
+            .map(|row| M::__decode(&row?))
+            .try_collect()
             .await?;
         Ok(rows)
     }
