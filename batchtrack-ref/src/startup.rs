@@ -81,7 +81,9 @@ async fn connect(url: &str) -> Result<Database, StartupError> {
             .map_err(StartupError::Database)?;
         Ok(Database::Sqlite(pool))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let pool = sqlx::PgPool::connect(url).await.map_err(StartupError::Database)?;
+        let pool = sqlx::PgPool::connect(url)
+            .await
+            .map_err(StartupError::Database)?;
         Ok(Database::Postgres(pool))
     } else {
         Err(StartupError::UnsupportedDatabase(url.to_owned()))

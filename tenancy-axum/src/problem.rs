@@ -34,7 +34,11 @@ impl Problem {
     /// A problem with a status, a stable machine-readable `code` and a
     /// title that describes the kind of failure.
     #[must_use]
-    pub fn new(status: StatusCode, code: &'static str, title: impl Into<Cow<'static, str>>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self {
             status,
             kind: "about:blank",
@@ -84,7 +88,10 @@ impl From<tenancy_core::Error> for Problem {
             Error::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden")
                 .with_detail("you may not perform this operation"),
             Error::Conflict { constraint } => {
-                tracing::info!(?constraint, "refused a write that conflicts with stored data");
+                tracing::info!(
+                    ?constraint,
+                    "refused a write that conflicts with stored data"
+                );
                 Self::new(StatusCode::CONFLICT, "conflict", "Conflict")
                     .with_detail("the change conflicts with existing data")
             }
@@ -107,8 +114,12 @@ impl Problem {
     /// nothing about the cause.
     #[must_use]
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
-            .with_detail("the request could not be completed; try again later")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+        .with_detail("the request could not be completed; try again later")
     }
 }
 
@@ -170,7 +181,12 @@ mod tests {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         let json = serde_json::from_slice(&body).expect("a JSON body");
         (status, content_type, json)
     }

@@ -34,8 +34,12 @@ pub mod kind {
 /// [`kind::DataColumn`] columns can be set by an update.
 pub struct Column<M, T, K = kind::DataColumn> {
     name: &'static str,
-    marker: PhantomData<fn() -> (M, T, K)>,
+    marker: PhantomData<ColumnMarker<M, T, K>>,
 }
+
+/// Ties a column to its model, type and kind without owning any of them, so
+/// that a column is `Copy`, `Send` and `Sync` whatever they are.
+type ColumnMarker<M, T, K> = fn() -> (M, T, K);
 
 impl<M, T, K> Column<M, T, K> {
     /// Used by `#[derive(Scoped)]`; the constants on each model are the

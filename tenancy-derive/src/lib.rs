@@ -21,7 +21,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// Makes a struct a scoped model: a table whose rows each belong to one
 /// organization.
 ///
-/// ```ignore
+/// ```text
 /// #[derive(Scoped)]
 /// #[tenancy(table = "recipes")]
 /// struct Recipe {

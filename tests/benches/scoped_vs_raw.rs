@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
-use tokio::runtime::Runtime;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Postgres, Sqlite};
 use tenancy_core::{Id, OrgId, Scope, Scoped};
+use tokio::runtime::Runtime;
 
 #[derive(Debug, Scoped)]
 #[tenancy(table = "items")]
@@ -53,8 +53,10 @@ const POSTGRES_SCHEMA: &str = "CREATE TABLE items (
 /// The hand-written statements: what a careful developer writes for the
 /// same operations, with the organization filter they must not forget.
 mod raw {
-    pub(crate) const LIST_PG: &str = "SELECT id, organization_id, name, qty FROM items WHERE organization_id = $1 ORDER BY id";
-    pub(crate) const LIST_SQLITE: &str = "SELECT id, organization_id, name, qty FROM items WHERE organization_id = ? ORDER BY id";
+    pub(crate) const LIST_PG: &str =
+        "SELECT id, organization_id, name, qty FROM items WHERE organization_id = $1 ORDER BY id";
+    pub(crate) const LIST_SQLITE: &str =
+        "SELECT id, organization_id, name, qty FROM items WHERE organization_id = ? ORDER BY id";
     pub(crate) const FIND_PG: &str =
         "SELECT id, organization_id, name, qty FROM items WHERE organization_id = $1 AND id = $2";
     pub(crate) const FIND_SQLITE: &str =
@@ -88,7 +90,10 @@ where
                 name: format!("item {n}"),
                 qty: n,
             };
-            Item::insert(&scope, new).execute(&mut *tx).await.expect("fill");
+            Item::insert(&scope, new)
+                .execute(&mut *tx)
+                .await
+                .expect("fill");
         }
         tx.commit().await.expect("commit");
     }
@@ -206,7 +211,10 @@ macro_rules! bench_backend {
                     name: next_name(),
                     qty: 1,
                 };
-                Item::insert(&scope, new).execute(pool).await.expect("insert")
+                Item::insert(&scope, new)
+                    .execute(pool)
+                    .await
+                    .expect("insert")
             },
             || async {
                 let row: RawRow = sqlx::query_as($insert)
@@ -235,7 +243,10 @@ fn sqlite(c: &mut Criterion) {
             .connect_with(options)
             .await
             .expect("open SQLite");
-        sqlx::query(SQLITE_SCHEMA).execute(&pool).await.expect("schema");
+        sqlx::query(SQLITE_SCHEMA)
+            .execute(&pool)
+            .await
+            .expect("schema");
         fill(&pool).await;
         // Start both sides from a checkpointed database, not from a WAL
         // full of the fill's pages.
@@ -264,9 +275,15 @@ fn postgres(c: &mut Criterion) {
     };
     let pool: Pool<Postgres> = db.pool().clone();
     rt.block_on(async {
-        sqlx::query(POSTGRES_SCHEMA).execute(&pool).await.expect("schema");
+        sqlx::query(POSTGRES_SCHEMA)
+            .execute(&pool)
+            .await
+            .expect("schema");
         fill(&pool).await;
-        sqlx::query("ANALYZE items").execute(&pool).await.expect("analyze");
+        sqlx::query("ANALYZE items")
+            .execute(&pool)
+            .await
+            .expect("analyze");
     });
     let mut group = c.benchmark_group("postgres");
     bench_backend!(

@@ -79,3 +79,8 @@ pub async fn postgres() -> Option<TestDb<Postgres>> {
         .unwrap_or_else(|e| panic!("create a database on the test cluster: {e}"));
     Some(TestDb { pool, _dir: None })
 }
+
+/// The README's examples compile, so they cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -40,11 +40,20 @@ struct Health {
 /// Answers 200 once the database answers a trivial query.
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
     let result = match &state.database {
-        Database::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| "sqlite"),
-        Database::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| "postgres"),
+        Database::Sqlite(pool) => sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| "sqlite"),
+        Database::Postgres(pool) => sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| "postgres"),
     };
     match result {
-        Ok(database) => Ok(Json(Health { status: "ok", database })),
+        Ok(database) => Ok(Json(Health {
+            status: "ok",
+            database,
+        })),
         Err(error) => Err(tenancy_core::Error::Database(error).into()),
     }
 }

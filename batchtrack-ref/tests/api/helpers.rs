@@ -16,7 +16,9 @@ pub(crate) async fn spawn_app() -> TestApp {
         database_url: format!("sqlite://{}", dir.path().join("batchtrack.db").display()),
         log: "warn".into(),
     };
-    let app = Application::build(&config).await.expect("the application starts");
+    let app = Application::build(&config)
+        .await
+        .expect("the application starts");
     let address = format!("http://{}", app.address());
     tokio::spawn(app.run_until_stopped());
     TestApp { address, _dir: dir }

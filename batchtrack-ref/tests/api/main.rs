@@ -1,4 +1,4 @@
 //! API tests: the application as the binary starts it, driven over HTTP.
 
-mod helpers;
 mod health;
+mod helpers;

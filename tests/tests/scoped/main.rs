@@ -4,6 +4,11 @@
 //! test runs on both databases with the same code and no generic plumbing.
 //! Each test gets a fresh database with the schema of `models.rs`.
 
+// Helpers of tests may panic: a panic is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// `suite.rs` is compiled once per backend, on purpose.
+#![allow(clippy::duplicate_mod)]
+
 mod models;
 mod postgres;
 mod sqlite;
