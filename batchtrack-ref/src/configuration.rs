@@ -19,3 +19,51 @@ pub struct Config {
     #[arg(long, env = "BATCHTRACK_LOG", default_value = "info")]
     pub log: String,
 }
+
+impl Config {
+    /// The database URL with its password, if any, replaced by `***`: safe
+    /// to print and log.
+    #[must_use]
+    pub fn database_url_redacted(&self) -> String {
+        redact_password(&self.database_url)
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_owned();
+    };
+    match rest[..at].split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_are_redacted_and_the_rest_kept() {
+        assert_eq!(
+            redact_password("postgres://app:s3cr:et@db.example:5432/batchtrack"),
+            "postgres://app:***@db.example:5432/batchtrack"
+        );
+        assert_eq!(
+            redact_password("postgres://app@db/batchtrack"),
+            "postgres://app@db/batchtrack"
+        );
+        assert_eq!(
+            redact_password("sqlite://batchtrack.db"),
+            "sqlite://batchtrack.db"
+        );
+        assert_eq!(
+            redact_password("sqlite://dir@home/b.db"),
+            "sqlite://dir@home/b.db"
+        );
+    }
+}

@@ -23,7 +23,7 @@ pub async fn run(config: configuration::Config) -> Result<(), StartupError> {
     println!(
         "BatchTrack listens on http://{} (database: {})",
         app.address(),
-        config.database_url
+        config.database_url_redacted()
     );
     app.run_until_stopped().await
 }

@@ -7,9 +7,7 @@
 //! constraint names, which go to the log instead.
 //!
 //! ```
-//! use axum::extract::{Path, State};
-//! use axum::{Json, Router, routing::get};
-//! use sqlx::SqlitePool;
+//! use axum::Json;
 //! use tenancy_axum::Problem;
 //! use tenancy_core::{Id, OrgId, Scope, Scoped};
 //!
@@ -21,16 +19,16 @@
 //!     name: String,
 //! }
 //!
+//! /// The body of `GET /recipes/{id}`: a recipe of another organization is a
+//! /// 404 problem, exactly like one that does not exist.
 //! async fn show(
-//!     State(pool): State<SqlitePool>,
-//!     Path(id): Path<Id<Recipe>>,
+//!     pool: &sqlx::SqlitePool,
+//!     scope: &Scope,
+//!     id: Id<Recipe>,
 //! ) -> Result<Json<Recipe>, Problem> {
-//!     let scope = Scope::for_job(OrgId::new(1), "until the request scope extractor lands");
-//!     let recipe = Recipe::find(&scope, id).fetch_one(&pool).await?; // 404 for other orgs' ids
+//!     let recipe = Recipe::find(scope, id).fetch_one(pool).await?;
 //!     Ok(Json(recipe))
 //! }
-//!
-//! let app: Router<SqlitePool> = Router::new().route("/recipes/{id}", get(show));
 //! ```
 
 mod problem;

@@ -97,7 +97,7 @@ impl From<tenancy_core::Error> for Problem {
             }
             Error::Invalid { field, reason } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid value")
-                    .with_detail(format!("`{field}` {reason}"))
+                    .with_detail(format!("{field}: {reason}"))
                     .with_field(field)
             }
             other => {
@@ -221,7 +221,7 @@ mod tests {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["code"], "invalid");
         assert_eq!(body["field"], "name");
-        assert_eq!(body["detail"], "`name` must not be empty");
+        assert_eq!(body["detail"], "name: must not be empty");
     }
 
     #[tokio::test]

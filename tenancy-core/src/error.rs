@@ -104,6 +104,18 @@ impl From<sqlx::Error> for Error {
             sqlx::error::ErrorKind::CheckViolation => {
                 Self::invalid("value", "a value breaks a rule of the table")
             }
+            // PostgreSQL's class 22, "data exception": a value out of range,
+            // too long or malformed for its column. (SQLite's codes are
+            // numbers of at most four digits.)
+            _ if db
+                .code()
+                .is_some_and(|code| code.len() == 5 && code.starts_with("22")) =>
+            {
+                Self::invalid(
+                    "value",
+                    "a value is out of range or malformed for its column",
+                )
+            }
             _ => Self::Database(error),
         }
     }

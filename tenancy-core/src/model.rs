@@ -17,7 +17,8 @@ use crate::scope::{ActsAcrossOrgs, ActsForOrg};
 /// A model whose rows each belong to one organization.
 ///
 /// Implement it with `#[derive(Scoped)]`; see the [crate docs](crate) for the
-/// attributes. Every statement it builds for a [`Scope`](crate::Scope)
+/// attributes. Do not implement it by hand: the derive checks the model
+/// against the table's rules, which a hand-written impl could break. Every statement it builds for a [`Scope`](crate::Scope)
 /// carries `organization_id = $n`, takes the organization from the scope
 /// (never from the values), and treats another organization's rows as
 /// absent.
@@ -52,9 +53,15 @@ pub trait Scoped: Sized + Send + Unpin + 'static {
 
     /// Rows of every organization, for cross-organization work such as
     /// reports. The only statement without an organization predicate; it
-    /// takes a [`SystemScope`](crate::SystemScope), whose reason says why.
+    /// takes a [`SystemScope`](crate::SystemScope), whose reason says why,
+    /// and logs it (target `tenancy::system`).
     fn select_across_orgs(system: &impl ActsAcrossOrgs) -> Select<Self> {
-        let _ = system.acting_reason();
+        tracing::info!(
+            target: "tenancy::system",
+            table = Self::TABLE,
+            reason = system.acting_reason(),
+            "cross-organization select"
+        );
         Select::new(None)
     }
 

@@ -41,8 +41,10 @@ pub enum Actor {
 /// Proof of which organization the code acts for, and who acts.
 ///
 /// A `Scope` is exactly one organization. Its fields are private: it is
-/// handed over by authentication (see `tenancy-axum`) or rebuilt by a
-/// background job with [`Scope::for_job`].
+/// built by authentication, once it has checked who the user is and that
+/// they belong to the organization, or rebuilt by a background job with
+/// [`Scope::for_job`]. It cannot be deserialized, defaulted or converted
+/// from an [`OrgId`].
 ///
 /// ```compile_fail
 /// # use tenancy_core::{OrgId, Scope};
@@ -59,8 +61,8 @@ impl Scope {
     /// A scope for a user acting in one of their own organizations.
     ///
     /// Call it only once the user is authenticated and their membership of
-    /// `org` is checked; `tenancy-axum` does both before handing a `Scope` to
-    /// a handler.
+    /// `org` is checked: in a web app, in the layer that authenticates
+    /// requests, never in a handler.
     #[must_use]
     pub const fn for_member(org: OrgId, user: UserId) -> Self {
         Self {

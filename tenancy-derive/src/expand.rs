@@ -5,8 +5,8 @@
 //! `<crate>::__private`, so that users need no imports and a renamed crate
 //! works with `#[tenancy(crate = "...")]`.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Group, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::DeriveInput;
 
 use crate::ast::{Container, Field, Role};
@@ -104,7 +104,7 @@ fn expand(cont: &Container<'_>) -> TokenStream {
 }
 
 /// `struct NewRecipe`: the data columns a caller provides.
-fn insert_type(cont: &Container<'_>) -> TokenStream {
+pub(crate) fn insert_type(cont: &Container<'_>) -> TokenStream {
     let model = cont.ident;
     let vis = cont.vis;
     let new = cont.insert_ident();
@@ -112,16 +112,22 @@ fn insert_type(cont: &Container<'_>) -> TokenStream {
         Some(paths) => quote!(#(#paths),*),
         None => quote!(Debug, Clone),
     };
+    // serde's field attributes (`rename`, `default`, ...) mean the same on
+    // the insert type when it derives serde's traits, and nothing otherwise.
+    let derives_serde = cont.attrs.insert_derive.iter().flatten().any(|path| {
+        path.segments
+            .last()
+            .is_some_and(|s| s.ident == "Serialize" || s.ident == "Deserialize")
+    });
     let fields = cont.insert_fields().map(|field| {
-        let docs = field
-            .original
-            .attrs
-            .iter()
-            .filter(|attr| attr.path().is_ident("doc"));
+        let attrs = field.original.attrs.iter().filter(|attr| {
+            attr.path().is_ident("doc") || (derives_serde && attr.path().is_ident("serde"))
+        });
         let vis = &field.original.vis;
         let ident = field.ident;
-        let ty = field.ty;
-        quote!(#(#docs)* #vis #ident: #ty)
+        // `Self` means the model in the model, so it must say so in `NewX`.
+        let ty = replace_self(field.ty.to_token_stream(), model);
+        quote!(#(#attrs)* #vis #ident: #ty)
     });
     let doc = format!(
         "The values of a new [`{model}`], for `{model}::insert`.\n\n\
@@ -137,12 +143,39 @@ fn insert_type(cont: &Container<'_>) -> TokenStream {
     }
 }
 
+/// `tokens` with every `Self` replaced by `model`.
+fn replace_self(tokens: TokenStream, model: &syn::Ident) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Ident(ident) if ident == "Self" => {
+                TokenTree::Ident(syn::Ident::new(&model.to_string(), ident.span()))
+            }
+            TokenTree::Group(group) => {
+                let mut replaced =
+                    Group::new(group.delimiter(), replace_self(group.stream(), model));
+                replaced.set_span(group.span());
+                TokenTree::Group(replaced)
+            }
+            other => other,
+        })
+        .collect()
+}
+
 /// `Recipe::NAME` and friends: typed handles on each column.
 pub(crate) fn column_consts(cont: &Container<'_>) -> TokenStream {
     let krate = cont.krate();
     let model = cont.ident;
-    let vis = cont.vis;
-    let consts = cont.fields.iter().map(|field: &Field<'_>| {
+    // Only reachable with invalid models (see `valid`), whose fallback must
+    // not add a duplicate-definition error to the one already reported.
+    let mut seen = std::collections::HashSet::new();
+    let unique = cont
+        .fields
+        .iter()
+        .filter(move |field| seen.insert(field.const_ident().to_string()));
+    let consts = unique.map(|field: &Field<'_>| {
+        // As visible as the field: a private column stays private.
+        let vis = &field.original.vis;
         let name = field.const_ident();
         let ty = field.ty;
         let column = &field.column;

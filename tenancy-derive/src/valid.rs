@@ -15,6 +15,7 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
     check_org(cx, cont);
     check_db_default(cx, cont);
     check_unique_columns(cx, cont);
+    check_column_consts(cx, cont);
     check_insert_name(cx, cont);
 }
 
@@ -127,6 +128,36 @@ fn check_unique_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                     "`{}` and `{}` both map to column `{}`: give one of them another \
                      `#[tenancy(column = \"...\")]`",
                     earlier.ident, field.ident, field.column
+                ),
+            );
+        }
+    }
+}
+
+// Each column gets a constant named after its field in upper case; two
+// fields cannot share one, and none may hide `Scoped::TABLE`.
+fn check_column_consts(cx: &mut Ctxt, cont: &Container<'_>) {
+    for (index, field) in cont.fields.iter().enumerate() {
+        let name = field.const_ident();
+        if name == "TABLE" {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "a field named `{}` would make `{}::TABLE` a column and hide `Scoped::TABLE`: \
+                     rename the field and keep the column with `#[tenancy(column = \"{}\")]`",
+                    field.ident, cont.ident, field.column
+                ),
+            );
+        }
+        let earlier = cont.fields[..index]
+            .iter()
+            .find(|other| other.const_ident() == name);
+        if let Some(earlier) = earlier {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "`{}` and `{}` would both be the column constant `{}::{name}`: rename one of them",
+                    earlier.ident, field.ident, cont.ident
                 ),
             );
         }

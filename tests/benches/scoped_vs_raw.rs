@@ -2,7 +2,9 @@
 //! same pool, on SQLite and PostgreSQL.
 //!
 //! The table holds 100 organizations with 50 rows each; every operation
-//! acts for one of them. The hand-written side decodes rows into tuples by
+//! acts for one of them. Both sides share one pool of one connection
+//! (without a ping before each checkout), on a single-threaded runtime, so
+//! that what differs between them is the code under test. The hand-written side decodes rows into tuples by
 //! index, the cheapest decoding sqlx offers, so it is a strict baseline.
 //!
 //! Run with `cargo bench -p tenancy-tests --bench scoped_vs_raw`, then
@@ -230,8 +232,17 @@ macro_rules! bench_backend {
     }};
 }
 
+/// One thread: the measured code does not hop between worker threads, which
+/// on a shared two-core machine adds more noise than signal.
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 fn sqlite(c: &mut Criterion) {
-    let rt = Runtime::new().expect("runtime");
+    let rt = runtime();
     let dir = tempfile::tempdir().expect("temporary directory");
     let pool: Pool<Sqlite> = rt.block_on(async {
         let options = SqliteConnectOptions::new()
@@ -239,7 +250,8 @@ fn sqlite(c: &mut Criterion) {
             .create_if_missing(true)
             .synchronous(SqliteSynchronous::Normal);
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .expect("open SQLite");
@@ -269,11 +281,18 @@ fn sqlite(c: &mut Criterion) {
 }
 
 fn postgres(c: &mut Criterion) {
-    let rt = Runtime::new().expect("runtime");
+    let rt = runtime();
     let Some(db) = rt.block_on(tenancy_tests::postgres()) else {
         return;
     };
-    let pool: Pool<Postgres> = db.pool().clone();
+    let pool: Pool<Postgres> = rt.block_on(async {
+        sqlx::pool::PoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with((*db.connect_options()).clone())
+            .await
+            .expect("connect")
+    });
     rt.block_on(async {
         sqlx::query(POSTGRES_SCHEMA)
             .execute(&pool)

@@ -8,6 +8,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -26,6 +27,8 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
+# dash skips EXIT traps when a signal ends it: turn signals into an exit.
+trap 'exit 1' INT TERM HUP
 if ! initdb -D "$dir/data" -A trust -U postgres -E UTF8 --no-sync >"$dir/initdb.log" 2>&1; then
     cat "$dir/initdb.log" >&2
     exit 1
@@ -116,9 +119,16 @@ fn find_bin_dir() -> Option<PathBuf> {
         .filter_map(Result::ok)
         .map(|version| version.path().join("bin"));
     let mut debian: Vec<PathBuf> = debian.collect();
-    // Newest version first.
-    debian.sort();
-    debian.reverse();
+    // Newest major version first: "17" before "9.6".
+    let major = |dir: &PathBuf| -> u32 {
+        dir.parent()
+            .and_then(Path::file_name)
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.split('.').next())
+            .and_then(|major| major.parse().ok())
+            .unwrap_or(0)
+    };
+    debian.sort_by_key(|dir| std::cmp::Reverse(major(dir)));
     on_path
         .chain(debian)
         .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
@@ -146,14 +156,19 @@ fn start(bin: &Path) -> Result<Cluster, String> {
         }
         None => bin.as_os_str().to_owned(),
     };
-    // The server refuses to run as root: run the watchdog as `postgres`.
+    // The server refuses to run as root: run the watchdog as `postgres`,
+    // from a directory and with a TMPDIR that user can use.
     let mut command = if running_as_root() {
         let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--", "env"]);
+        c.args(["-u", "postgres", "--", "env", "TMPDIR=/tmp"]);
+        c.current_dir("/");
         c
     } else {
         Command::new("env")
     };
+    // Its own process group: a Ctrl-C meant for the tests does not kill the
+    // watchdog before it has stopped the server; the closed pipe ends it.
+    command.process_group(0);
     command
         .arg(format!("PATH={}", path.to_string_lossy()))
         .arg(format!("PORT={port}"))

@@ -192,15 +192,21 @@ impl<DB: Backend> Prepared<DB> {
     }
 
     /// A statement rendered for this call.
-    pub(crate) fn rendered(statement: query::Statement) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when a value cannot be bound (an unsigned integer
+    /// beyond `i64::MAX`, which the drivers would otherwise panic on).
+    pub(crate) fn rendered(statement: query::Statement) -> Result<Self> {
         let (sql, values) = statement.render::<DB>();
-        Self {
+        check_bindable(&values)?;
+        Ok(Self {
             // The one place where built SQL meets the driver: `sql` was
             // rendered by sea-query, which quotes every identifier and sends
             // every value as a bound parameter.
             sql: sqlx::AssertSqlSafe(sql).into_sql_str(),
             arguments: DB::__arguments(values),
-        }
+        })
     }
 
     pub(crate) fn arguments_mut(&mut self) -> &mut DB::Arguments {
@@ -265,6 +271,21 @@ impl<DB: Backend> Prepared<DB> {
     }
 }
 
+/// Refuses values that sea-query-sqlx would panic on while binding.
+fn check_bindable(values: &sea_query::Values) -> Result<()> {
+    for value in values.iter() {
+        if let sea_query::Value::BigUnsigned(Some(n)) = value
+            && i64::try_from(*n).is_err()
+        {
+            return Err(Error::invalid(
+                "value",
+                "an unsigned integer above 9223372036854775807 cannot be stored",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A value the driver could not encode: an error of the program, not of
 /// the database, but reported through the same opaque variant.
 pub(crate) fn encode_error(error: sqlx::error::BoxDynError) -> Error {
@@ -284,7 +305,10 @@ mod tests {
     struct Recipe {
         id: Id<Recipe>,
         organization_id: OrgId,
+        #[tenancy(column = "title")]
         name: String,
+        #[tenancy(db_default)]
+        revision: i64,
     }
 
     /// The cached statements are the ones the builders render for the same
@@ -323,11 +347,11 @@ mod tests {
         let shapes = Recipe::__model().shapes::<sqlx::Sqlite>();
         assert_eq!(
             shapes.list[2],
-            r#"SELECT "id", "organization_id", "name" FROM "recipes" WHERE "organization_id" = ? ORDER BY "id" ASC LIMIT ? OFFSET ?"#
+            r#"SELECT "id", "organization_id", "title", "revision" FROM "recipes" WHERE "organization_id" = ? ORDER BY "id" ASC LIMIT ? OFFSET ?"#
         );
         assert_eq!(
             shapes.insert,
-            r#"INSERT INTO "recipes" ("organization_id", "name") VALUES (?, ?) RETURNING "id", "organization_id", "name""#
+            r#"INSERT INTO "recipes" ("organization_id", "title") VALUES (?, ?) RETURNING "id", "organization_id", "title", "revision""#
         );
     }
 
@@ -338,7 +362,7 @@ mod tests {
         let shapes = Recipe::__model().shapes::<sqlx::Postgres>();
         assert_eq!(
             shapes.find,
-            r#"SELECT "id", "organization_id", "name" FROM "recipes" WHERE "organization_id" = $1 AND "id" = $2"#
+            r#"SELECT "id", "organization_id", "title", "revision" FROM "recipes" WHERE "organization_id" = $1 AND "id" = $2"#
         );
         assert_eq!(
             shapes.delete,

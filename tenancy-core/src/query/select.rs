@@ -160,7 +160,7 @@ impl<M: Scoped> Select<M> {
                 let shapes = M::__model().shapes::<E::Database>();
                 Prepared::cached(&shapes.count, &[org.get()])?
             }
-            _ => Prepared::rendered(super::count(M::__model(), self.org, self.filter)),
+            _ => Prepared::rendered(super::count(M::__model(), self.org, self.filter))?,
         };
         prepared.fetch_count(executor).await
     }
@@ -179,7 +179,7 @@ impl<M: Scoped> Select<M> {
     /// one organization, and renders one otherwise.
     fn prepare_rows<DB: Backend>(self) -> Result<Prepared<DB>> {
         let (Some(org), None, true) = (self.org, &self.filter, self.order.is_empty()) else {
-            return Ok(Prepared::rendered(self.rows_statement()));
+            return Prepared::rendered(self.rows_statement());
         };
         let list = &M::__model().shapes::<DB>().list;
         let org = org.get();

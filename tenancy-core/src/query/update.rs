@@ -95,7 +95,7 @@ impl<M: Scoped> Update<M> {
             return Find::new(self.org, self.id).fetch_one(executor).await;
         }
         let statement = super::update(M::__model(), self.org, self.id.get(), self.sets);
-        Prepared::<E::Database>::rendered(statement)
+        Prepared::<E::Database>::rendered(statement)?
             .fetch_optional(executor)
             .await?
             .ok_or(Error::NotFound { table: M::TABLE })

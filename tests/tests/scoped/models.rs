@@ -33,8 +33,15 @@ pub(crate) struct Misread {
     pub(crate) name: i64,
 }
 
-/// The organizations every test starts with.
+/// The organizations every test starts with, by number: see [`org_id`].
 pub(crate) const ORGS: [i64; 3] = [1, 2, 3];
+
+/// The id of organization number `n`. Organization ids start at 101 so that
+/// they never equal the ids of the rows the tests create: a statement that
+/// swapped the two would find nothing instead of passing by coincidence.
+pub(crate) fn org_id(n: i64) -> OrgId {
+    OrgId::new(100 + n)
+}
 
 const SQLITE: &str = "
 CREATE TABLE organizations (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
@@ -48,7 +55,7 @@ CREATE TABLE items (
     UNIQUE (organization_id, id),
     UNIQUE (organization_id, name)
 );
-INSERT INTO organizations (id, name) VALUES (1, 'Soapworks'), (2, 'Candle Co'), (3, 'Balm Bros');
+INSERT INTO organizations (id, name) VALUES (101, 'Soapworks'), (102, 'Candle Co'), (103, 'Balm Bros');
 ";
 
 const POSTGRES: &str = "
@@ -63,7 +70,7 @@ CREATE TABLE items (
     PRIMARY KEY (organization_id, id),
     UNIQUE (organization_id, name)
 );
-INSERT INTO organizations (id, name) VALUES (1, 'Soapworks'), (2, 'Candle Co'), (3, 'Balm Bros');
+INSERT INTO organizations (id, name) VALUES (101, 'Soapworks'), (102, 'Candle Co'), (103, 'Balm Bros');
 ";
 
 pub(crate) async fn create_schema_sqlite(pool: &sqlx::SqlitePool) {

@@ -2,13 +2,15 @@
 //! Compiled once per backend: `Db` and `db()` come from the parent module.
 
 use sqlx::Pool;
-use tenancy_core::{Error, Id, Order, OrgId, Scope, Scoped, SystemScope, sea_query};
+use tenancy_core::sea_query::{Expr, ExprTrait, Value};
+use tenancy_core::{Error, Filter, Id, Order, Scope, Scoped, SystemScope};
 
 use super::{Db, db};
-use crate::models::{Item, Misread, NewItem, NewMisread, ORGS};
+use crate::models::{Item, Misread, NewItem, NewMisread, ORGS, org_id};
 
+/// The scope of organization number `org`.
 fn scope(org: i64) -> Scope {
-    Scope::for_job(OrgId::new(org), "scoped suite")
+    Scope::for_job(org_id(org), "scoped suite")
 }
 
 fn new_item(name: &str, quantity: i64) -> NewItem {
@@ -53,14 +55,14 @@ async fn raw_row(pool: &Pool<Db>, id: Id<Item>) -> Option<(i64, String, i64)> {
 
 fn of_org(rows: &[Item], org: i64) -> Vec<Item> {
     rows.iter()
-        .filter(|row| row.organization_id == OrgId::new(org))
+        .filter(|row| row.organization_id == org_id(org))
         .cloned()
         .collect()
 }
 
 fn of_other_org(rows: &[Item], org: i64) -> Item {
     rows.iter()
-        .find(|row| row.organization_id != OrgId::new(org))
+        .find(|row| row.organization_id != org_id(org))
         .cloned()
         .unwrap()
 }
@@ -108,7 +110,7 @@ async fn filters_never_reach_other_orgs() {
         1,
         "every org has an item-1; org {org} sees its own"
     );
-    assert_eq!(by_name[0].organization_id, OrgId::new(org));
+    assert_eq!(by_name[0].organization_id, org_id(org));
 
     let foreign_id = Item::select(&scope(org))
         .filter(Item::ID.eq(foreign.id))
@@ -297,14 +299,17 @@ async fn insert_takes_the_org_from_the_scope() {
         .execute(db.pool())
         .await
         .unwrap();
-    assert_eq!(item.organization_id, OrgId::new(2));
+    assert_eq!(item.organization_id, org_id(2));
     assert_eq!(item.name, "beeswax");
     assert_eq!(item.quantity, 4);
     assert_eq!(
         item.revision, 1,
         "db_default columns come from the database"
     );
-    assert_eq!(raw_row(&db, item.id).await, Some((2, "beeswax".into(), 4)));
+    assert_eq!(
+        raw_row(&db, item.id).await,
+        Some((102, "beeswax".into(), 4))
+    );
 }
 
 #[tokio::test]
@@ -384,7 +389,7 @@ async fn update_changes_own_rows_only() {
     assert_eq!(updated.name, "renamed");
     assert_eq!(updated.quantity, 6, "the last value set wins");
     assert_eq!(updated.note.as_deref(), Some("fragile"));
-    assert_eq!(updated.organization_id, OrgId::new(org));
+    assert_eq!(updated.organization_id, org_id(org));
 
     let cleared = Item::update(&scope(org), own.id)
         .set(Item::NOTE, None)
@@ -450,7 +455,7 @@ async fn update_refusals_are_typed_and_change_nothing() {
     assert!(matches!(negative, Error::Invalid { .. }), "{negative:?}");
     assert_eq!(
         raw_row(&db, second.id).await,
-        Some((1, second.name.clone(), second.quantity))
+        Some((101, second.name.clone(), second.quantity))
     );
 }
 
@@ -590,11 +595,27 @@ async fn only_a_system_scope_reads_across_orgs() {
     assert_eq!(count, 3);
 }
 
+/// The value bound to the placeholder right after `needle` in `sql`:
+/// `$n` on PostgreSQL, the n-th `?` on SQLite.
+fn bound_after<'v>(sql: &str, values: &'v [Value], needle: &str) -> Option<&'v Value> {
+    let at = sql.find(needle)? + needle.len();
+    let rest = &sql[at..];
+    let index = match rest.strip_prefix('$') {
+        Some(digits) => {
+            let digits: String = digits.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<usize>().ok()?.checked_sub(1)?
+        }
+        None if rest.starts_with('?') => sql[..at].matches('?').count(),
+        None => return None,
+    };
+    values.get(index)
+}
+
 #[tokio::test]
-async fn every_generated_statement_carries_the_org_predicate() {
+async fn every_generated_statement_binds_the_scopes_org_to_its_org_predicate() {
     let s = scope(7);
     let id: Id<Item> = Id::new(5);
-    let org_value = sea_query::Value::BigInt(Some(7));
+    let org = Value::BigInt(Some(org_id(7).get()));
     let statements = [
         ("select", Item::select(&s).to_sql::<Db>()),
         (
@@ -614,20 +635,40 @@ async fn every_generated_statement_carries_the_org_predicate() {
         ("delete", Item::delete(&s, id).to_sql::<Db>()),
     ];
     for (operation, (sql, values)) in statements {
-        let predicate = sql.find(r#"WHERE "organization_id" = "#);
-        assert!(predicate.is_some(), "{operation}: {sql}");
-        let position = values.iter().position(|value| *value == org_value);
-        assert!(
-            position.is_some(),
-            "{operation} binds the scope's org: {values:?}"
-        );
+        let bound = bound_after(&sql, &values.0, r#"WHERE "organization_id" = "#);
+        assert_eq!(bound, Some(&org), "{operation}: {sql} with {values:?}");
     }
     let (insert, values) = Item::insert(&s, new_item("z", 1)).to_sql::<Db>();
     assert!(
         insert.starts_with(r#"INSERT INTO "items" ("organization_id", "name", "qty", "note")"#),
         "{insert}"
     );
-    assert_eq!(values.0.first(), Some(&org_value));
+    assert_eq!(values.0.first(), Some(&org));
+}
+
+#[tokio::test]
+async fn custom_filters_cannot_widen_the_scope() {
+    let Some(db) = db().await else { return };
+    let rows = seed(&db, 2).await;
+    let always = Filter::custom(Expr::cust("1 = 1 OR 1 = 1"));
+    let listed = Item::select(&scope(2))
+        .filter(always)
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(listed, of_org(&rows, 2));
+}
+
+#[tokio::test]
+async fn unsigned_values_beyond_i64_are_refused_without_a_panic() {
+    let Some(db) = db().await else { return };
+    let huge = Filter::custom(Expr::col("qty").lt(u64::MAX));
+    let err = Item::select(&scope(1))
+        .filter(huge)
+        .fetch_all(db.pool())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err:?}");
 }
 
 #[tokio::test]

@@ -1,0 +1,5 @@
+use tenancy_core::Scope;
+
+fn main() {
+    let _ = Scope::default();
+}
