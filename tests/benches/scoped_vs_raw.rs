@@ -2,16 +2,20 @@
 //! same pool, on SQLite and PostgreSQL.
 //!
 //! The table holds 100 organizations with 50 rows each; every operation
-//! acts for one of them. Both sides share one pool of one connection
+//! acts for one of them. List, find and insert use the statements the
+//! library renders once per model; the filtered list and the update are
+//! rendered on every call, and show what that costs. Both sides share one pool of one connection
 //! (without a ping before each checkout), on a single-threaded runtime, so
 //! that what differs between them is the code under test. The hand-written side decodes rows into tuples by
 //! index, the cheapest decoding sqlx offers, so it is a strict baseline.
 //!
-//! Run with `cargo bench -p tenancy-tests --bench scoped_vs_raw`, then
-//! `python3 scripts/bench_report.py` for medians and ratios.
+//! Run with `cargo bench -p tenancy-tests --bench scoped_vs_raw`; after
+//! each backend it prints a Markdown table of medians and paired ratios.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::hint::black_box;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -63,6 +67,10 @@ mod raw {
         "SELECT id, organization_id, name, qty FROM items WHERE organization_id = $1 AND id = $2";
     pub(crate) const FIND_SQLITE: &str =
         "SELECT id, organization_id, name, qty FROM items WHERE organization_id = ? AND id = ?";
+    pub(crate) const FILTERED_PG: &str = "SELECT id, organization_id, name, qty FROM items WHERE organization_id = $1 AND qty >= $2 ORDER BY id";
+    pub(crate) const FILTERED_SQLITE: &str = "SELECT id, organization_id, name, qty FROM items WHERE organization_id = ? AND qty >= ? ORDER BY id";
+    pub(crate) const UPDATE_PG: &str = "UPDATE items SET qty = $1 WHERE organization_id = $2 AND id = $3 RETURNING id, organization_id, name, qty";
+    pub(crate) const UPDATE_SQLITE: &str = "UPDATE items SET qty = ? WHERE organization_id = ? AND id = ? RETURNING id, organization_id, name, qty";
     pub(crate) const INSERT_PG: &str = "INSERT INTO items (organization_id, name, qty) VALUES ($1, $2, $3) RETURNING id, organization_id, name, qty";
     pub(crate) const INSERT_SQLITE: &str = "INSERT INTO items (organization_id, name, qty) VALUES (?, ?, ?) RETURNING id, organization_id, name, qty";
 }
@@ -113,37 +121,68 @@ fn next_name() -> String {
     format!("new {}", NEXT_NAME.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Measures `measured`, running `partner` beside it: before it on even
-/// iterations and after it on odd ones. Both sides of a comparison then run
-/// under the same load, cache state and table size, which a shared, noisy
-/// machine would otherwise skew towards whichever ran second.
-async fn timed_against<A, FA, B, FB>(measured: &A, partner: &B, iters: u64) -> Duration
+/// Every (library, by hand) pair of timings, per benchmark, in nanoseconds.
+static PAIRS: Mutex<BTreeMap<String, Vec<(f64, f64)>>> = Mutex::new(BTreeMap::new());
+
+/// Which side a benchmark times.
+#[derive(Clone, Copy)]
+enum Side {
+    Library,
+    ByHand,
+}
+
+/// Times `library` and `by_hand` back to back, `iters` times, alternating
+/// which goes first, and returns the total of the side that `timed` names.
+/// Both sides thus run under the same load, cache state and table size,
+/// and every pair of timings is recorded for the paired ratio that
+/// [`report`] prints: on a shared, noisy machine, that ratio is the figure
+/// to trust, more than two medians taken minutes apart.
+async fn timed_pairs<A, FA, B, FB>(
+    key: &str,
+    timed: Side,
+    library: &A,
+    by_hand: &B,
+    iters: u64,
+) -> Duration
 where
     A: Fn() -> FA,
     FA: Future,
     B: Fn() -> FB,
     FB: Future,
 {
+    async fn time<F: Future>(future: F) -> Duration {
+        let start = Instant::now();
+        black_box(future.await);
+        start.elapsed()
+    }
+    let mut pairs = Vec::with_capacity(usize::try_from(iters).unwrap_or(0));
     let mut total = Duration::ZERO;
     for i in 0..iters {
-        if i % 2 == 0 {
-            black_box(partner().await);
-        }
-        let start = Instant::now();
-        black_box(measured().await);
-        total += start.elapsed();
-        if i % 2 == 1 {
-            black_box(partner().await);
-        }
+        let (lib, raw) = if i % 2 == 0 {
+            let lib = time(library()).await;
+            (lib, time(by_hand()).await)
+        } else {
+            let raw = time(by_hand()).await;
+            (time(library()).await, raw)
+        };
+        total += match timed {
+            Side::Library => lib,
+            Side::ByHand => raw,
+        };
+        pairs.push((lib.as_nanos() as f64, raw.as_nanos() as f64));
+    }
+    if let Ok(mut all) = PAIRS.lock() {
+        all.entry(key.to_owned()).or_default().extend(pairs);
     }
     total
 }
 
-/// Benchmarks `op` through the library and by hand, each timed beside the
-/// other.
+/// Benchmarks `op` through the library and by hand: criterion's figures for
+/// each side, and the pairs for the paired ratio.
 fn paired<A, FA, B, FB>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     rt: &Runtime,
+    backend: &str,
     op: &str,
     library: A,
     by_hand: B,
@@ -153,18 +192,46 @@ fn paired<A, FA, B, FB>(
     B: Fn() -> FB,
     FB: Future,
 {
-    group.bench_function(format!("{op}/tenancy"), |b| {
-        b.to_async(rt)
-            .iter_custom(|iters| timed_against(&library, &by_hand, iters))
-    });
-    group.bench_function(format!("{op}/raw"), |b| {
-        b.to_async(rt)
-            .iter_custom(|iters| timed_against(&by_hand, &library, iters))
-    });
+    let key = format!("{backend} {op}");
+    for (name, side) in [("tenancy", Side::Library), ("raw", Side::ByHand)] {
+        group.bench_function(format!("{op}/{name}"), |b| {
+            b.to_async(rt)
+                .iter_custom(|iters| timed_pairs(&key, side, &library, &by_hand, iters))
+        });
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// Prints, for each operation of `backend`, the median time of each side
+/// and the median of the per-pair ratios (library / by hand).
+fn report(backend: &str) {
+    let Ok(all) = PAIRS.lock() else { return };
+    println!(
+        "\n| backend | operation | pairs | tenancy (median) | by hand (median) | paired ratio (median) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (key, pairs) in all.iter().filter(|(key, _)| key.starts_with(backend)) {
+        let lib = median(pairs.iter().map(|p| p.0).collect()) / 1000.0;
+        let raw = median(pairs.iter().map(|p| p.1).collect()) / 1000.0;
+        let ratio = median(pairs.iter().map(|p| p.0 / p.1).collect());
+        let op = key.trim_start_matches(backend).trim();
+        println!(
+            "| {backend} | {op} | {} | {lib:.1} µs | {raw:.1} µs | {ratio:.3} |",
+            pairs.len()
+        );
+    }
 }
 
 macro_rules! bench_backend {
-    ($group:expr, $rt:expr, $pool:expr, $list:expr, $find:expr, $insert:expr) => {{
+    ($group:expr, $rt:expr, $backend:expr, $pool:expr, $list:expr, $filtered:expr, $find:expr, $update:expr, $insert:expr) => {{
         let pool = $pool;
         let scope = Scope::for_job(OrgId::new(ORG), "benchmark");
         let id = some_id_of_org();
@@ -172,6 +239,7 @@ macro_rules! bench_backend {
         paired(
             $group,
             $rt,
+            $backend,
             "list",
             || async {
                 let rows = Item::select(&scope).fetch_all(pool).await.expect("list");
@@ -192,6 +260,56 @@ macro_rules! bench_backend {
         paired(
             $group,
             $rt,
+            $backend,
+            "list_filtered",
+            || async {
+                let rows = Item::select(&scope)
+                    .filter(Item::QTY.gte(25))
+                    .fetch_all(pool)
+                    .await
+                    .expect("list");
+                assert_eq!(rows.len(), 25);
+            },
+            || async {
+                let rows: Vec<Item> = sqlx::query_as::<_, RawRow>($filtered)
+                    .bind(ORG)
+                    .bind(25_i64)
+                    .fetch_all(pool)
+                    .await
+                    .expect("list")
+                    .into_iter()
+                    .map(to_item)
+                    .collect();
+                assert_eq!(rows.len(), 25);
+            },
+        );
+        paired(
+            $group,
+            $rt,
+            $backend,
+            "update",
+            || async {
+                Item::update(&scope, id)
+                    .set(Item::QTY, 7)
+                    .execute(pool)
+                    .await
+                    .expect("update")
+            },
+            || async {
+                let row: RawRow = sqlx::query_as($update)
+                    .bind(7_i64)
+                    .bind(ORG)
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await
+                    .expect("update");
+                to_item(row)
+            },
+        );
+        paired(
+            $group,
+            $rt,
+            $backend,
             "find",
             || async { Item::find(&scope, id).fetch_one(pool).await.expect("find") },
             || async {
@@ -207,6 +325,7 @@ macro_rules! bench_backend {
         paired(
             $group,
             $rt,
+            $backend,
             "insert",
             || async {
                 let new = NewItem {
@@ -272,12 +391,16 @@ fn sqlite(c: &mut Criterion) {
     bench_backend!(
         &mut group,
         &rt,
+        "sqlite",
         &pool,
         raw::LIST_SQLITE,
+        raw::FILTERED_SQLITE,
         raw::FIND_SQLITE,
+        raw::UPDATE_SQLITE,
         raw::INSERT_SQLITE
     );
     group.finish();
+    report("sqlite");
 }
 
 fn postgres(c: &mut Criterion) {
@@ -308,12 +431,16 @@ fn postgres(c: &mut Criterion) {
     bench_backend!(
         &mut group,
         &rt,
+        "postgres",
         &pool,
         raw::LIST_PG,
+        raw::FILTERED_PG,
         raw::FIND_PG,
+        raw::UPDATE_PG,
         raw::INSERT_PG
     );
     group.finish();
+    report("postgres");
 }
 
 criterion_group!(benches, sqlite, postgres);
