@@ -68,14 +68,23 @@
 //!   identifier;
 //! - decoding and binding for each backend on which the field types work.
 //!
-//! Attributes: `#[tenancy(table = "...")]` names the table (required);
-//! `#[tenancy(insert = "CreateRecipe")]` renames the insert type and
-//! `#[tenancy(insert_derive(Debug, serde::Deserialize))]` chooses its derives
-//! (default `Debug, Clone`); `#[tenancy(crate = "...")]` points at this crate
-//! when it is renamed. On a field, `#[tenancy(column = "...")]` names its
-//! column and `#[tenancy(db_default)]` leaves it to the database on insert.
+//! Attributes on the struct:
 //!
-//! Every key is a `BIGINT` on PostgreSQL and an `INTEGER` on SQLite.
+//! - `#[tenancy(table = "recipes")]` names the table (required; one
+//!   identifier: reach other schemas through the connection's `search_path`);
+//! - `#[tenancy(insert = "CreateRecipe")]` renames the insert type;
+//! - `#[tenancy(insert_derive(Debug, serde::Deserialize))]` chooses its
+//!   derives (default `Debug, Clone`; `insert_derive()` for none). When they
+//!   include serde's, the fields' `#[serde(...)]` attributes are kept;
+//! - `#[tenancy(crate = "...")]` points at this crate when it is renamed.
+//!
+//! On a field: `#[tenancy(column = "...")]` names its column, and
+//! `#[tenancy(db_default)]` leaves it to the database on insert (it is not
+//! in the insert type).
+//!
+//! The id must be `id: Id<Self>` and the organization `organization_id:
+//! OrgId`; every key is a `BIGINT` on PostgreSQL and an `INTEGER` on SQLite.
+//! Column constants are as visible as their fields.
 //!
 //! # Cross-tenant reads look like absence
 //!
