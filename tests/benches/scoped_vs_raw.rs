@@ -2,9 +2,9 @@
 //! same pool, on SQLite and PostgreSQL.
 //!
 //! The table holds 100 organizations with 50 rows each; every operation
-//! acts for one of them. List, find and insert use the statements the
-//! library renders once per model; the filtered list and the update are
-//! rendered on every call, and show what that costs. Both sides share one pool of one connection
+//! acts for one of them. List, find, insert and update use statements the
+//! library renders once per model (updates once per set of columns); the
+//! filtered list is rendered on every call, and shows what that costs. Both sides share one pool of one connection
 //! (without a ping before each checkout), on a single-threaded runtime, so
 //! that what differs between them is the code under test. The hand-written side decodes rows into tuples by
 //! index, the cheapest decoding sqlx offers, so it is a strict baseline.

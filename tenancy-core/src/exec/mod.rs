@@ -2,11 +2,14 @@
 //! and the one place where built SQL meets the driver.
 //!
 //! Scoped operations run on anything sqlx can execute on: a pool, a
-//! connection, or a caller's transaction (`&mut *tx`). The fixed statements
-//! of each model (find, insert, delete, count and unfiltered lists) are
-//! rendered by sea-query once per model and backend, on first use, and then
-//! only bound; only statements whose shape depends on the call (filters,
-//! ordering, the columns an update sets) are rendered per call.
+//! connection, or a caller's transaction (`&mut *tx`). The statements of
+//! each model (find, insert, delete, count, unfiltered lists, and updates by
+//! the set of columns they set) are rendered by sea-query once per model and
+//! backend, on first use, and then only bound; only selects with a filter or
+//! an ordering, whose shape is the caller's, are rendered per call.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Executor, SqlSafeStr, SqlStr};
@@ -116,6 +119,7 @@ impl_backend!(
 ///
 /// Parameters come in this order: the organization first, then the id
 /// (find, delete) or the new values (insert), then limit and offset (lists).
+/// Updates are the exception: the values set first, then organization and id.
 #[derive(Debug)]
 pub(crate) struct Shapes {
     /// Unfiltered lists: without paging, with a limit, with limit and offset.
@@ -124,6 +128,9 @@ pub(crate) struct Shapes {
     pub(crate) find: String,
     pub(crate) insert: String,
     pub(crate) delete: String,
+    /// Updates, by the set of columns they set (bit `i`: column `i`),
+    /// rendered the first time each set is used.
+    updates: RwLock<BTreeMap<u64, Arc<str>>>,
 }
 
 impl Shapes {
@@ -158,7 +165,31 @@ impl Shapes {
             find: render(query::find(model, query::PLACEHOLDER_ORG, 0)),
             insert: render(query::insert(model, query::PLACEHOLDER_ORG)),
             delete: render(query::delete(model, query::PLACEHOLDER_ORG, 0)),
+            updates: RwLock::new(BTreeMap::new()),
         }
+    }
+
+    /// The update that sets the columns of `mask`, in column order.
+    pub(crate) fn update<DB: Backend>(&self, model: &ModelInfo, mask: u64) -> Arc<str> {
+        if let Ok(cache) = self.updates.read()
+            && let Some(sql) = cache.get(&mask)
+        {
+            return Arc::clone(sql);
+        }
+        let sets = model
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| mask & (1 << index) != 0)
+            .map(|(_, column)| (*column, sea_query::Value::BigInt(Some(0))))
+            .collect();
+        let statement = query::update(model, query::PLACEHOLDER_ORG, 0, sets);
+        let sql: Arc<str> = statement.render::<DB>().0.into();
+        // A poisoned cache only costs a render per call.
+        if let Ok(mut cache) = self.updates.write() {
+            cache.entry(mask).or_insert_with(|| Arc::clone(&sql));
+        }
+        sql
     }
 }
 
@@ -199,14 +230,35 @@ impl<DB: Backend> Prepared<DB> {
     /// beyond `i64::MAX`, which the drivers would otherwise panic on).
     pub(crate) fn rendered(statement: query::Statement) -> Result<Self> {
         let (sql, values) = statement.render::<DB>();
+        // The one place where built SQL meets the driver: `sql` was rendered
+        // by sea-query, which quotes every identifier and sends every value
+        // as a bound parameter.
+        Self::with_values(sqlx::AssertSqlSafe(sql).into_sql_str(), values, &[])
+    }
+
+    /// An update from the model's cache (see [`Shapes::update`]), with the
+    /// values it sets, then the organization and the id.
+    ///
+    /// # Errors
+    ///
+    /// As [`Prepared::rendered`].
+    pub(crate) fn cached_update(
+        sql: Arc<str>,
+        values: sea_query::Values,
+        org: i64,
+        id: i64,
+    ) -> Result<Self> {
+        Self::with_values(sqlx::AssertSqlSafe(sql).into_sql_str(), values, &[org, id])
+    }
+
+    /// Rendered SQL with the values sea-query collected, then `keys`.
+    fn with_values(sql: SqlStr, values: sea_query::Values, keys: &[i64]) -> Result<Self> {
         check_bindable(&values)?;
-        Ok(Self {
-            // The one place where built SQL meets the driver: `sql` was
-            // rendered by sea-query, which quotes every identifier and sends
-            // every value as a bound parameter.
-            sql: sqlx::AssertSqlSafe(sql).into_sql_str(),
-            arguments: DB::__arguments(values),
-        })
+        let mut arguments = DB::__arguments(values);
+        for key in keys {
+            DB::__push_i64(&mut arguments, *key).map_err(encode_error)?;
+        }
+        Ok(Self { sql, arguments })
     }
 
     pub(crate) fn arguments_mut(&mut self) -> &mut DB::Arguments {

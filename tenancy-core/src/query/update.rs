@@ -30,7 +30,8 @@ use crate::model::{RowCodec, Scoped};
 pub struct Update<M> {
     org: OrgId,
     id: Id<M>,
-    sets: Vec<(&'static str, Value)>,
+    /// Column index in the model, name, value; in column order.
+    sets: Vec<(usize, &'static str, Value)>,
 }
 
 impl<M: Scoped> Update<M> {
@@ -49,15 +50,36 @@ impl<M: Scoped> Update<M> {
         K: Settable,
     {
         let value = value.into().into();
-        match self
-            .sets
-            .iter_mut()
-            .find(|(name, _)| *name == column.name())
-        {
-            Some((_, existing)) => *existing = value,
-            None => self.sets.push((column.name(), value)),
+        let name = column.name();
+        // A column the model does not list (impossible through the derive)
+        // sorts last and is never cached.
+        let index = M::__model()
+            .columns
+            .iter()
+            .position(|column| *column == name)
+            .unwrap_or(usize::MAX);
+        match self.sets.binary_search_by_key(&index, |(i, _, _)| *i) {
+            Ok(at) => self.sets[at].2 = value,
+            Err(at) => self.sets.insert(at, (index, name, value)),
         }
         self
+    }
+
+    fn named_sets(sets: Vec<(usize, &'static str, Value)>) -> Vec<(&'static str, Value)> {
+        sets.into_iter()
+            .map(|(_, name, value)| (name, value))
+            .collect()
+    }
+
+    /// The columns set, as the bits of their indexes; `None` past 64
+    /// columns, whose updates are rendered per call.
+    fn column_mask(&self) -> Option<u64> {
+        self.sets.iter().try_fold(0_u64, |mask, (index, _, _)| {
+            u32::try_from(*index)
+                .ok()
+                .and_then(|index| 1_u64.checked_shl(index))
+                .map(|bit| mask | bit)
+        })
     }
 
     /// Applies `f` with the value when there is one: the fields of a
@@ -72,7 +94,8 @@ impl<M: Scoped> Update<M> {
     /// The SQL this update runs on `DB`, with the values bound to it.
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        super::update(M::__model(), self.org, self.id.get(), self.sets.clone()).render::<DB>()
+        let sets = Self::named_sets(self.sets.clone());
+        super::update(M::__model(), self.org, self.id.get(), sets).render::<DB>()
     }
 
     /// Applies the changes and returns the row as stored. With nothing set,
@@ -94,8 +117,21 @@ impl<M: Scoped> Update<M> {
         if self.sets.is_empty() {
             return Find::new(self.org, self.id).fetch_one(executor).await;
         }
-        let statement = super::update(M::__model(), self.org, self.id.get(), self.sets);
-        Prepared::<E::Database>::rendered(statement)?
+        let model = M::__model();
+        let prepared = match self.column_mask() {
+            Some(mask) => {
+                let sql = model
+                    .shapes::<E::Database>()
+                    .update::<E::Database>(model, mask);
+                let values = Values(self.sets.into_iter().map(|(_, _, value)| value).collect());
+                Prepared::cached_update(sql, values, self.org.get(), self.id.get())?
+            }
+            None => {
+                let sets = Self::named_sets(self.sets);
+                Prepared::rendered(super::update(model, self.org, self.id.get(), sets))?
+            }
+        };
+        prepared
             .fetch_optional(executor)
             .await?
             .ok_or(Error::NotFound { table: M::TABLE })
@@ -107,7 +143,15 @@ impl<M> fmt::Debug for Update<M> {
         f.debug_struct("Update")
             .field("org", &self.org)
             .field("id", &self.id)
-            .field("sets", &self.sets)
+            // Names only: values may be secrets.
+            .field(
+                "columns",
+                &self
+                    .sets
+                    .iter()
+                    .map(|(_, name, _)| name)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
