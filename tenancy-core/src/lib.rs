@@ -107,6 +107,7 @@
 //! | `json`         |         | JSON values in filters and updates |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod billing;
 mod column;
 mod error;
 mod exec;

@@ -1,0 +1,1 @@
+//! Billing state and the rule it sets on who may act.
