@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 
 use sea_query::{Condition, Expr, ExprTrait, Iden, Value};
 
-use crate::model::Scoped;
+use crate::model::Table;
 
 /// Markers for the three kinds of column a model has.
 pub mod kind {
@@ -26,6 +26,10 @@ pub mod kind {
     /// The organization column, fixed when the row is inserted.
     #[derive(Debug)]
     pub enum OrganizationColumn {}
+    /// A column of soft delete (the active flag, the cascade marker), kept
+    /// by deletes and restores.
+    #[derive(Debug)]
+    pub enum SoftDeleteColumn {}
 }
 
 /// A column of model `M` holding values of type `T`.
@@ -60,17 +64,17 @@ impl<M, T, K> Column<M, T, K> {
     }
 }
 
-impl<M: Scoped, T, K> Column<M, T, K> {
+impl<M: Table, T, K> Column<M, T, K> {
     /// The column as a sea-query expression, qualified with its table, for
     /// conditions the typed methods do not cover (see [`Filter::custom`]).
     #[must_use]
     pub fn expr(self) -> Expr {
-        Expr::col((M::TABLE, self.name))
+        Expr::col((M::__model().table, self.name))
     }
 }
 
 /// Comparisons with values of the column's own type.
-impl<M: Scoped, T: Into<Value>, K> Column<M, T, K> {
+impl<M: Table, T: Into<Value>, K> Column<M, T, K> {
     /// `column = value`.
     #[must_use]
     pub fn eq(self, value: impl Into<T>) -> Filter<M> {
@@ -123,7 +127,7 @@ impl<M: Scoped, T: Into<Value>, K> Column<M, T, K> {
 }
 
 /// Null tests, for nullable columns.
-impl<M: Scoped, T, K> Column<M, Option<T>, K> {
+impl<M: Table, T, K> Column<M, Option<T>, K> {
     /// `column IS NULL`. (`eq(None)` would match nothing, as in SQL.)
     #[must_use]
     pub fn is_null(self) -> Filter<M> {
@@ -137,7 +141,7 @@ impl<M: Scoped, T, K> Column<M, Option<T>, K> {
     }
 }
 
-impl<M: Scoped, K> Column<M, String, K> {
+impl<M: Table, K> Column<M, String, K> {
     /// `column LIKE pattern`, with `%` and `_` as wildcards. Case
     /// sensitivity follows the database (PostgreSQL: sensitive; SQLite:
     /// insensitive for ASCII).
@@ -147,7 +151,7 @@ impl<M: Scoped, K> Column<M, String, K> {
     }
 }
 
-impl<M: Scoped, K> Column<M, Option<String>, K> {
+impl<M: Table, K> Column<M, Option<String>, K> {
     /// `column LIKE pattern`; null values never match.
     #[must_use]
     pub fn like(self, pattern: impl Into<String>) -> Filter<M> {
@@ -184,9 +188,9 @@ mod sealed {
 /// Implemented by the kind of column that an update may set: data columns.
 #[diagnostic::on_unimplemented(
     message = "an update cannot set this column: `{Self}` is fixed when the row is inserted",
-    label = "the id and organization of a row never change",
+    label = "the id and organization of a row never change; soft delete keeps its own columns",
     note = "a row never moves to another organization: insert a new row through a `Scope` \
-            of the target organization instead"
+            of the target organization instead; deactivate and reactivate rows with `delete` and `restore`"
 )]
 pub trait Settable: sealed::Sealed {}
 

@@ -120,8 +120,8 @@ pub use column::{Column, Filter, Settable, kind};
 pub use error::{Error, Result};
 pub use exec::Backend;
 pub use id::{Id, OrgId, UserId};
-pub use model::{RowCodec, Scoped};
-pub use query::{Delete, Find, Insert, Select, Update};
+pub use model::{Global, OrgOwned, RowCodec, Scoped, Shared, SoftDelete};
+pub use query::{Delete, Find, Insert, Restore, Select, Update};
 pub use scope::{Actor, ActsAcrossOrgs, ActsForOrg, Scope, SystemScope};
 pub use sea_query::Order;
 
@@ -140,7 +140,12 @@ pub mod __private {
     pub use crate::column::{Column, kind};
     pub use crate::exec::Backend;
     pub use crate::id::{Id, OrgId};
-    pub use crate::model::{ModelInfo, RowCodec, Scoped};
+    pub use crate::model::{
+        CascadesFrom, Global, Kind, ModelInfo, OrgOwned, Reference, ReferenceTarget, RowCodec,
+        Scoped, Shared, SoftDelete, SoftDeleteColumns, Table, assert_cascade, assert_parent,
+        assert_reference_target,
+    };
+    pub use std::vec::Vec;
     pub use core::result::Result;
     pub use sqlx::error::BoxDynError;
     pub use sqlx::{Arguments, Database, Decode, Encode, Error as SqlxError, Type};

@@ -14,7 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::id::{OrgId, UserId};
-use crate::model::Scoped;
+use crate::model::OrgOwned;
 
 /// Who acts through a [`Scope`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -121,7 +121,7 @@ impl Scope {
     ///
     /// [`Error::NotFound`] when the row belongs to another organization:
     /// the same answer as for a row that does not exist.
-    pub fn ensure_owns<M: Scoped>(&self, row: &M) -> Result<()> {
+    pub fn ensure_owns<M: OrgOwned>(&self, row: &M) -> Result<()> {
         if row.organization_id() == self.org {
             Ok(())
         } else {

@@ -15,8 +15,20 @@ pub(crate) enum Role {
     Id,
     /// The organization column, `organization_id`.
     Org,
+    /// The soft-delete flag, kept by deletes and restores.
+    Active,
+    /// The cascade marker, kept by a parent's deletes and restores.
+    Marker,
     /// Any other column.
     Data,
+}
+
+/// How the table is tied to organizations, as declared.
+pub(crate) enum Kind<'a> {
+    Scoped,
+    Shared,
+    Inherited { parent: &'a syn::Path },
+    Global,
 }
 
 pub(crate) struct Field<'a> {
@@ -61,15 +73,19 @@ impl<'a> Container<'a> {
                 return None;
             }
         };
+        let attrs_soft_delete = attrs.soft_delete.as_ref().map(|s| s.value.clone());
         let fields = fields
             .iter()
             .filter_map(|field| {
                 let ident = field.ident.as_ref()?;
                 let name = ident.unraw().to_string();
                 let attrs = FieldAttrs::parse(cx, &field.attrs);
+                let soft_delete = attrs_soft_delete.as_deref();
                 let role = match name.as_str() {
                     "id" => Role::Id,
                     "organization_id" => Role::Org,
+                    _ if Some(name.as_str()) == soft_delete => Role::Active,
+                    _ if attrs.cascade_marker.is_some() => Role::Marker,
                     _ => Role::Data,
                 };
                 let column = attrs
@@ -97,6 +113,36 @@ impl<'a> Container<'a> {
 
     pub(crate) fn field(&self, role: Role) -> Option<&Field<'a>> {
         self.fields.iter().find(|field| field.role == role)
+    }
+
+    /// The declared kind; conflicting declarations are reported by `valid`,
+    /// and read here in this order.
+    pub(crate) fn kind(&self) -> Kind<'_> {
+        let attrs = &self.attrs;
+        if attrs.global.is_some() {
+            Kind::Global
+        } else if let (Some(parent), Some(_)) = (&attrs.parent, &attrs.via) {
+            Kind::Inherited { parent }
+        } else if attrs.shared.is_some() {
+            Kind::Shared
+        } else {
+            Kind::Scoped
+        }
+    }
+
+    /// The field holding the parent's id, for an inherited table.
+    pub(crate) fn via_field(&self) -> Option<&Field<'a>> {
+        let via = self.attrs.via.as_ref()?;
+        self.fields.iter().find(|field| field.ident == via)
+    }
+
+    /// The table a field references: its `references` attribute, or the
+    /// parent for the `via` field.
+    pub(crate) fn reference_of<'s>(&'s self, field: &'s Field<'a>) -> Option<&'s syn::Path> {
+        field.attrs.references.as_ref().or_else(|| {
+            let via = self.attrs.via.as_ref()?;
+            (field.ident == via).then_some(self.attrs.parent.as_ref()).flatten()
+        })
     }
 
     /// The columns of the insert type: neither key, nor filled by the

@@ -10,8 +10,9 @@ use syn::{Attribute, Ident, LitStr, Path, Token};
 
 use crate::ctxt::Ctxt;
 
-const CONTAINER_KEYS: &str = "`table`, `insert`, `insert_derive`, `crate`";
-const FIELD_KEYS: &str = "`column`, `db_default`";
+const CONTAINER_KEYS: &str = "`table`, `global`, `shared`, `parent`, `via`, `soft_delete`, \
+                              `cascade`, `insert`, `insert_derive`, `crate`";
+const FIELD_KEYS: &str = "`column`, `db_default`, `references`, `cascade_marker`";
 
 /// One attribute value, and where it was written.
 pub(crate) struct Spanned<T> {
@@ -23,6 +24,18 @@ pub(crate) struct Spanned<T> {
 #[derive(Default)]
 pub(crate) struct ContainerAttrs {
     pub(crate) table: Option<Spanned<String>>,
+    /// `global`: a table of no organization.
+    pub(crate) global: Option<Path>,
+    /// `shared`: organization rows beside system rows.
+    pub(crate) shared: Option<Path>,
+    /// `parent = Recipe`: scoped through a parent.
+    pub(crate) parent: Option<Path>,
+    /// `via = recipe_id`: the field holding the parent's id.
+    pub(crate) via: Option<Ident>,
+    /// `soft_delete` (the field `is_active`) or `soft_delete = "field"`.
+    pub(crate) soft_delete: Option<Spanned<String>>,
+    /// `cascade(Child, ...)`: children deactivated and restored with a row.
+    pub(crate) cascade: Option<Vec<Path>>,
     pub(crate) insert: Option<Ident>,
     pub(crate) insert_derive: Option<Vec<Path>>,
     pub(crate) krate: Option<Path>,
@@ -33,6 +46,11 @@ pub(crate) struct ContainerAttrs {
 pub(crate) struct FieldAttrs {
     pub(crate) column: Option<Spanned<String>>,
     pub(crate) db_default: Option<Path>,
+    /// `references = Recipe`: an id checked to be visible to the same
+    /// organization on every write.
+    pub(crate) references: Option<Path>,
+    /// `cascade_marker`: set when a parent's soft delete deactivated the row.
+    pub(crate) cascade_marker: Option<Path>,
 }
 
 fn tenancy_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
@@ -43,8 +61,29 @@ fn duplicate(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Error {
     meta.error(format!("duplicate tenancy attribute `{key}`"))
 }
 
-fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<LitStr> {
-    meta.value()?.parse()
+/// Stores `value` in `slot`, refusing a second one.
+fn once<T>(slot: &mut Option<T>, meta: &ParseNestedMeta<'_>, key: &str, value: T) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(duplicate(meta, key));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn string(meta: &ParseNestedMeta<'_>) -> syn::Result<Spanned<String>> {
+    let lit: LitStr = meta.value()?.parse()?;
+    Ok(Spanned {
+        value: lit.value(),
+        span: lit.span(),
+    })
+}
+
+/// The paths in `key(A, B)`; `key()` is an empty list.
+fn path_list(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<Path>> {
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let paths = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
+    Ok(paths.into_iter().collect())
 }
 
 impl ContainerAttrs {
@@ -52,45 +91,52 @@ impl ContainerAttrs {
         let mut out = Self::default();
         for attr in tenancy_attrs(attrs) {
             let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("table") {
-                    let lit = string_value(&meta)?;
-                    if out.table.is_some() {
-                        return Err(duplicate(&meta, "table"));
-                    }
-                    out.table = Some(Spanned {
-                        value: lit.value(),
-                        span: lit.span(),
-                    });
-                } else if meta.path.is_ident("insert") {
-                    let lit = string_value(&meta)?;
-                    if out.insert.is_some() {
-                        return Err(duplicate(&meta, "insert"));
-                    }
-                    out.insert = Some(lit.parse().map_err(|_| {
+                let path = meta.path.clone();
+                if path.is_ident("table") {
+                    once(&mut out.table, &meta, "table", string(&meta)?)
+                } else if path.is_ident("global") {
+                    once(&mut out.global, &meta, "global", path)
+                } else if path.is_ident("shared") {
+                    once(&mut out.shared, &meta, "shared", path)
+                } else if path.is_ident("parent") {
+                    let parent: Path = meta.value()?.parse()?;
+                    once(&mut out.parent, &meta, "parent", parent)
+                } else if path.is_ident("via") {
+                    let via: Ident = meta.value()?.parse()?;
+                    once(&mut out.via, &meta, "via", via)
+                } else if path.is_ident("soft_delete") {
+                    let column = if meta.input.peek(Token![=]) {
+                        string(&meta)?
+                    } else {
+                        let span = path
+                            .get_ident()
+                            .map_or_else(proc_macro2::Span::call_site, Ident::span);
+                        Spanned {
+                            value: "is_active".to_owned(),
+                            span,
+                        }
+                    };
+                    once(&mut out.soft_delete, &meta, "soft_delete", column)
+                } else if path.is_ident("cascade") {
+                    once(&mut out.cascade, &meta, "cascade", path_list(&meta)?)
+                } else if path.is_ident("insert") {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    let ident = lit.parse().map_err(|_| {
                         syn::Error::new(
                             lit.span(),
                             "`insert` names the insert type: write a type name, e.g. `insert = \"CreateRecipe\"`",
                         )
-                    })?);
-                } else if meta.path.is_ident("insert_derive") {
-                    if out.insert_derive.is_some() {
-                        return Err(duplicate(&meta, "insert_derive"));
-                    }
+                    })?;
+                    once(&mut out.insert, &meta, "insert", ident)
+                } else if path.is_ident("insert_derive") {
                     // `insert_derive()` is allowed: no derives at all.
-                    let content;
-                    syn::parenthesized!(content in meta.input);
-                    let derives = Punctuated::<Path, Token![,]>::parse_terminated(&content)?;
-                    out.insert_derive = Some(derives.into_iter().collect());
-                } else if meta.path.is_ident("crate") {
-                    let lit = string_value(&meta)?;
-                    if out.krate.is_some() {
-                        return Err(duplicate(&meta, "crate"));
-                    }
-                    out.krate = Some(lit.parse()?);
+                    once(&mut out.insert_derive, &meta, "insert_derive", path_list(&meta)?)
+                } else if path.is_ident("crate") {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    once(&mut out.krate, &meta, "crate", lit.parse()?)
                 } else {
-                    return Err(unknown_key(&meta, CONTAINER_KEYS, "the struct"));
+                    Err(unknown_key(&meta, CONTAINER_KEYS, "the struct"))
                 }
-                Ok(())
             });
             if let Err(error) = parsed {
                 cx.push(error);
@@ -105,24 +151,19 @@ impl FieldAttrs {
         let mut out = Self::default();
         for attr in tenancy_attrs(attrs) {
             let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("column") {
-                    let lit = string_value(&meta)?;
-                    if out.column.is_some() {
-                        return Err(duplicate(&meta, "column"));
-                    }
-                    out.column = Some(Spanned {
-                        value: lit.value(),
-                        span: lit.span(),
-                    });
-                } else if meta.path.is_ident("db_default") {
-                    if out.db_default.is_some() {
-                        return Err(duplicate(&meta, "db_default"));
-                    }
-                    out.db_default = Some(meta.path.clone());
+                let path = meta.path.clone();
+                if path.is_ident("column") {
+                    once(&mut out.column, &meta, "column", string(&meta)?)
+                } else if path.is_ident("db_default") {
+                    once(&mut out.db_default, &meta, "db_default", path)
+                } else if path.is_ident("references") {
+                    let target: Path = meta.value()?.parse()?;
+                    once(&mut out.references, &meta, "references", target)
+                } else if path.is_ident("cascade_marker") {
+                    once(&mut out.cascade_marker, &meta, "cascade_marker", path)
                 } else {
-                    return Err(unknown_key(&meta, FIELD_KEYS, "a field"));
+                    Err(unknown_key(&meta, FIELD_KEYS, "a field"))
                 }
-                Ok(())
             });
             if let Err(error) = parsed {
                 cx.push(error);

@@ -11,7 +11,7 @@ use syn::DeriveInput;
 
 use crate::ast::{Container, Field, Role};
 use crate::ctxt::Ctxt;
-use crate::{fallback, valid};
+use crate::{fallback, impls, valid};
 
 pub(crate) fn derive(input: &DeriveInput) -> TokenStream {
     let mut cx = Ctxt::default();
@@ -37,67 +37,21 @@ fn errors(cx: Ctxt) -> TokenStream {
 }
 
 fn expand(cont: &Container<'_>) -> TokenStream {
-    let krate = cont.krate();
-    let model = cont.ident;
-    let new = cont.insert_ident();
     let insert_type = insert_type(cont);
     let columns = column_consts(cont);
-    let table = cont
-        .attrs
-        .table
-        .as_ref()
-        .map(|t| t.value.clone())
-        .unwrap_or_default();
-    let field_of = |role| cont.field(role).map(|field| field.ident);
-    let (Some(id), Some(org)) = (field_of(Role::Id), field_of(Role::Org)) else {
-        // Checked by `valid`; unreachable for a valid model.
-        return fallback::expand(cont);
-    };
-    let column_name = |role| {
-        cont.field(role)
-            .map(|f| f.column.clone())
-            .unwrap_or_default()
-    };
-    let (id_column, org_column) = (column_name(Role::Id), column_name(Role::Org));
-    let all_columns = cont.fields.iter().map(|f| &f.column);
-    let insert_columns = cont.insert_fields().map(|f| &f.column);
+    let table = impls::table(cont);
+    let kind = impls::kind_traits(cont);
+    let checks = impls::compile_checks(cont);
     let codec = row_codec(cont);
-
     quote! {
         #insert_type
 
         #[doc(hidden)]
         const _: () = {
             #columns
-
-            #[automatically_derived]
-            impl #krate::__private::Scoped for #model {
-                type New = #new;
-
-                const TABLE: &'static str = #table;
-
-                #[inline]
-                fn id(&self) -> #krate::__private::Id<Self> {
-                    self.#id
-                }
-
-                #[inline]
-                fn organization_id(&self) -> #krate::__private::OrgId {
-                    self.#org
-                }
-
-                fn __model() -> &'static #krate::__private::ModelInfo {
-                    static MODEL: #krate::__private::ModelInfo = #krate::__private::ModelInfo::new(
-                        #table,
-                        &[#(#all_columns),*],
-                        #id_column,
-                        #org_column,
-                        &[#(#insert_columns),*],
-                    );
-                    &MODEL
-                }
-            }
-
+            #table
+            #kind
+            #checks
             #codec
         };
     }
@@ -182,6 +136,7 @@ pub(crate) fn column_consts(cont: &Container<'_>) -> TokenStream {
         let kind = match field.role {
             Role::Id => quote!(#krate::__private::kind::IdColumn),
             Role::Org => quote!(#krate::__private::kind::OrganizationColumn),
+            Role::Active | Role::Marker => quote!(#krate::__private::kind::SoftDeleteColumn),
             Role::Data => quote!(#krate::__private::kind::DataColumn),
         };
         let doc = format!("The `{column}` column of [`{model}`].");
@@ -207,7 +162,6 @@ fn row_codec(cont: &Container<'_>) -> TokenStream {
     let krate = cont.krate();
     let p = quote!(#krate::__private);
     let model = cont.ident;
-    let new = cont.insert_ident();
     let decode_bounds = cont.fields.iter().map(|field| {
         let ty = field.ty;
         quote!(#ty: for<'__r> #p::Decode<'__r, __DB> + #p::Type<__DB>)
@@ -218,11 +172,11 @@ fn row_codec(cont: &Container<'_>) -> TokenStream {
     });
     let decoded = cont.fields.iter().enumerate().map(|(index, field)| {
         let ident = field.ident;
-        quote!(#ident: <__DB as #p::Backend>::__get(row, #index)?)
+        quote!(#ident: <__DB as #p::Backend>::__get(row, offset + #index)?)
     });
-    let bound = cont.insert_fields().map(|field| {
+    let bound = cont.insert_fields().enumerate().map(|(index, field)| {
         let ident = field.ident;
-        quote!(#p::Arguments::add(arguments, new.#ident)?;)
+        quote!(#index => #p::Arguments::add(arguments, &new.#ident),)
     });
     quote! {
         #[automatically_derived]
@@ -233,17 +187,21 @@ fn row_codec(cont: &Container<'_>) -> TokenStream {
         {
             fn __decode(
                 row: &<__DB as #p::Database>::Row,
+                offset: usize,
             ) -> #p::Result<Self, #p::SqlxError> {
                 #p::Result::Ok(Self { #(#decoded,)* })
             }
 
             #[allow(unused_variables)]
-            fn __bind_new(
-                new: #new,
+            fn __bind_field(
+                new: &<Self as #p::Table>::New,
+                index: usize,
                 arguments: &mut <__DB as #p::Database>::Arguments,
             ) -> #p::Result<(), #p::BoxDynError> {
-                #(#bound)*
-                #p::Result::Ok(())
+                match index {
+                    #(#bound)*
+                    _ => #p::Result::Err(#p::BoxDynError::from("no such field of a new row")),
+                }
             }
         }
     }

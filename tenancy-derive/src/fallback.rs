@@ -6,11 +6,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::ast::Container;
+use crate::ast::{Container, Kind};
 use crate::expand::{column_consts, insert_type};
 
 pub(crate) fn expand(cont: &Container<'_>) -> TokenStream {
     let krate = cont.krate();
+    let p = quote!(#krate::__private);
     let model = cont.ident;
     let generics = &cont.input.generics;
     if !generics.params.is_empty() {
@@ -19,6 +20,29 @@ pub(crate) fn expand(cont: &Container<'_>) -> TokenStream {
     let columns = column_consts(cont);
     let insert_type = insert_type(cont);
     let new = cont.insert_ident();
+    let kind = if matches!(cont.kind(), Kind::Global) {
+        quote! {
+            #[automatically_derived]
+            impl #p::Global for #model {
+                const TABLE: &'static str = "";
+
+                fn id(&self) -> #p::Id<Self> {
+                    ::core::unreachable!()
+                }
+            }
+        }
+    } else {
+        quote! {
+            #[automatically_derived]
+            impl #p::Scoped for #model {
+                const TABLE: &'static str = "";
+
+                fn id(&self) -> #p::Id<Self> {
+                    ::core::unreachable!()
+                }
+            }
+        }
+    };
     quote! {
         #insert_type
 
@@ -26,23 +50,15 @@ pub(crate) fn expand(cont: &Container<'_>) -> TokenStream {
             #columns
 
             #[automatically_derived]
-            impl #krate::__private::Scoped for #model {
+            impl #p::Table for #model {
                 type New = #new;
 
-                const TABLE: &'static str = "";
-
-                fn id(&self) -> #krate::__private::Id<Self> {
-                    ::core::unreachable!()
-                }
-
-                fn organization_id(&self) -> #krate::__private::OrgId {
-                    ::core::unreachable!()
-                }
-
-                fn __model() -> &'static #krate::__private::ModelInfo {
+                fn __model() -> &'static #p::ModelInfo {
                     ::core::unreachable!()
                 }
             }
+
+            #kind
         };
     }
 }

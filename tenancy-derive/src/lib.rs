@@ -13,6 +13,7 @@ mod attr;
 mod ctxt;
 mod expand;
 mod fallback;
+mod impls;
 mod valid;
 
 use proc_macro::TokenStream;

@@ -5,14 +5,18 @@
 use quote::ToTokens;
 use syn::{GenericArgument, PathArguments, Type};
 
-use crate::ast::{Container, Role};
+use crate::ast::{Container, Kind, Role};
 use crate::ctxt::Ctxt;
 
 pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
     check_no_generics(cx, cont);
     check_table(cx, cont);
     check_id(cx, cont);
+    check_kind(cx, cont);
     check_org(cx, cont);
+    check_via(cx, cont);
+    check_references(cx, cont);
+    check_soft_delete(cx, cont);
     check_db_default(cx, cont);
     check_unique_columns(cx, cont);
     check_column_consts(cx, cont);
@@ -69,26 +73,214 @@ fn check_id(cx: &mut Ctxt, cont: &Container<'_>) {
     }
 }
 
-// Every row names its organization in a non-null `organization_id: OrgId`.
+// A table has one kind: `global`, `shared` and `parent` exclude each other,
+// and `parent` and `via` go together.
+fn check_kind(cx: &mut Ctxt, cont: &Container<'_>) {
+    let attrs = &cont.attrs;
+    let declared: Vec<(&str, &dyn ToTokens)> = [
+        attrs.global.as_ref().map(|p| ("global", p as &dyn ToTokens)),
+        attrs.shared.as_ref().map(|p| ("shared", p as &dyn ToTokens)),
+        attrs.parent.as_ref().map(|p| ("parent", p as &dyn ToTokens)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if let [(first, _), rest @ ..] = declared.as_slice() {
+        for (other, tokens) in rest {
+            cx.error_spanned_by(
+                tokens,
+                format!(
+                    "`{first}` and `{other}` are different kinds of table: a table is scoped (the \
+                     default), `shared`, inherited (`parent` and `via`) or `global`; keep one"
+                ),
+            );
+        }
+    }
+    match (&attrs.parent, &attrs.via) {
+        (Some(parent), None) => cx.error_spanned_by(
+            parent,
+            "`parent` needs `via`: name the field holding the parent's id, e.g. \
+             `#[tenancy(parent = Recipe, via = recipe_id)]`",
+        ),
+        (None, Some(via)) => cx.error_spanned_by(
+            via,
+            "`via` needs `parent`: name the parent model, e.g. `#[tenancy(parent = Recipe, via = recipe_id)]`",
+        ),
+        _ => {}
+    }
+}
+
+// The organization column is what the kind says: a non-null `OrgId` for a
+// scoped table, an `Option<OrgId>` for a shared one, and none at all for
+// inherited and global tables.
 fn check_org(cx: &mut Ctxt, cont: &Container<'_>) {
-    match cont.field(Role::Org) {
-        None => cx.error_spanned_by(
+    let field = cont.field(Role::Org);
+    match (cont.kind(), field) {
+        (Kind::Scoped, None) => cx.error_spanned_by(
             cont.ident,
             format!(
                 "`{}` has no `organization_id` field: a scoped model needs \
-                 `organization_id: OrgId`, the column that says which organization owns each row",
+                 `organization_id: OrgId`, the column that says which organization owns each row; \
+                 a table without one is `#[tenancy(parent = ..., via = ...)]` or `#[tenancy(global)]`",
                 cont.ident
             ),
         ),
-        Some(field) if !last_segment_is(field.ty, "OrgId") => cx.error_spanned_by(
+        (Kind::Scoped, Some(field)) if !last_segment_is(field.ty, "OrgId") => {
+            let nullable = option_of(field.ty).is_some_and(|inner| last_segment_is(inner, "OrgId"));
+            let hint = if nullable {
+                "; a nullable organization column is a shared table: add `#[tenancy(shared)]`"
+            } else {
+                " (a non-null `BIGINT`/`INTEGER` column)"
+            };
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "`organization_id` must be typed `OrgId`, found `{}`: write `organization_id: OrgId`{hint}",
+                    type_name(field.ty)
+                ),
+            );
+        }
+        (Kind::Shared, None) => cx.error_spanned_by(
+            cont.ident,
+            format!(
+                "`{}` is `shared` but has no `organization_id` field: add `organization_id: \
+                 Option<OrgId>` (null for system rows)",
+                cont.ident
+            ),
+        ),
+        (Kind::Shared, Some(field))
+            if !option_of(field.ty).is_some_and(|inner| last_segment_is(inner, "OrgId")) =>
+        {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "a shared table's `organization_id` must be typed `Option<OrgId>`, found `{}`: \
+                     null marks the system rows every organization sees",
+                    type_name(field.ty)
+                ),
+            );
+        }
+        (Kind::Inherited { .. }, Some(field)) => cx.error_spanned_by(
+            field.ident,
+            "an inherited table has no organization column of its own: it is scoped through its \
+             parent; remove `organization_id`, or drop `parent` and `via` to make the table scoped",
+        ),
+        (Kind::Global, Some(field)) => cx.error_spanned_by(
+            field.ident,
+            "a global table has no organization column: remove `organization_id`, or drop \
+             `global` to make the table scoped",
+        ),
+        _ => {}
+    }
+}
+
+// `via` names a field typed `Id<Parent>`, not null: every row has a parent.
+fn check_via(cx: &mut Ctxt, cont: &Container<'_>) {
+    let (Some(parent), Some(via)) = (&cont.attrs.parent, &cont.attrs.via) else {
+        return;
+    };
+    let parent_name = parent.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    match cont.via_field() {
+        None => cx.error_spanned_by(
+            via,
+            format!("`via = {via}` names no field: add `{via}: Id<{parent_name}>`"),
+        ),
+        Some(field) if !is_id_of(field.ty, &parent_name) => cx.error_spanned_by(
             field.ty,
             format!(
-                "`organization_id` must be typed `OrgId`, found `{}`: write \
-                 `organization_id: OrgId` (a non-null `BIGINT`/`INTEGER` column)",
+                "`{via}` holds the parent's id: type it `Id<{parent_name}>`, found `{}`",
                 type_name(field.ty)
             ),
         ),
+        Some(field) if field.attrs.references.is_some() => cx.error_spanned_by(
+            field.ident,
+            format!("`{via}` already references the parent through `via`: remove `references`"),
+        ),
         Some(_) => {}
+    }
+}
+
+// A checked reference is an `Id<Target>` (or `Option<Id<Target>>`) of a
+// tenant table, on a table whose rows belong to one organization.
+fn check_references(cx: &mut Ctxt, cont: &Container<'_>) {
+    for field in &cont.fields {
+        let Some(target) = &field.attrs.references else {
+            continue;
+        };
+        let target_name = target.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if matches!(cont.kind(), Kind::Shared | Kind::Global) {
+            cx.error_spanned_by(
+                target,
+                "only a table whose rows belong to one organization (scoped or inherited) checks \
+                 references: a shared or global table's rows may be seen by every organization",
+            );
+            continue;
+        }
+        let ty = option_of(field.ty).unwrap_or(field.ty);
+        if !is_id_of(ty, &target_name) {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "`{}` references `{target_name}`: type it `Id<{target_name}>` or \
+                     `Option<Id<{target_name}>>`, found `{}`",
+                    field.ident,
+                    type_name(field.ty)
+                ),
+            );
+        }
+    }
+}
+
+// Soft delete keeps a `bool` flag (`is_active` unless named), optionally a
+// `bool` cascade marker; cascades need soft delete.
+fn check_soft_delete(cx: &mut Ctxt, cont: &Container<'_>) {
+    let attrs = &cont.attrs;
+    if let Some(soft) = &attrs.soft_delete {
+        match cont.field(Role::Active) {
+            None => cx.push(syn::Error::new(
+                soft.span,
+                format!(
+                    "soft delete keeps a flag in a `bool` field: add `{}: bool`, or name another \
+                     with `#[tenancy(soft_delete = \"field\")]`",
+                    soft.value
+                ),
+            )),
+            Some(field) if !last_segment_is(field.ty, "bool") => cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "the soft-delete flag `{}` must be a `bool` (true while the row is active), found `{}`",
+                    field.ident,
+                    type_name(field.ty)
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+    let markers: Vec<_> = cont.fields.iter().filter(|f| f.role == Role::Marker).collect();
+    for (index, marker) in markers.iter().enumerate() {
+        if attrs.soft_delete.is_none() {
+            cx.error_spanned_by(
+                marker.ident,
+                "a cascade marker belongs to a soft-delete model: add `#[tenancy(soft_delete)]`",
+            );
+        } else if !last_segment_is(marker.ty, "bool") {
+            cx.error_spanned_by(
+                marker.ty,
+                format!("the cascade marker must be a `bool`, found `{}`", type_name(marker.ty)),
+            );
+        }
+        if index > 0 {
+            cx.error_spanned_by(marker.ident, "a model has one cascade marker at most");
+        }
+    }
+    if let (Some(children), None) = (&attrs.cascade, &attrs.soft_delete)
+        && let Some(first) = children.first()
+    {
+        cx.error_spanned_by(
+            first,
+            "a cascade deactivates and restores children with their parent: declare \
+             `#[tenancy(soft_delete)]` on this model",
+        );
     }
 }
 
@@ -96,7 +288,9 @@ fn check_org(cx: &mut Ctxt, cont: &Container<'_>) {
 // data columns can be left to a database default.
 fn check_db_default(cx: &mut Ctxt, cont: &Container<'_>) {
     for field in &cont.fields {
-        if let (Some(path), Role::Id | Role::Org) = (&field.attrs.db_default, field.role) {
+        if let (Some(path), Role::Id | Role::Org | Role::Active | Role::Marker) =
+            (&field.attrs.db_default, field.role)
+        {
             cx.error_spanned_by(
                 path,
                 format!(
@@ -180,6 +374,19 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     match ty {
         Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
         Type::Group(group) => last_segment(&group.elem),
+        _ => None,
+    }
+}
+
+/// `T` for `Option<T>`.
+fn option_of(ty: &Type) -> Option<&Type> {
+    let segment = last_segment(ty)?;
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    let mut args = args.args.iter();
+    match (segment.ident == "Option", args.next(), args.next()) {
+        (true, Some(GenericArgument::Type(inner)), None) => Some(inner),
         _ => None,
     }
 }

@@ -3,19 +3,20 @@
 //!
 //! Scoped operations run on anything sqlx can execute on: a pool, a
 //! connection, or a caller's transaction (`&mut *tx`). The statements of
-//! each model (find, insert, delete, count, unfiltered lists, and updates by
-//! the set of columns they set) are rendered by sea-query once per model and
-//! backend, on first use, and then only bound; only selects with a filter or
-//! an ordering, whose shape is the caller's, are rendered per call.
+//! each model (find, insert, delete, restore, count, unfiltered lists, and
+//! updates by the set of columns they set) are rendered by sea-query once
+//! per model and backend, on first use, and then only bound; only selects
+//! with a filter or an ordering, whose shape is the caller's, are rendered
+//! per call.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Executor, SqlSafeStr, SqlStr};
 
 use crate::error::{Error, Result};
-use crate::model::{ModelInfo, RowCodec};
+use crate::model::RowCodec;
 use crate::query;
 
 mod sealed {
@@ -62,6 +63,11 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     /// How many rows a statement changed.
     #[doc(hidden)]
     fn __rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// A connection as an executor: what generic code cannot prove of
+    /// `&mut Self::Connection` by itself.
+    #[doc(hidden)]
+    fn __executor(connection: &mut Self::Connection) -> impl Executor<'_, Database = Self>;
 }
 
 /// Implements [`Backend`] for one sqlx database: the same code for each,
@@ -103,6 +109,12 @@ macro_rules! impl_backend {
             fn __rows_affected(result: &Self::QueryResult) -> u64 {
                 result.rows_affected()
             }
+
+            fn __executor(
+                connection: &mut Self::Connection,
+            ) -> impl Executor<'_, Database = Self> {
+                connection
+            }
         }
     };
 }
@@ -115,81 +127,64 @@ impl_backend!(
     1
 );
 
-/// The fixed statements of one model on one backend, rendered once.
-///
-/// Parameters come in this order: the organization first, then the id
-/// (find, delete) or the new values (insert), then limit and offset (lists).
-/// Updates are the exception: the values set first, then organization and id.
-#[derive(Debug)]
+/// The statements of one model on one backend, each rendered the first
+/// time it is used (see [`query::Shape`] for how they are bound).
+#[derive(Debug, Default)]
 pub(crate) struct Shapes {
-    /// Unfiltered lists: without paging, with a limit, with limit and offset.
-    pub(crate) list: [String; 3],
-    pub(crate) count: String,
-    pub(crate) find: String,
-    pub(crate) insert: String,
-    pub(crate) delete: String,
-    /// Updates, by the set of columns they set (bit `i`: column `i`),
-    /// rendered the first time each set is used.
-    updates: RwLock<BTreeMap<u64, Arc<str>>>,
+    cache: RwLock<HashMap<query::ShapeKey, Arc<query::Shape>>>,
 }
 
 impl Shapes {
-    pub(crate) fn build<DB: Backend>(model: &'static ModelInfo) -> Self {
-        let render = |statement: query::Statement| statement.render::<DB>().0;
-        let paged = |limit, offset| query::Paging { limit, offset };
-        Self {
-            list: [
-                render(query::list(
-                    model,
-                    Some(query::PLACEHOLDER_ORG),
-                    None,
-                    &[],
-                    paged(None, None),
-                )),
-                render(query::list(
-                    model,
-                    Some(query::PLACEHOLDER_ORG),
-                    None,
-                    &[],
-                    paged(Some(0), None),
-                )),
-                render(query::list(
-                    model,
-                    Some(query::PLACEHOLDER_ORG),
-                    None,
-                    &[],
-                    paged(Some(0), Some(0)),
-                )),
-            ],
-            count: render(query::count(model, Some(query::PLACEHOLDER_ORG), None)),
-            find: render(query::find(model, query::PLACEHOLDER_ORG, 0)),
-            insert: render(query::insert(model, query::PLACEHOLDER_ORG)),
-            delete: render(query::delete(model, query::PLACEHOLDER_ORG, 0)),
-            updates: RwLock::new(BTreeMap::new()),
-        }
-    }
-
-    /// The update that sets the columns of `mask`, in column order.
-    pub(crate) fn update<DB: Backend>(&self, model: &ModelInfo, mask: u64) -> Arc<str> {
-        if let Ok(cache) = self.updates.read()
-            && let Some(sql) = cache.get(&mask)
+    /// The statement `key`, rendered by `build` with sentinels on first use.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] if `build` binds a value that is not a sentinel:
+    /// a bug of this crate, reported rather than run with a wrong plan.
+    pub(crate) fn get<DB: Backend>(
+        &self,
+        key: query::ShapeKey,
+        build: impl FnOnce() -> query::Statement,
+    ) -> Result<Arc<query::Shape>> {
+        if let Ok(cache) = self.cache.read()
+            && let Some(shape) = cache.get(&key)
         {
-            return Arc::clone(sql);
+            return Ok(Arc::clone(shape));
         }
-        let sets = model
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| mask & (1 << index) != 0)
-            .map(|(_, column)| (*column, sea_query::Value::BigInt(Some(0))))
-            .collect();
-        let statement = query::update(model, query::PLACEHOLDER_ORG, 0, sets);
-        let sql: Arc<str> = statement.render::<DB>().0.into();
+        let (sql, values) = build().render::<DB>();
+        let shape = query::Shape::from_rendered(sql, &values.0).map(Arc::new).ok_or_else(|| {
+            Error::Database(sqlx::Error::Protocol(format!(
+                "tenancy could not plan the parameters of {key:?}"
+            )))
+        })?;
         // A poisoned cache only costs a render per call.
-        if let Ok(mut cache) = self.updates.write() {
-            cache.entry(mask).or_insert_with(|| Arc::clone(&sql));
+        if let Ok(mut cache) = self.cache.write() {
+            cache.entry(key).or_insert_with(|| Arc::clone(&shape));
         }
-        sql
+        Ok(shape)
+    }
+}
+
+/// The values of one call, for the parameters of a cached statement.
+pub(crate) struct Binds<'a, M: crate::model::Table> {
+    pub(crate) org: Option<i64>,
+    pub(crate) id: Option<i64>,
+    pub(crate) limit: Option<i64>,
+    pub(crate) offset: Option<i64>,
+    pub(crate) new: Option<&'a M::New>,
+    pub(crate) sets: &'a [sea_query::Value],
+}
+
+impl<M: crate::model::Table> Default for Binds<'_, M> {
+    fn default() -> Self {
+        Self {
+            org: None,
+            id: None,
+            limit: None,
+            offset: None,
+            new: None,
+            sets: &[],
+        }
     }
 }
 
@@ -210,16 +205,52 @@ pub(crate) struct Prepared<DB: Backend> {
 }
 
 impl<DB: Backend> Prepared<DB> {
-    /// A statement from a model's cache, with its first arguments.
-    pub(crate) fn cached(sql: &'static str, keys: &[i64]) -> Result<Self> {
-        let mut arguments = DB::Arguments::default();
-        for key in keys {
-            DB::__push_i64(&mut arguments, *key).map_err(encode_error)?;
+    /// A cached statement with the values of this call.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] when a value cannot be bound;
+    /// [`Error::Database`] when a value the plan needs is missing (a bug of
+    /// this crate) or does not encode.
+    pub(crate) fn cached<M: RowCodec<DB>>(shape: &query::Shape, binds: &Binds<'_, M>) -> Result<Self> {
+        let sql = sqlx::AssertSqlSafe(Arc::clone(&shape.sql)).into_sql_str();
+        let missing = || Error::Database(sqlx::Error::Protocol("tenancy: a parameter has no value".into()));
+        let key = |value: Option<i64>| value.ok_or_else(missing);
+        if shape.binds_sets() {
+            // Update values are sea-query values: bind everything as such.
+            let mut values = Vec::with_capacity(shape.params.len());
+            for param in shape.params.iter() {
+                values.push(match *param {
+                    query::Param::Org => sea_query::Value::BigInt(Some(key(binds.org)?)),
+                    query::Param::Id => sea_query::Value::BigInt(Some(key(binds.id)?)),
+                    query::Param::Set(n) => binds.sets.get(n).cloned().ok_or_else(missing)?,
+                    query::Param::Limit | query::Param::Offset | query::Param::New(_) => {
+                        return Err(missing());
+                    }
+                });
+            }
+            let values = sea_query::Values(values);
+            check_bindable(&values)?;
+            return Ok(Self {
+                sql,
+                arguments: DB::__arguments(values),
+            });
         }
-        Ok(Self {
-            sql: sql.into_sql_str(),
-            arguments,
-        })
+        let mut arguments = DB::Arguments::default();
+        for param in shape.params.iter() {
+            let pushed = match *param {
+                query::Param::Org => DB::__push_i64(&mut arguments, key(binds.org)?),
+                query::Param::Id => DB::__push_i64(&mut arguments, key(binds.id)?),
+                query::Param::Limit => DB::__push_i64(&mut arguments, key(binds.limit)?),
+                query::Param::Offset => DB::__push_i64(&mut arguments, key(binds.offset)?),
+                query::Param::New(n) => {
+                    M::__bind_field(binds.new.ok_or_else(missing)?, n, &mut arguments)
+                }
+                query::Param::Set(_) => return Err(missing()),
+            };
+            pushed.map_err(encode_error)?;
+        }
+        Ok(Self { sql, arguments })
     }
 
     /// A statement rendered for this call.
@@ -230,39 +261,14 @@ impl<DB: Backend> Prepared<DB> {
     /// beyond `i64::MAX`, which the drivers would otherwise panic on).
     pub(crate) fn rendered(statement: query::Statement) -> Result<Self> {
         let (sql, values) = statement.render::<DB>();
-        // The one place where built SQL meets the driver: `sql` was rendered
-        // by sea-query, which quotes every identifier and sends every value
-        // as a bound parameter.
-        Self::with_values(sqlx::AssertSqlSafe(sql).into_sql_str(), values, &[])
-    }
-
-    /// An update from the model's cache (see [`Shapes::update`]), with the
-    /// values it sets, then the organization and the id.
-    ///
-    /// # Errors
-    ///
-    /// As [`Prepared::rendered`].
-    pub(crate) fn cached_update(
-        sql: Arc<str>,
-        values: sea_query::Values,
-        org: i64,
-        id: i64,
-    ) -> Result<Self> {
-        Self::with_values(sqlx::AssertSqlSafe(sql).into_sql_str(), values, &[org, id])
-    }
-
-    /// Rendered SQL with the values sea-query collected, then `keys`.
-    fn with_values(sql: SqlStr, values: sea_query::Values, keys: &[i64]) -> Result<Self> {
         check_bindable(&values)?;
-        let mut arguments = DB::__arguments(values);
-        for key in keys {
-            DB::__push_i64(&mut arguments, *key).map_err(encode_error)?;
-        }
-        Ok(Self { sql, arguments })
-    }
-
-    pub(crate) fn arguments_mut(&mut self) -> &mut DB::Arguments {
-        &mut self.arguments
+        Ok(Self {
+            // The one place where built SQL meets the driver: `sql` was
+            // rendered by sea-query, which quotes every identifier and sends
+            // every value as a bound parameter.
+            sql: sqlx::AssertSqlSafe(sql).into_sql_str(),
+            arguments: DB::__arguments(values),
+        })
     }
 
     fn into_query(self) -> sqlx::query::Query<'static, DB, BuiltArguments<DB>> {
@@ -279,7 +285,7 @@ impl<DB: Backend> Prepared<DB> {
         // `Query::try_map` would add a layer of boxed streams per row.
         let rows = executor
             .fetch(self.into_query())
-            .map(|row| M::__decode(&row?))
+            .map(|row| M::__decode(&row?, 0))
             .try_collect()
             .await?;
         Ok(rows)
@@ -293,7 +299,7 @@ impl<DB: Backend> Prepared<DB> {
     {
         let row = self
             .into_query()
-            .try_map(|row| M::__decode(&row))
+            .try_map(|row| M::__decode(&row, 0))
             .fetch_optional(executor)
             .await?;
         Ok(row)
@@ -344,85 +350,3 @@ pub(crate) fn encode_error(error: sqlx::error::BoxDynError) -> Error {
     Error::Database(sqlx::Error::Encode(error))
 }
 
-#[cfg(all(test, feature = "derive"))]
-mod tests {
-    use super::*;
-    use crate::id::{Id, OrgId};
-    use crate::model::Scoped;
-    use crate::query::{Paging, list};
-
-    #[derive(tenancy_derive::Scoped)]
-    #[tenancy(table = "recipes", crate = "crate")]
-    #[allow(dead_code)] // only the shape of the table is used
-    struct Recipe {
-        id: Id<Recipe>,
-        organization_id: OrgId,
-        #[tenancy(column = "title")]
-        name: String,
-        #[tenancy(db_default)]
-        revision: i64,
-    }
-
-    /// The cached statements are the ones the builders render for the same
-    /// call, so a cached and a rendered select can never differ.
-    fn cached_shapes_match_rendered_statements<DB: Backend>() {
-        let model = Recipe::__model();
-        let shapes = model.shapes::<DB>();
-        let org = Some(OrgId::new(5));
-        let pages = [(None, None), (Some(10), None), (Some(10), Some(20))];
-        for (cached, (limit, offset)) in shapes.list.iter().zip(pages) {
-            let rendered = list(model, org, None, &[], Paging { limit, offset });
-            assert_eq!(&rendered.render::<DB>().0, cached);
-        }
-        assert_eq!(
-            shapes.find,
-            query::find(model, OrgId::new(5), 9).render::<DB>().0
-        );
-        assert_eq!(
-            shapes.delete,
-            query::delete(model, OrgId::new(5), 9).render::<DB>().0
-        );
-        assert_eq!(
-            shapes.count,
-            query::count(model, org, None).render::<DB>().0
-        );
-        assert_eq!(
-            shapes.insert,
-            query::insert(model, OrgId::new(5)).render::<DB>().0
-        );
-    }
-
-    #[cfg(feature = "sqlite")]
-    #[test]
-    fn sqlite_cached_shapes_match_rendered_statements() {
-        cached_shapes_match_rendered_statements::<sqlx::Sqlite>();
-        let shapes = Recipe::__model().shapes::<sqlx::Sqlite>();
-        assert_eq!(
-            shapes.list[2],
-            r#"SELECT "id", "organization_id", "title", "revision" FROM "recipes" WHERE "organization_id" = ? ORDER BY "id" ASC LIMIT ? OFFSET ?"#
-        );
-        assert_eq!(
-            shapes.insert,
-            r#"INSERT INTO "recipes" ("organization_id", "title") VALUES (?, ?) RETURNING "id", "organization_id", "title", "revision""#
-        );
-    }
-
-    #[cfg(feature = "postgres")]
-    #[test]
-    fn postgres_cached_shapes_match_rendered_statements() {
-        cached_shapes_match_rendered_statements::<sqlx::Postgres>();
-        let shapes = Recipe::__model().shapes::<sqlx::Postgres>();
-        assert_eq!(
-            shapes.find,
-            r#"SELECT "id", "organization_id", "title", "revision" FROM "recipes" WHERE "organization_id" = $1 AND "id" = $2"#
-        );
-        assert_eq!(
-            shapes.delete,
-            r#"DELETE FROM "recipes" WHERE "organization_id" = $1 AND "id" = $2"#
-        );
-        assert_eq!(
-            shapes.count,
-            r#"SELECT COUNT(*) FROM "recipes" WHERE "organization_id" = $1"#
-        );
-    }
-}

@@ -1,63 +1,255 @@
-//! Deletes: one row of the scope's organization, by id.
+//! Deletes and restores: one row by id, with the children a soft delete
+//! cascades to.
 
 use std::fmt;
 
-use sea_query::Values;
-use sqlx::Executor;
+use sea_query::{Value, Values};
+use sqlx::Acquire;
 
+use super::insert::Writer;
+use super::plan::ShapeKey;
+use super::select::key_access;
+use super::{Cascade, refusal, sentinel};
 use crate::error::{Error, Result};
-use crate::exec::{Backend, Prepared};
+use crate::exec::{Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
-use crate::model::Scoped;
+use crate::model::{ModelInfo, RowCodec, Table};
 
-/// The deletion of one row of the scope's organization, built by
-/// [`Scoped::delete`].
+/// The deletion of one row, built by [`Scoped::delete`](crate::Scoped::delete).
+///
+/// With soft delete the row is deactivated instead, and so are the active
+/// children of the cascades the model declares, in one transaction.
 #[must_use = "a delete does nothing until it is executed"]
 pub struct Delete<M> {
-    org: OrgId,
+    writer: Writer,
     id: Id<M>,
 }
 
-impl<M: Scoped> Delete<M> {
-    pub(crate) fn new(org: OrgId, id: Id<M>) -> Self {
-        Self { org, id }
+impl<M: Table> Delete<M> {
+    pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
+        Self {
+            writer: Writer::Org(org),
+            id,
+        }
     }
 
-    /// The SQL this delete runs on `DB`, with the values bound to it.
+    pub(crate) fn system(id: Id<M>) -> Self {
+        Self {
+            writer: Writer::SystemRows,
+            id,
+        }
+    }
+
+    pub(crate) fn global(id: Id<M>) -> Self {
+        Self {
+            writer: Writer::All,
+            id,
+        }
+    }
+
+    /// The SQL this delete runs on `DB` (without its cascades), with the
+    /// values bound to it.
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        super::delete(M::__model(), self.org, self.id.get()).render::<DB>()
+        let id = Value::BigInt(Some(self.id.get()));
+        super::delete(M::__model(), &self.writer.access(), id).render::<DB>()
     }
 
-    /// Deletes the row.
+    /// Deletes (or deactivates) the row.
+    ///
+    /// Takes a pool, a connection or a transaction (`&mut *tx`); cascades
+    /// run in a transaction of their own (a savepoint inside the caller's).
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] when no row has this id in the scope's
+    /// [`Error::NotFound`] when no (active) row has this id in the scope's
     /// organization (rows of other organizations are left alone and
-    /// reported the same way); [`Error::Conflict`] when other rows still
-    /// reference it; [`Error::Database`] when the statement fails.
-    pub async fn execute<'c, E>(self, executor: E) -> Result<()>
+    /// reported the same way); [`Error::Forbidden`] for a system row of a
+    /// shared table; [`Error::Conflict`] when other rows still reference
+    /// it; [`Error::Database`] when a statement fails.
+    pub async fn execute<'c, A>(self, connection: A) -> Result<()>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
+        A: Acquire<'c>,
+        A::Database: Backend,
+        M: RowCodec<A::Database>,
     {
-        let shapes = M::__model().shapes::<E::Database>();
-        let deleted =
-            Prepared::<E::Database>::cached(&shapes.delete, &[self.org.get(), self.id.get()])?
-                .execute(executor)
+        let model = M::__model();
+        let key = ShapeKey::Delete {
+            access: self.writer.kind(),
+        };
+        let shape = model.shapes::<A::Database>().get::<A::Database>(key, || {
+            super::delete(model, &key_access(key), sentinel::id())
+        })?;
+        let binds = Binds::<M> {
+            org: self.writer.org(),
+            id: Some(self.id.get()),
+            ..Binds::default()
+        };
+        let prepared = Prepared::<A::Database>::cached(&shape, &binds)?;
+        if model.cascades.is_empty() {
+            let mut connection = connection.acquire().await?;
+            let deleted = prepared
+                .execute(<A::Database as Backend>::__executor(&mut *connection))
                 .await?;
-        if deleted == 0 {
-            return Err(Error::NotFound { table: M::TABLE });
+            if deleted == 0 {
+                return Err(self.refusal::<A::Database>(&mut *connection, false).await);
+            }
+            return Ok(());
         }
+        let mut tx = connection.begin().await?;
+        let deleted = prepared
+            .execute(<A::Database as Backend>::__executor(&mut *tx))
+            .await?;
+        if deleted == 0 {
+            return Err(self.refusal::<A::Database>(&mut *tx, false).await);
+        }
+        cascade::<M, A::Database>(&mut *tx, self.writer, self.id.get(), Cascade::Deactivate)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
+
+    async fn refusal<DB: Backend>(&self, connection: &mut DB::Connection, inactive: bool) -> Error {
+        let model = M::__model();
+        let id = Some(self.id.get());
+        refusal::explain::<DB>(connection, model, self.writer, id, inactive, &[]).await
+    }
+}
+
+/// Runs `action` on every cascade child of the row `parent_id` of `M`.
+async fn cascade<M, DB>(
+    connection: &mut DB::Connection,
+    writer: Writer,
+    parent_id: i64,
+    action: Cascade,
+) -> Result<()>
+where
+    M: RowCodec<DB>,
+    DB: Backend,
+{
+    let model = M::__model();
+    for (index, child) in model.cascades.iter().enumerate() {
+        let child: &'static ModelInfo = child();
+        let via = child.reference_to(model).ok_or_else(|| {
+            Error::Database(sqlx::Error::Protocol(format!(
+                "tenancy: `{}` declares no reference to `{}` to cascade through",
+                child.table, model.table
+            )))
+        })?;
+        let key = ShapeKey::Cascade {
+            access: writer.kind(),
+            child: index,
+            action,
+        };
+        let shape = model.shapes::<DB>().get::<DB>(key, || {
+            super::cascade(child, via, &key_access(key), sentinel::id(), action)
+        })?;
+        let binds = Binds::<M> {
+            org: writer.org(),
+            id: Some(parent_id),
+            ..Binds::default()
+        };
+        Prepared::<DB>::cached(&shape, &binds)?
+            .execute(DB::__executor(connection))
+            .await?;
+    }
+    Ok(())
 }
 
 impl<M> fmt::Debug for Delete<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delete")
-            .field("org", &self.org)
+            .field("writer", &self.writer)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+/// The restoration of one soft-deleted row, with the children its deletion
+/// deactivated, built by [`SoftDelete::restore`](crate::SoftDelete::restore).
+#[must_use = "a restore does nothing until it is executed"]
+pub struct Restore<M> {
+    writer: Writer,
+    id: Id<M>,
+}
+
+impl<M: Table> Restore<M> {
+    pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
+        Self {
+            writer: Writer::Org(org),
+            id,
+        }
+    }
+
+    /// The SQL this restore runs on `DB` (without its cascades), with the
+    /// values bound to it.
+    #[must_use]
+    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
+        let id = Value::BigInt(Some(self.id.get()));
+        super::restore(M::__model(), &self.writer.access(), id).render::<DB>()
+    }
+
+    /// Reactivates the row (an active row stays as it is) and the children
+    /// its deletion deactivated, and returns it as stored.
+    ///
+    /// Takes a pool, a connection or a transaction (`&mut *tx`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] when no row has this id in the scope's
+    /// organization; [`Error::Database`] when a statement fails.
+    pub async fn execute<'c, A>(self, connection: A) -> Result<M>
+    where
+        A: Acquire<'c>,
+        A::Database: Backend,
+        M: RowCodec<A::Database>,
+    {
+        let model = M::__model();
+        let key = ShapeKey::Restore {
+            access: self.writer.kind(),
+        };
+        let shape = model.shapes::<A::Database>().get::<A::Database>(key, || {
+            super::restore(model, &key_access(key), sentinel::id())
+        })?;
+        let binds = Binds::<M> {
+            org: self.writer.org(),
+            id: Some(self.id.get()),
+            ..Binds::default()
+        };
+        let prepared = Prepared::<A::Database>::cached(&shape, &binds)?;
+        if model.cascades.is_empty() {
+            let mut connection = connection.acquire().await?;
+            let restored = prepared
+                .fetch_optional(<A::Database as Backend>::__executor(&mut *connection))
+                .await?;
+            return match restored {
+                Some(row) => Ok(row),
+                None => {
+                    let id = Some(self.id.get());
+                    let connection = &mut *connection;
+                    Err(refusal::explain::<A::Database>(connection, model, self.writer, id, true, &[]).await)
+                }
+            };
+        }
+        let mut tx = connection.begin().await?;
+        let restored = prepared
+            .fetch_optional(<A::Database as Backend>::__executor(&mut *tx))
+            .await?;
+        let Some(row) = restored else {
+            let id = Some(self.id.get());
+            let error = refusal::explain::<A::Database>(&mut *tx, model, self.writer, id, true, &[]);
+            return Err(error.await);
+        };
+        cascade::<M, A::Database>(&mut *tx, self.writer, self.id.get(), Cascade::Restore).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}
+
+impl<M> fmt::Debug for Restore<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Restore")
+            .field("writer", &self.writer)
             .field("id", &self.id)
             .finish()
     }

@@ -1,68 +1,163 @@
-//! Inserts: a new row in the scope's organization.
+//! Inserts: a new row in the scope's organization (or a system or global
+//! row, from a system scope).
 
 use std::fmt;
 
-use sea_query::Values;
-use sqlx::Executor;
+use sea_query::{Value, Values};
+use sqlx::Acquire;
 
-use crate::error::{Error, Result};
-use crate::exec::{Backend, Prepared, encode_error};
+use super::plan::{AccessKind, ShapeKey};
+use super::select::key_access;
+use super::{Access, refusal, sentinel};
+use crate::error::Result;
+use crate::exec::{Backend, Binds, Prepared};
 use crate::id::OrgId;
-use crate::model::{RowCodec, Scoped};
+use crate::model::{RowCodec, Table};
 
-/// A new row of the scope's organization, built by [`Scoped::insert`].
+/// Whose rows a write may touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Writer {
+    /// One organization's rows.
+    Org(OrgId),
+    /// The system rows of a shared table.
+    SystemRows,
+    /// Any row of a global table.
+    All,
+}
+
+impl Writer {
+    pub(crate) fn access(self) -> Access {
+        match self {
+            Self::Org(org) => Access::Org(Value::BigInt(Some(org.get()))),
+            Self::SystemRows => Access::SystemRows,
+            Self::All => Access::All,
+        }
+    }
+
+    pub(crate) fn kind(self) -> AccessKind {
+        match self {
+            Self::Org(_) => AccessKind::Org,
+            Self::SystemRows => AccessKind::SystemRows,
+            Self::All => AccessKind::All,
+        }
+    }
+
+    pub(crate) fn org(self) -> Option<i64> {
+        match self {
+            Self::Org(org) => Some(org.get()),
+            Self::SystemRows | Self::All => None,
+        }
+    }
+}
+
+/// A new row, built by [`Scoped::insert`](crate::Scoped::insert).
 ///
 /// The organization comes from the scope: the values (`M::New`) have no
 /// organization field, so a row cannot be inserted into another
-/// organization by mistake or by a client's payload.
+/// organization by mistake or by a client's payload. Columns that reference
+/// other tenant rows are checked in the same statement: a reference to a row
+/// the organization cannot see inserts nothing.
 #[must_use = "an insert does nothing until it is executed"]
-pub struct Insert<M: Scoped> {
-    org: OrgId,
+pub struct Insert<M: Table> {
+    writer: Writer,
     new: M::New,
 }
 
-impl<M: Scoped> Insert<M> {
-    pub(crate) fn new(org: OrgId, new: M::New) -> Self {
-        Self { org, new }
+impl<M: Table> Insert<M> {
+    pub(crate) fn for_org(org: OrgId, new: M::New) -> Self {
+        Self {
+            writer: Writer::Org(org),
+            new,
+        }
     }
 
-    /// The SQL this insert runs on `DB`. The values list has the
-    /// organization; the new values are bound when it runs.
+    pub(crate) fn system(new: M::New) -> Self {
+        Self {
+            writer: Writer::SystemRows,
+            new,
+        }
+    }
+
+    pub(crate) fn global(new: M::New) -> Self {
+        Self {
+            writer: Writer::All,
+            new,
+        }
+    }
+
+    /// The SQL this insert runs on `DB`. Its values are the organization and
+    /// placeholders for the new row's fields, which are bound when it runs.
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        super::insert(M::__model(), self.org).render::<DB>()
+        super::insert(M::__model(), &self.writer.access(), placeholders::<M>()).render::<DB>()
     }
 
     /// Inserts the row and returns it as stored, with its id and any
     /// values the database filled in.
     ///
+    /// Takes a pool, a connection or a transaction (`&mut *tx`): anything
+    /// that can lend a connection, on which a refused insert is explained.
+    ///
     /// # Errors
     ///
-    /// [`Error::Conflict`] when a unique key or foreign key refuses the row,
-    /// [`Error::Invalid`] when a check or not-null constraint does,
-    /// [`Error::Database`] when the statement fails otherwise.
-    pub async fn execute<'c, E>(self, executor: E) -> Result<M>
+    /// [`Error::Invalid`] naming the field when a reference names a row the
+    /// organization cannot see (nothing is written); [`Error::Conflict`] when
+    /// a unique key or foreign key refuses the row, [`Error::Invalid`] when a
+    /// check or not-null constraint does, [`Error::Database`] when the
+    /// statement fails otherwise.
+    pub async fn execute<'c, A>(self, connection: A) -> Result<M>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
-        M: RowCodec<E::Database>,
+        A: Acquire<'c>,
+        A::Database: Backend,
+        M: RowCodec<A::Database>,
     {
-        let shapes = M::__model().shapes::<E::Database>();
-        let mut prepared = Prepared::<E::Database>::cached(&shapes.insert, &[self.org.get()])?;
-        M::__bind_new(self.new, prepared.arguments_mut()).map_err(encode_error)?;
-        prepared
-            .fetch_optional(executor)
-            .await?
-            // `RETURNING` yields the inserted row; no row means the driver failed.
-            .ok_or(Error::Database(sqlx::Error::RowNotFound))
+        let model = M::__model();
+        let key = ShapeKey::Insert {
+            access: self.writer.kind(),
+        };
+        let shape = model.shapes::<A::Database>().get::<A::Database>(key, || {
+            super::insert(model, &key_access(key), placeholders::<M>())
+        })?;
+        let binds = Binds::<M> {
+            org: self.writer.org(),
+            new: Some(&self.new),
+            ..Binds::default()
+        };
+        let prepared = Prepared::<A::Database>::cached(&shape, &binds)?;
+        let mut connection = connection.acquire().await?;
+        let inserted = prepared
+            .fetch_optional(<A::Database as Backend>::__executor(&mut *connection))
+            .await?;
+        match inserted {
+            Some(row) => Ok(row),
+            None => {
+                let references = M::__references(&self.new);
+                Err(refusal::explain::<A::Database>(
+                    &mut *connection,
+                    model,
+                    self.writer,
+                    None,
+                    false,
+                    &references,
+                )
+                .await)
+            }
+        }
     }
 }
 
-impl<M: Scoped> fmt::Debug for Insert<M> {
+/// The sentinels of every field of a new row.
+fn placeholders<M: Table>() -> Vec<Value> {
+    (0..M::__model().insert_columns.len())
+        .map(sentinel::new_field)
+        .collect()
+}
+
+impl<M: Table> fmt::Debug for Insert<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Insert")
-            .field("table", &M::TABLE)
-            .field("org", &self.org)
+            .field("table", &M::__model().table)
+            .field("writer", &self.writer)
             .finish_non_exhaustive()
     }
 }

@@ -1,34 +1,43 @@
 //! Scoped statements: the builders users chain, and the sea-query
 //! statements behind them.
 //!
-//! Each builder starts from a scope, so the organization predicate is part
-//! of the statement from its first line and no method removes it. The
-//! functions in this module are the only places that write SQL for scoped
-//! models; each adds `organization_id = $n` before anything else, and the
-//! tests of every operation check it on both backends.
+//! Each builder starts from a scope (or, for system and global rows, a
+//! system scope), so the organization predicate is part of the statement
+//! from its first line and no method removes it. The functions in this
+//! module are the only places that write SQL for models; each puts the
+//! predicate of the table's kind first:
+//!
+//! | kind | reads | writes |
+//! |---|---|---|
+//! | scoped | `organization_id = $org` | the same |
+//! | shared | `(organization_id = $org OR organization_id IS NULL)` | `organization_id = $org`; system rows: `IS NULL` |
+//! | inherited | `EXISTS (parent row with id = via AND organization_id = $org)` | the same |
+//! | global | none | none (a system scope is required) |
+//!
+//! Writes of a column that references another tenant table add
+//! `EXISTS (referenced row visible to $org)`, in the same statement.
 
 mod delete;
 mod insert;
+mod plan;
+mod refusal;
 mod select;
 mod update;
 
-pub use delete::Delete;
+pub use delete::{Delete, Restore};
 pub use insert::Insert;
 pub use select::{Find, Select};
 pub use update::Update;
 
+pub(crate) use plan::{Param, Shape, ShapeKey, sentinel};
+
 use sea_query::{
-    Asterisk, Condition, DeleteStatement, Expr, ExprTrait, InsertStatement, Order, Query,
+    Alias, Asterisk, Condition, DeleteStatement, Expr, ExprTrait, InsertStatement, Order, Query,
     ReturningClause, SelectStatement, UpdateStatement, Value, Values,
 };
 
 use crate::exec::Backend;
-use crate::id::OrgId;
-use crate::model::ModelInfo;
-
-/// The organization the cached statements are rendered with; only the
-/// placeholder it leaves in the SQL is kept.
-pub(crate) const PLACEHOLDER_ORG: OrgId = OrgId::new(0);
+use crate::model::{Kind, ModelInfo};
 
 /// The largest limit or offset the drivers accept (both bind `i64`).
 const MAX_ROWS: u64 = i64::MAX.unsigned_abs();
@@ -55,6 +64,25 @@ impl Statement {
     }
 }
 
+/// Which rows a statement may touch.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Access {
+    /// Those of one organization, whose id is this value.
+    Org(Value),
+    /// The system rows of a shared table.
+    SystemRows,
+    /// Every row: global tables, and cross-organization reads.
+    All,
+}
+
+/// Whether a predicate guards a read or a write: shared tables let an
+/// organization read system rows but never write them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    Read,
+    Write,
+}
+
 /// Limit and offset of a list, as the drivers accept them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Paging {
@@ -76,33 +104,133 @@ impl Paging {
     }
 }
 
-fn org_predicate(model: &ModelInfo, org: OrgId) -> Expr {
-    Expr::col(model.org_column).eq(org)
+/// SQL's `TRUE` and `FALSE`, written as literals rather than bound, so that
+/// cached statements have no parameter of their own.
+fn literal(value: bool) -> Expr {
+    Expr::cust(if value { "TRUE" } else { "FALSE" })
 }
 
-fn id_predicate(model: &ModelInfo, id: i64) -> Expr {
-    Expr::col(model.id_column).eq(id)
+/// A predicate no row satisfies: what an impossible combination of kind and
+/// access falls back to, so that a mistake hides rows instead of showing
+/// them.
+fn nothing() -> Expr {
+    Expr::cust("1 = 0")
+}
+
+fn column(qualifier: &str, name: &'static str) -> Expr {
+    Expr::col((Alias::new(qualifier), name))
+}
+
+/// The alias of the table of a sub-select `depth` levels down, so that a
+/// table referencing itself (a category's parent category) stays
+/// unambiguous.
+fn alias(depth: usize) -> String {
+    format!("tenancy_{depth}")
+}
+
+/// The rows of `model` (named `qualifier` in the statement) that `access`
+/// may read or write; `None` when every row may be.
+fn scope_predicate(
+    model: &ModelInfo,
+    access: &Access,
+    purpose: Purpose,
+    qualifier: &str,
+    depth: usize,
+) -> Option<Expr> {
+    match (model.kind, access) {
+        (Kind::Global, _) | (_, Access::All) => None,
+        (Kind::Scoped { org_column }, Access::Org(org)) => {
+            Some(column(qualifier, org_column).eq(org.clone()))
+        }
+        (Kind::Shared { org_column }, Access::Org(org)) => {
+            let own = column(qualifier, org_column).eq(org.clone());
+            Some(match purpose {
+                Purpose::Write => own,
+                Purpose::Read => own.or(column(qualifier, org_column).is_null()),
+            })
+        }
+        (Kind::Shared { org_column }, Access::SystemRows) => {
+            Some(column(qualifier, org_column).is_null())
+        }
+        (Kind::Inherited { parent, via_column }, Access::Org(_)) => {
+            let parent = parent();
+            let inner = alias(depth);
+            let mut exists = Query::select();
+            exists
+                .expr(Expr::cust("1"))
+                .from_as(parent.table, Alias::new(&inner))
+                .and_where(column(&inner, parent.id_column).eq(column(qualifier, via_column)));
+            let parent_scope = scope_predicate(parent, access, Purpose::Read, &inner, depth + 1);
+            exists.and_where(parent_scope.unwrap_or_else(nothing));
+            Some(Expr::exists(exists))
+        }
+        (Kind::Scoped { .. } | Kind::Inherited { .. }, Access::SystemRows) => Some(nothing()),
+    }
+}
+
+/// `EXISTS (row of target with id = value that access may read and is
+/// active)`, or `value IS NULL OR ...` for a nullable reference.
+fn reference_check(
+    target: &ModelInfo,
+    access: &Access,
+    value: Value,
+    nullable: bool,
+    depth: usize,
+) -> Expr {
+    let inner = alias(depth);
+    let mut exists = Query::select();
+    exists
+        .expr(Expr::cust("1"))
+        .from_as(target.table, Alias::new(&inner))
+        .and_where(column(&inner, target.id_column).eq(value.clone()));
+    if let Some(predicate) = scope_predicate(target, access, Purpose::Read, &inner, depth + 1) {
+        exists.and_where(predicate);
+    }
+    if let Some(soft) = target.soft_delete {
+        exists.and_where(column(&inner, soft.active).eq(literal(true)));
+    }
+    let exists = Expr::exists(exists);
+    if nullable {
+        Expr::val(value).is_null().or(exists)
+    } else {
+        exists
+    }
+}
+
+/// The predicates every statement on `model` starts with: scope, then (for
+/// soft delete, unless `inactive` rows are wanted) activity.
+fn row_predicates(
+    model: &ModelInfo,
+    access: &Access,
+    purpose: Purpose,
+    inactive: bool,
+) -> Vec<Expr> {
+    let mut predicates = Vec::with_capacity(2);
+    predicates.extend(scope_predicate(model, access, purpose, model.table, 0));
+    if let (Some(soft), false) = (model.soft_delete, inactive) {
+        predicates.push(column(model.table, soft.active).eq(literal(true)));
+    }
+    predicates
 }
 
 fn returning(model: &ModelInfo) -> ReturningClause {
     Query::returning().columns(model.columns.iter().copied())
 }
 
-/// `SELECT <columns> FROM t WHERE org = $1 [AND filter] ORDER BY .., id
-/// [LIMIT .. OFFSET ..]`. `org` is `None` only for cross-organization work.
+/// `SELECT <columns> FROM t WHERE <scope> [AND active] [AND filter] ORDER
+/// BY .., id [LIMIT .. OFFSET ..]`.
 pub(crate) fn list(
     model: &ModelInfo,
-    org: Option<OrgId>,
+    access: &Access,
+    inactive: bool,
     filter: Option<Condition>,
     order: &[(&'static str, Order)],
     paging: Paging,
 ) -> Statement {
     let mut select = Query::select();
-    select
-        .columns(model.columns.iter().copied())
-        .from(model.table);
-    if let Some(org) = org {
-        select.and_where(org_predicate(model, org));
+    select.columns(model.columns.iter().copied()).from(model.table);
+    for predicate in row_predicates(model, access, Purpose::Read, inactive) {
+        select.and_where(predicate);
     }
     if let Some(filter) = filter {
         select.cond_where(filter);
@@ -124,12 +252,17 @@ pub(crate) fn list(
     Statement::Select(select)
 }
 
-/// `SELECT COUNT(*) FROM t WHERE org = $1 [AND filter]`.
-pub(crate) fn count(model: &ModelInfo, org: Option<OrgId>, filter: Option<Condition>) -> Statement {
+/// `SELECT COUNT(*) FROM t WHERE <scope> [AND active] [AND filter]`.
+pub(crate) fn count(
+    model: &ModelInfo,
+    access: &Access,
+    inactive: bool,
+    filter: Option<Condition>,
+) -> Statement {
     let mut select = Query::select();
     select.expr(Expr::col(Asterisk).count()).from(model.table);
-    if let Some(org) = org {
-        select.and_where(org_predicate(model, org));
+    for predicate in row_predicates(model, access, Purpose::Read, inactive) {
+        select.and_where(predicate);
     }
     if let Some(filter) = filter {
         select.cond_where(filter);
@@ -137,62 +270,224 @@ pub(crate) fn count(model: &ModelInfo, org: Option<OrgId>, filter: Option<Condit
     Statement::Select(select)
 }
 
-/// `SELECT <columns> FROM t WHERE org = $1 AND id = $2`.
-pub(crate) fn find(model: &ModelInfo, org: OrgId, id: i64) -> Statement {
+/// `SELECT <columns> FROM t WHERE <scope> [AND active] AND id = $id`.
+pub(crate) fn find(model: &ModelInfo, access: &Access, inactive: bool, id: Value) -> Statement {
     let mut select = Query::select();
-    select
-        .columns(model.columns.iter().copied())
-        .from(model.table)
-        .and_where(org_predicate(model, org))
-        .and_where(id_predicate(model, id));
+    select.columns(model.columns.iter().copied()).from(model.table);
+    for predicate in row_predicates(model, access, Purpose::Read, inactive) {
+        select.and_where(predicate);
+    }
+    select.and_where(column(model.table, model.id_column).eq(id));
     Statement::Select(select)
 }
 
-/// `INSERT INTO t (org, <new columns>) VALUES ($1, ..) RETURNING <columns>`,
-/// with placeholders for the new values (bound by the model's codec).
-pub(crate) fn insert(model: &ModelInfo, org: OrgId) -> Statement {
-    let placeholders = model
-        .insert_columns
-        .iter()
-        .map(|_| Expr::val(Value::BigInt(Some(0))));
+/// `INSERT INTO t (org, <new columns>) VALUES (..) RETURNING <columns>`, or,
+/// when references must be checked, `INSERT .. SELECT <values> WHERE
+/// EXISTS (..) AND ..`, so that a refused reference writes nothing.
+pub(crate) fn insert(model: &ModelInfo, access: &Access, new: Vec<Value>) -> Statement {
+    let mut columns: Vec<&'static str> = Vec::with_capacity(new.len() + 1);
+    let mut values: Vec<Expr> = Vec::with_capacity(new.len() + 1);
+    if let Some(org_column) = model.org_column() {
+        columns.push(org_column);
+        values.push(match access {
+            Access::Org(org) => Expr::val(org.clone()),
+            // System rows of a shared table; nothing else inserts without
+            // an organization (a scoped table refuses the null).
+            Access::SystemRows | Access::All => Expr::cust("NULL"),
+        });
+    }
+    if let Some(soft) = model.soft_delete {
+        // New rows are active, and no cascade deactivated them.
+        columns.push(soft.active);
+        values.push(literal(true));
+        if let Some(marker) = soft.marker {
+            columns.push(marker);
+            values.push(literal(false));
+        }
+    }
+    let mut checks = Vec::new();
+    for (column, value) in model.insert_columns.iter().zip(new) {
+        if let (Some(reference), Access::Org(_)) = (
+            model.references.iter().find(|r| r.column == *column),
+            access,
+        ) {
+            checks.push(reference_check(
+                (reference.target)(),
+                access,
+                value.clone(),
+                reference.nullable,
+                0,
+            ));
+        }
+        columns.push(column);
+        values.push(Expr::val(value));
+    }
     let mut insert = Query::insert();
     insert
         .into_table(model.table)
-        .columns(std::iter::once(model.org_column).chain(model.insert_columns.iter().copied()))
-        // Cannot panic: one value per column, from the same list.
-        .values_panic(std::iter::once(Expr::val(org)).chain(placeholders))
+        .columns(columns)
         .returning(returning(model));
+    if checks.is_empty() {
+        // Cannot panic: one value per column, pushed together above.
+        insert.values_panic(values);
+    } else {
+        let mut select = Query::select();
+        select.exprs(values);
+        for check in checks {
+            select.and_where(check);
+        }
+        // Cannot fail: the select has one expression per column.
+        if insert.select_from(select).is_err() {
+            return Statement::Insert(Query::insert());
+        }
+    }
     Statement::Insert(insert)
 }
 
-/// `UPDATE t SET .. WHERE org = $n AND id = $m RETURNING <columns>`.
+/// `UPDATE t SET .. WHERE <scope> [AND active] AND id = $id [AND
+/// <references of the columns set>] RETURNING <columns>`.
 pub(crate) fn update(
     model: &ModelInfo,
-    org: OrgId,
-    id: i64,
+    access: &Access,
+    id: Value,
     sets: Vec<(&'static str, Value)>,
 ) -> Statement {
     let mut update = Query::update();
+    update.table(model.table);
+    let mut checks = Vec::new();
+    for (column, value) in sets {
+        if let (Some(reference), Access::Org(_)) = (
+            model.references.iter().find(|r| r.column == column),
+            access,
+        ) {
+            checks.push(reference_check(
+                (reference.target)(),
+                access,
+                value.clone(),
+                reference.nullable,
+                0,
+            ));
+        }
+        update.value(column, Expr::val(value));
+    }
+    for predicate in row_predicates(model, access, Purpose::Write, false) {
+        update.and_where(predicate);
+    }
+    update.and_where(column(model.table, model.id_column).eq(id));
+    for check in checks {
+        update.and_where(check);
+    }
+    update.returning(returning(model));
+    Statement::Update(update)
+}
+
+/// `DELETE FROM t WHERE <scope> AND id = $id`, or, with soft delete,
+/// `UPDATE t SET active = FALSE[, marker = FALSE] WHERE <scope> AND active
+/// AND id = $id`.
+pub(crate) fn delete(model: &ModelInfo, access: &Access, id: Value) -> Statement {
+    let id_predicate = column(model.table, model.id_column).eq(id);
+    match model.soft_delete {
+        Some(soft) => {
+            let mut update = Query::update();
+            update.table(model.table).value(soft.active, literal(false));
+            if let Some(marker) = soft.marker {
+                // Deleted on its own: a parent's restore leaves it deleted.
+                update.value(marker, literal(false));
+            }
+            for predicate in row_predicates(model, access, Purpose::Write, false) {
+                update.and_where(predicate);
+            }
+            update.and_where(id_predicate);
+            Statement::Update(update)
+        }
+        None => {
+            let mut delete = Query::delete();
+            delete.from_table(model.table);
+            for predicate in row_predicates(model, access, Purpose::Write, false) {
+                delete.and_where(predicate);
+            }
+            delete.and_where(id_predicate);
+            Statement::Delete(delete)
+        }
+    }
+}
+
+/// `UPDATE t SET active = TRUE[, marker = FALSE] WHERE <scope> AND id = $id
+/// RETURNING <columns>`. Restoring an active row changes nothing.
+pub(crate) fn restore(model: &ModelInfo, access: &Access, id: Value) -> Statement {
+    let mut update = Query::update();
+    update.table(model.table);
+    if let Some(soft) = model.soft_delete {
+        update.value(soft.active, literal(true));
+        if let Some(marker) = soft.marker {
+            update.value(marker, literal(false));
+        }
+    }
+    for predicate in row_predicates(model, access, Purpose::Write, true) {
+        update.and_where(predicate);
+    }
     update
-        .table(model.table)
-        .values(
-            sets.into_iter()
-                .map(|(column, value)| (column, Expr::val(value))),
-        )
-        .and_where(org_predicate(model, org))
-        .and_where(id_predicate(model, id))
+        .and_where(column(model.table, model.id_column).eq(id))
         .returning(returning(model));
     Statement::Update(update)
 }
 
-/// `DELETE FROM t WHERE org = $1 AND id = $2`.
-pub(crate) fn delete(model: &ModelInfo, org: OrgId, id: i64) -> Statement {
-    let mut delete = Query::delete();
-    delete
-        .from_table(model.table)
-        .and_where(org_predicate(model, org))
-        .and_where(id_predicate(model, id));
-    Statement::Delete(delete)
+/// What a cascade does to a child's rows of one parent row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Cascade {
+    /// Deactivate the active children and mark them.
+    Deactivate,
+    /// Reactivate the marked children.
+    Restore,
+}
+
+/// `UPDATE child SET active = .., marker = .. WHERE <scope> AND via =
+/// $parent AND ..`: the children a parent's delete deactivates, or the ones
+/// its restore brings back (exactly those it deactivated).
+pub(crate) fn cascade(
+    child: &ModelInfo,
+    via_column: &'static str,
+    access: &Access,
+    parent_id: Value,
+    action: Cascade,
+) -> Statement {
+    let mut update = Query::update();
+    update.table(child.table);
+    for predicate in row_predicates(child, access, Purpose::Write, true) {
+        update.and_where(predicate);
+    }
+    update.and_where(column(child.table, via_column).eq(parent_id));
+    if let Some(soft) = child.soft_delete {
+        let active = column(child.table, soft.active);
+        match action {
+            Cascade::Deactivate => {
+                update
+                    .value(soft.active, literal(false))
+                    .and_where(active.eq(literal(true)));
+                if let Some(marker) = soft.marker {
+                    update.value(marker, literal(true));
+                }
+            }
+            Cascade::Restore => {
+                update
+                    .value(soft.active, literal(true))
+                    .and_where(active.eq(literal(false)));
+                match soft.marker {
+                    Some(marker) => {
+                        update
+                            .value(marker, literal(false))
+                            .and_where(column(child.table, marker).eq(literal(true)));
+                    }
+                    // Without a marker nothing tells which children the
+                    // parent's delete deactivated: restore none.
+                    None => {
+                        update.and_where(nothing());
+                    }
+                }
+            }
+        }
+    }
+    Statement::Update(update)
 }
 
 #[cfg(test)]

@@ -3,18 +3,51 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use sea_query::{Condition, Order, Values};
+use sea_query::{Condition, Order, Value, Values};
 use sqlx::Executor;
 
-use super::{Paging, Statement};
+use super::plan::{AccessKind, ShapeKey};
+use super::{Access, Paging, Statement};
 use crate::column::{Column, Filter};
 use crate::error::{Error, Result};
-use crate::exec::{Backend, Prepared};
+use crate::exec::{Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
-use crate::model::{RowCodec, Scoped};
+use crate::model::{RowCodec, SoftDelete, Table};
 
-/// Rows of one organization (or, from a `SystemScope`, of all), built by
-/// [`Scoped::select`].
+/// Whose rows a read may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// What one organization may see.
+    Org(OrgId),
+    /// Every row: cross-organization work, global tables.
+    All,
+}
+
+impl Reader {
+    pub(crate) fn access(self) -> Access {
+        match self {
+            Self::Org(org) => Access::Org(Value::BigInt(Some(org.get()))),
+            Self::All => Access::All,
+        }
+    }
+
+    pub(crate) fn kind(self) -> AccessKind {
+        match self {
+            Self::Org(_) => AccessKind::Org,
+            Self::All => AccessKind::All,
+        }
+    }
+
+    pub(crate) fn org(self) -> Option<i64> {
+        match self {
+            Self::Org(org) => Some(org.get()),
+            Self::All => None,
+        }
+    }
+}
+
+/// Rows of one organization (or, from a `SystemScope` or on a global table,
+/// of all), built by [`Scoped::select`](crate::Scoped::select).
 ///
 /// ```
 /// # use tenancy_core::{Id, OrgId, Scope, Scoped};
@@ -35,7 +68,7 @@ use crate::model::{RowCodec, Scoped};
 /// # #[cfg(feature = "postgres")]
 /// assert_eq!(
 ///     select.to_sql::<sqlx::Postgres>().0,
-///     r#"SELECT "id", "organization_id", "name", "batch_size" FROM "recipes" WHERE "organization_id" = $1 AND "recipes"."batch_size" >= $2 ORDER BY "name" ASC, "id" ASC LIMIT $3"#
+///     r#"SELECT "id", "organization_id", "name", "batch_size" FROM "recipes" WHERE "recipes"."organization_id" = $1 AND "recipes"."batch_size" >= $2 ORDER BY "name" ASC, "id" ASC LIMIT $3"#
 /// );
 /// ```
 ///
@@ -45,17 +78,27 @@ use crate::model::{RowCodec, Scoped};
 /// pages never overlap or skip a row; without `order_by`, by id alone.
 #[must_use = "a select does nothing until it is fetched"]
 pub struct Select<M> {
-    org: Option<OrgId>,
+    reader: Reader,
+    inactive: bool,
     filter: Option<Condition>,
     order: Vec<(&'static str, Order)>,
     paging: Paging,
     model: PhantomData<fn() -> M>,
 }
 
-impl<M: Scoped> Select<M> {
-    pub(crate) fn new(org: Option<OrgId>) -> Self {
+impl<M: Table> Select<M> {
+    pub(crate) fn for_org(org: OrgId) -> Self {
+        Self::new(Reader::Org(org))
+    }
+
+    pub(crate) fn across_orgs() -> Self {
+        Self::new(Reader::All)
+    }
+
+    fn new(reader: Reader) -> Self {
         Self {
-            org,
+            reader,
+            inactive: false,
             filter: None,
             order: Vec::new(),
             paging: Paging::default(),
@@ -154,13 +197,30 @@ impl<M: Scoped> Select<M> {
     where
         E: Executor<'c>,
         E::Database: Backend,
+        M: RowCodec<E::Database>,
     {
-        let prepared = match (self.org, &self.filter) {
-            (Some(org), None) => {
-                let shapes = M::__model().shapes::<E::Database>();
-                Prepared::cached(&shapes.count, &[org.get()])?
+        let model = M::__model();
+        let prepared = match self.filter {
+            None => {
+                let key = ShapeKey::Count {
+                    access: self.reader.kind(),
+                    inactive: self.inactive,
+                };
+                let shape = model.shapes::<E::Database>().get::<E::Database>(key, || {
+                    super::count(model, &key_access(key), self.inactive, None)
+                })?;
+                let binds = Binds::<M> {
+                    org: self.reader.org(),
+                    ..Binds::default()
+                };
+                Prepared::cached(&shape, &binds)?
             }
-            _ => Prepared::rendered(super::count(M::__model(), self.org, self.filter))?,
+            Some(filter) => Prepared::rendered(super::count(
+                model,
+                &self.reader.access(),
+                self.inactive,
+                Some(filter),
+            ))?,
         };
         prepared.fetch_count(executor).await
     }
@@ -168,47 +228,78 @@ impl<M: Scoped> Select<M> {
     fn rows_statement(&self) -> Statement {
         super::list(
             M::__model(),
-            self.org,
+            &self.reader.access(),
+            self.inactive,
             self.filter.clone(),
             &self.order,
             self.paging,
         )
     }
 
-    /// Takes the model's cached statement when the shape is a plain page of
-    /// one organization, and renders one otherwise.
-    fn prepare_rows<DB: Backend>(self) -> Result<Prepared<DB>> {
-        let (Some(org), None, true) = (self.org, &self.filter, self.order.is_empty()) else {
+    /// Takes the model's cached statement when the shape is a plain page,
+    /// and renders one otherwise.
+    fn prepare_rows<DB: Backend>(self) -> Result<Prepared<DB>>
+    where
+        M: RowCodec<DB>,
+    {
+        if self.filter.is_some() || !self.order.is_empty() {
             return Prepared::rendered(self.rows_statement());
-        };
-        let list = &M::__model().shapes::<DB>().list;
-        let org = org.get();
-        // Normalized limits and offsets fit in an i64.
-        let key = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        match self.paging.normalized() {
-            Paging {
-                limit: None,
-                offset: None,
-            } => Prepared::cached(&list[0], &[org]),
-            Paging {
-                limit: Some(limit),
-                offset: None,
-            } => Prepared::cached(&list[1], &[org, key(limit)]),
-            Paging {
-                limit,
-                offset: Some(offset),
-            } => Prepared::cached(
-                &list[2],
-                &[org, key(limit.unwrap_or(u64::MAX)), key(offset)],
-            ),
         }
+        let model = M::__model();
+        let paging = self.paging.normalized();
+        let key = ShapeKey::List {
+            access: self.reader.kind(),
+            inactive: self.inactive,
+            limit: paging.limit.is_some(),
+            offset: paging.offset.is_some(),
+        };
+        let sentinels = Paging {
+            limit: paging.limit.map(|_| super::sentinel::limit()),
+            offset: paging.offset.map(|_| super::sentinel::offset()),
+        };
+        let shape = model.shapes::<DB>().get::<DB>(key, || {
+            super::list(model, &key_access(key), self.inactive, None, &[], sentinels)
+        })?;
+        // Normalized limits and offsets fit in an i64.
+        let as_key = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let binds = Binds::<M> {
+            org: self.reader.org(),
+            limit: paging.limit.map(as_key),
+            offset: paging.offset.map(as_key),
+            ..Binds::default()
+        };
+        Prepared::cached(&shape, &binds)
     }
+}
+
+impl<M: SoftDelete> Select<M> {
+    /// Includes rows that soft delete deactivated.
+    pub fn include_inactive(mut self) -> Self {
+        self.inactive = true;
+        self
+    }
+}
+
+/// The access a cached statement of `key` is rendered with.
+pub(crate) fn key_access(key: ShapeKey) -> Access {
+    let kind = match key {
+        ShapeKey::List { access, .. }
+        | ShapeKey::Count { access, .. }
+        | ShapeKey::Find { access, .. }
+        | ShapeKey::Insert { access }
+        | ShapeKey::Update { access, .. }
+        | ShapeKey::Delete { access }
+        | ShapeKey::Restore { access }
+        | ShapeKey::Cascade { access, .. } => access,
+    };
+    kind.with_sentinel()
 }
 
 impl<M> fmt::Debug for Select<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Select")
-            .field("org", &self.org)
+            .field("reader", &self.reader)
+            .field("inactive", &self.inactive)
             .field("filter", &self.filter)
             .field("order", &self.order)
             .field("paging", &self.paging)
@@ -216,31 +307,45 @@ impl<M> fmt::Debug for Select<M> {
     }
 }
 
-/// The row with one id, if it belongs to the scope's organization, built
-/// by [`Scoped::find`].
+/// The row with one id, if the scope's organization may see it, built by
+/// [`Scoped::find`](crate::Scoped::find).
 #[must_use = "a find does nothing until it is fetched"]
 pub struct Find<M> {
-    org: OrgId,
+    reader: Reader,
     id: Id<M>,
+    inactive: bool,
 }
 
-impl<M: Scoped> Find<M> {
-    pub(crate) fn new(org: OrgId, id: Id<M>) -> Self {
-        Self { org, id }
+impl<M: Table> Find<M> {
+    pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
+        Self {
+            reader: Reader::Org(org),
+            id,
+            inactive: false,
+        }
+    }
+
+    pub(crate) fn global(id: Id<M>) -> Self {
+        Self {
+            reader: Reader::All,
+            id,
+            inactive: false,
+        }
     }
 
     /// The SQL this find runs on `DB`, with the values bound to it.
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        super::find(M::__model(), self.org, self.id.get()).render::<DB>()
+        let id = Value::BigInt(Some(self.id.get()));
+        super::find(M::__model(), &self.reader.access(), self.inactive, id).render::<DB>()
     }
 
     /// The row.
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] when no row has this id in the scope's
-    /// organization (rows of other organizations included);
+    /// [`Error::NotFound`] when no row has this id among those the scope's
+    /// organization may see (rows of other organizations included);
     /// [`Error::Database`] when the statement fails.
     pub async fn fetch_one<'c, E>(self, executor: E) -> Result<M>
     where
@@ -248,13 +353,14 @@ impl<M: Scoped> Find<M> {
         E::Database: Backend,
         M: RowCodec<E::Database>,
     {
+        let table = M::__model().table;
         self.fetch_optional(executor)
             .await?
-            .ok_or(Error::NotFound { table: M::TABLE })
+            .ok_or(Error::NotFound { table })
     }
 
-    /// The row, or `None` when no row has this id in the scope's
-    /// organization.
+    /// The row, or `None` when no row has this id among those the scope's
+    /// organization may see.
     ///
     /// # Errors
     ///
@@ -265,18 +371,41 @@ impl<M: Scoped> Find<M> {
         E::Database: Backend,
         M: RowCodec<E::Database>,
     {
-        let shapes = M::__model().shapes::<E::Database>();
-        Prepared::<E::Database>::cached(&shapes.find, &[self.org.get(), self.id.get()])?
+        let model = M::__model();
+        let key = ShapeKey::Find {
+            access: self.reader.kind(),
+            inactive: self.inactive,
+        };
+        let shape = model
+            .shapes::<E::Database>()
+            .get::<E::Database>(key, || {
+                super::find(model, &key_access(key), self.inactive, super::sentinel::id())
+            })?;
+        let binds = Binds::<M> {
+            org: self.reader.org(),
+            id: Some(self.id.get()),
+            ..Binds::default()
+        };
+        Prepared::<E::Database>::cached(&shape, &binds)?
             .fetch_optional(executor)
             .await
+    }
+}
+
+impl<M: SoftDelete> Find<M> {
+    /// Finds the row even if soft delete deactivated it.
+    pub fn include_inactive(mut self) -> Self {
+        self.inactive = true;
+        self
     }
 }
 
 impl<M> fmt::Debug for Find<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Find")
-            .field("org", &self.org)
+            .field("reader", &self.reader)
             .field("id", &self.id)
+            .field("inactive", &self.inactive)
             .finish()
     }
 }

@@ -1,21 +1,26 @@
-//! Updates: chosen columns of one row of the scope's organization.
+//! Updates: chosen columns of one row.
 
 use std::fmt;
 
 use sea_query::{Value, Values};
-use sqlx::Executor;
+use sqlx::Acquire;
 
-use super::Find;
+use super::insert::Writer;
+use super::plan::ShapeKey;
+use super::select::key_access;
+use super::{refusal, sentinel};
 use crate::column::{Column, Settable};
-use crate::error::{Error, Result};
-use crate::exec::{Backend, Prepared};
+use crate::error::Result;
+use crate::exec::{Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
-use crate::model::{RowCodec, Scoped};
+use crate::model::{RowCodec, Table};
 
-/// Changes to chosen columns of one row, built by [`Scoped::update`].
+/// Changes to chosen columns of one row, built by
+/// [`Scoped::update`](crate::Scoped::update).
 ///
 /// Only data columns can be set: the id and the organization of a row are
-/// fixed when it is inserted, and naming them does not compile.
+/// fixed when it is inserted, and naming them does not compile. A column
+/// that references another tenant row is checked in the same statement.
 ///
 /// ```compile_fail
 /// # use tenancy_core::{Id, OrgId, Scope, Scoped};
@@ -28,16 +33,28 @@ use crate::model::{RowCodec, Scoped};
 /// ```
 #[must_use = "an update does nothing until it is executed"]
 pub struct Update<M> {
-    org: OrgId,
+    writer: Writer,
     id: Id<M>,
     /// Column index in the model, name, value; in column order.
     sets: Vec<(usize, &'static str, Value)>,
 }
 
-impl<M: Scoped> Update<M> {
-    pub(crate) fn new(org: OrgId, id: Id<M>) -> Self {
+impl<M: Table> Update<M> {
+    pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
+        Self::new(Writer::Org(org), id)
+    }
+
+    pub(crate) fn system(id: Id<M>) -> Self {
+        Self::new(Writer::SystemRows, id)
+    }
+
+    pub(crate) fn global(id: Id<M>) -> Self {
+        Self::new(Writer::All, id)
+    }
+
+    fn new(writer: Writer, id: Id<M>) -> Self {
         Self {
-            org,
+            writer,
             id,
             sets: Vec::new(),
         }
@@ -65,10 +82,25 @@ impl<M: Scoped> Update<M> {
         self
     }
 
-    fn named_sets(sets: Vec<(usize, &'static str, Value)>) -> Vec<(&'static str, Value)> {
-        sets.into_iter()
-            .map(|(_, name, value)| (name, value))
-            .collect()
+    /// Applies `f` with the value when there is one: the fields of a
+    /// partial update without breaking the chain.
+    pub fn apply_if<V>(self, value: Option<V>, f: impl FnOnce(Self, V) -> Self) -> Self {
+        match value {
+            Some(value) => f(self, value),
+            None => self,
+        }
+    }
+
+    /// The SQL this update runs on `DB`, with the values bound to it.
+    #[must_use]
+    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
+        let sets = self
+            .sets
+            .iter()
+            .map(|(_, name, value)| (*name, value.clone()))
+            .collect();
+        let id = Value::BigInt(Some(self.id.get()));
+        super::update(M::__model(), &self.writer.access(), id, sets).render::<DB>()
     }
 
     /// The columns set, as the bits of their indexes; `None` past 64
@@ -82,75 +114,106 @@ impl<M: Scoped> Update<M> {
         })
     }
 
-    /// Applies `f` with the value when there is one: the fields of a
-    /// partial update without breaking the chain.
-    pub fn apply_if<V>(self, value: Option<V>, f: impl FnOnce(Self, V) -> Self) -> Self {
-        match value {
-            Some(value) => f(self, value),
-            None => self,
-        }
-    }
-
-    /// The SQL this update runs on `DB`, with the values bound to it.
-    #[must_use]
-    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        let sets = Self::named_sets(self.sets.clone());
-        super::update(M::__model(), self.org, self.id.get(), sets).render::<DB>()
-    }
-
     /// Applies the changes and returns the row as stored. With nothing set,
-    /// returns the row unchanged.
+    /// returns the row unchanged, as [`Scoped::find`](crate::Scoped::find)
+    /// would.
+    ///
+    /// Takes a pool, a connection or a transaction (`&mut *tx`).
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] when no row has this id in the scope's
-    /// organization (rows of other organizations are left alone and
-    /// reported the same way); [`Error::Conflict`] or [`Error::Invalid`]
-    /// when a constraint refuses the change; [`Error::Database`] when the
-    /// statement fails.
-    pub async fn execute<'c, E>(self, executor: E) -> Result<M>
+    /// [`Error::NotFound`](crate::Error::NotFound) when no row has this id
+    /// in the scope's organization (rows of other organizations are left
+    /// alone and reported the same way); [`Error::Forbidden`](crate::Error::Forbidden)
+    /// for a system row of a shared table; [`Error::Invalid`](crate::Error::Invalid)
+    /// naming the field when a reference names a row the organization
+    /// cannot see, or when a constraint refuses a value;
+    /// [`Error::Conflict`](crate::Error::Conflict) when a unique key does;
+    /// [`Error::Database`](crate::Error::Database) when the statement fails.
+    pub async fn execute<'c, A>(self, connection: A) -> Result<M>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
-        M: RowCodec<E::Database>,
+        A: Acquire<'c>,
+        A::Database: Backend,
+        M: RowCodec<A::Database>,
     {
-        if self.sets.is_empty() {
-            return Find::new(self.org, self.id).fetch_one(executor).await;
-        }
         let model = M::__model();
+        let access = self.writer.access();
+        let id = self.id.get();
+        let mut connection = connection.acquire().await?;
+        if self.sets.is_empty() {
+            // Nothing to set: the row as it is, as a find would read it.
+            let find = super::find(model, &access, false, Value::BigInt(Some(id)));
+            return Prepared::<A::Database>::rendered(find)?
+                .fetch_optional(<A::Database as Backend>::__executor(&mut *connection))
+                .await?
+                .ok_or(crate::Error::NotFound { table: model.table });
+        }
         let prepared = match self.column_mask() {
-            Some(mask) => {
-                let sql = model
-                    .shapes::<E::Database>()
-                    .update::<E::Database>(model, mask);
-                let values = Values(self.sets.into_iter().map(|(_, _, value)| value).collect());
-                Prepared::cached_update(sql, values, self.org.get(), self.id.get())?
+            Some(columns) => {
+                let key = ShapeKey::Update {
+                    access: self.writer.kind(),
+                    columns,
+                };
+                let shape = model.shapes::<A::Database>().get::<A::Database>(key, || {
+                    let sets = self
+                        .sets
+                        .iter()
+                        .enumerate()
+                        .map(|(n, (_, name, _))| (*name, sentinel::set(n)))
+                        .collect();
+                    super::update(model, &key_access(key), sentinel::id(), sets)
+                })?;
+                let values: Vec<Value> = self.sets.iter().map(|(_, _, v)| v.clone()).collect();
+                let binds = Binds::<M> {
+                    org: self.writer.org(),
+                    id: Some(id),
+                    sets: &values,
+                    ..Binds::default()
+                };
+                Prepared::<A::Database>::cached(&shape, &binds)?
             }
             None => {
-                let sets = Self::named_sets(self.sets);
-                Prepared::rendered(super::update(model, self.org, self.id.get(), sets))?
+                let sets = self
+                    .sets
+                    .iter()
+                    .map(|(_, name, value)| (*name, value.clone()))
+                    .collect();
+                let statement = super::update(model, &access, Value::BigInt(Some(id)), sets);
+                Prepared::<A::Database>::rendered(statement)?
             }
         };
-        prepared
-            .fetch_optional(executor)
-            .await?
-            .ok_or(Error::NotFound { table: M::TABLE })
+        let updated = prepared
+            .fetch_optional(<A::Database as Backend>::__executor(&mut *connection))
+            .await?;
+        if let Some(row) = updated {
+            return Ok(row);
+        }
+        let references: Vec<(&'static str, Option<i64>)> = self
+            .sets
+            .iter()
+            .map(|(_, name, value)| (*name, refusal::key_of(value)))
+            .collect();
+        Err(refusal::explain::<A::Database>(
+            &mut *connection,
+            model,
+            self.writer,
+            Some(id),
+            false,
+            &references,
+        )
+        .await)
     }
 }
 
 impl<M> fmt::Debug for Update<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Update")
-            .field("org", &self.org)
+            .field("writer", &self.writer)
             .field("id", &self.id)
             // Names only: values may be secrets.
             .field(
                 "columns",
-                &self
-                    .sets
-                    .iter()
-                    .map(|(_, name, _)| name)
-                    .collect::<Vec<_>>(),
+                &self.sets.iter().map(|(_, name, _)| name).collect::<Vec<_>>(),
             )
             .finish()
     }

@@ -635,7 +635,7 @@ async fn every_generated_statement_binds_the_scopes_org_to_its_org_predicate() {
         ("delete", Item::delete(&s, id).to_sql::<Db>()),
     ];
     for (operation, (sql, values)) in statements {
-        let bound = bound_after(&sql, &values.0, r#"WHERE "organization_id" = "#);
+        let bound = bound_after(&sql, &values.0, r#"WHERE "items"."organization_id" = "#);
         assert_eq!(bound, Some(&org), "{operation}: {sql} with {values:?}");
     }
     let (insert, values) = Item::insert(&s, new_item("z", 1)).to_sql::<Db>();

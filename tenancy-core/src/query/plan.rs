@@ -1,0 +1,200 @@
+//! Statements rendered once, and how to bind them.
+//!
+//! A cached statement is rendered with a distinct *sentinel* value in every
+//! place a value goes (the organization, the id, each new value...). The
+//! values sea-query hands back then say, in order, which value each
+//! placeholder takes: the statement's binding plan. Later calls only bind
+//! their values along the plan, whatever the kind of table and however
+//! often a value recurs (a reference is bound once as a column and once in
+//! its check).
+
+use sea_query::Value;
+
+/// What a placeholder of a cached statement takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Param {
+    /// The organization of the scope.
+    Org,
+    /// The row's id.
+    Id,
+    /// A list's limit.
+    Limit,
+    /// A list's offset.
+    Offset,
+    /// Field `n` of the new row, in insert-column order.
+    New(usize),
+    /// Value `n` of an update, in the order the update sets them.
+    Set(usize),
+}
+
+/// The values cached statements are rendered with: each is a value no call
+/// renders into a cached statement, so every one maps back to one [`Param`].
+pub(crate) mod sentinel {
+    use super::Param;
+    use sea_query::Value;
+
+    const ORG: i64 = -7_000_001;
+    const ID: i64 = -7_000_002;
+    const LIMIT: u64 = 7_000_003;
+    const OFFSET: u64 = 7_000_004;
+    const NEW: i64 = -8_000_000;
+    const SET: i64 = -9_000_000;
+
+    /// Sentinel of the organization.
+    pub(crate) fn org() -> Value {
+        Value::BigInt(Some(ORG))
+    }
+
+    /// Sentinel of the id.
+    pub(crate) fn id() -> Value {
+        Value::BigInt(Some(ID))
+    }
+
+    /// Sentinel limit (sea-query takes limits as `u64`).
+    pub(crate) const fn limit() -> u64 {
+        LIMIT
+    }
+
+    /// Sentinel offset.
+    pub(crate) const fn offset() -> u64 {
+        OFFSET
+    }
+
+    /// Sentinel of field `n` of a new row.
+    pub(crate) fn new_field(n: usize) -> Value {
+        Value::BigInt(Some(NEW - i64::try_from(n).unwrap_or(0)))
+    }
+
+    /// Sentinel of value `n` of an update.
+    pub(crate) fn set(n: usize) -> Value {
+        Value::BigInt(Some(SET - i64::try_from(n).unwrap_or(0)))
+    }
+
+    /// The parameter a rendered sentinel stands for.
+    pub(crate) fn param(value: &Value) -> Option<Param> {
+        let index = |base: i64, v: i64| usize::try_from(base - v).ok();
+        match *value {
+            Value::BigInt(Some(ORG)) => Some(Param::Org),
+            Value::BigInt(Some(ID)) => Some(Param::Id),
+            Value::BigUnsigned(Some(LIMIT)) => Some(Param::Limit),
+            Value::BigUnsigned(Some(OFFSET)) => Some(Param::Offset),
+            Value::BigInt(Some(v)) if v <= NEW && v > SET => index(NEW, v).map(Param::New),
+            Value::BigInt(Some(v)) if v <= SET && v > SET - 1_000_000 => {
+                index(SET, v).map(Param::Set)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A statement rendered once: its SQL and its binding plan.
+#[derive(Debug)]
+pub(crate) struct Shape {
+    pub(crate) sql: std::sync::Arc<str>,
+    pub(crate) params: Box<[Param]>,
+}
+
+impl Shape {
+    /// The shape of a statement rendered with sentinels; `None` if a value
+    /// is not a sentinel (a statement builder bound a constant, which the
+    /// plan could not reproduce).
+    pub(crate) fn from_rendered(sql: String, values: &[Value]) -> Option<Self> {
+        let params = values
+            .iter()
+            .map(sentinel::param)
+            .collect::<Option<Box<[Param]>>>()?;
+        Some(Self {
+            sql: sql.into(),
+            params,
+        })
+    }
+
+    /// Whether the plan binds update values.
+    pub(crate) fn binds_sets(&self) -> bool {
+        self.params.iter().any(|p| matches!(p, Param::Set(_)))
+    }
+}
+
+/// Which rows a cached statement may touch: the part of [`super::Access`]
+/// that changes the SQL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum AccessKind {
+    Org,
+    SystemRows,
+    All,
+}
+
+impl AccessKind {
+    /// The access a cached statement is rendered with.
+    pub(crate) fn with_sentinel(self) -> super::Access {
+        match self {
+            Self::Org => super::Access::Org(sentinel::org()),
+            Self::SystemRows => super::Access::SystemRows,
+            Self::All => super::Access::All,
+        }
+    }
+}
+
+/// Which cached statement of a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum ShapeKey {
+    List {
+        access: AccessKind,
+        inactive: bool,
+        limit: bool,
+        offset: bool,
+    },
+    Count {
+        access: AccessKind,
+        inactive: bool,
+    },
+    Find {
+        access: AccessKind,
+        inactive: bool,
+    },
+    Insert {
+        access: AccessKind,
+    },
+    /// The columns set, as bits of their indexes in the model.
+    Update {
+        access: AccessKind,
+        columns: u64,
+    },
+    Delete {
+        access: AccessKind,
+    },
+    Restore {
+        access: AccessKind,
+    },
+    /// A cascade to the `child`-th child of the model.
+    Cascade {
+        access: AccessKind,
+        child: usize,
+        action: super::Cascade,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sentinel_maps_back_to_its_param() {
+        assert_eq!(sentinel::param(&sentinel::org()), Some(Param::Org));
+        assert_eq!(sentinel::param(&sentinel::id()), Some(Param::Id));
+        assert_eq!(
+            sentinel::param(&Value::BigUnsigned(Some(sentinel::limit()))),
+            Some(Param::Limit)
+        );
+        assert_eq!(
+            sentinel::param(&Value::BigUnsigned(Some(sentinel::offset()))),
+            Some(Param::Offset)
+        );
+        for n in [0, 1, 63, 500] {
+            assert_eq!(sentinel::param(&sentinel::new_field(n)), Some(Param::New(n)));
+            assert_eq!(sentinel::param(&sentinel::set(n)), Some(Param::Set(n)));
+        }
+        assert_eq!(sentinel::param(&Value::BigInt(Some(5))), None);
+        assert_eq!(sentinel::param(&Value::Bool(Some(true))), None);
+    }
+}

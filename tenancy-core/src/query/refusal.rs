@@ -1,0 +1,104 @@
+//! Why a write changed nothing.
+//!
+//! A scoped write is one statement whose predicates refuse what the scope
+//! may not do; when it changes no row, the cause is one of: the row is not
+//! there for this organization (`NotFound`), it is a system row of a shared
+//! table (`Forbidden`: visible, never writable), or a referenced row is not
+//! visible to the organization (`Invalid`, naming the column). Finding out
+//! takes a few more statements, run only on this failure path.
+
+use sea_query::{Condition, Expr, ExprTrait, Value};
+
+use super::insert::Writer;
+use super::{Access, Purpose, Statement, row_predicates};
+use crate::error::{Error, Result};
+use crate::exec::{Backend, Prepared};
+use crate::model::{Kind, ModelInfo};
+
+/// `SELECT COUNT(*) FROM t WHERE <scope for purpose> [AND active] AND id =
+/// $id`.
+fn probe(model: &ModelInfo, access: &Access, purpose: Purpose, inactive: bool, id: i64) -> Statement {
+    let mut select = sea_query::Query::select();
+    select
+        .expr(Expr::col(sea_query::Asterisk).count())
+        .from(model.table);
+    for predicate in row_predicates(model, access, purpose, inactive) {
+        select.and_where(predicate);
+    }
+    select.cond_where(Condition::all().add(Expr::col((model.table, model.id_column)).eq(id)));
+    Statement::Select(select)
+}
+
+async fn exists<DB: Backend>(connection: &mut DB::Connection, statement: Statement) -> Result<bool> {
+    let count = Prepared::<DB>::rendered(statement)?
+        .fetch_count(DB::__executor(connection))
+        .await?;
+    Ok(count > 0)
+}
+
+/// The error for a write by `writer` of row `id` (none for an insert) of
+/// `model` that changed nothing, given the references it wrote.
+pub(crate) async fn explain<DB: Backend>(
+    connection: &mut DB::Connection,
+    model: &ModelInfo,
+    writer: Writer,
+    id: Option<i64>,
+    inactive: bool,
+    references: &[(&'static str, Option<i64>)],
+) -> Error {
+    match try_explain::<DB>(connection, model, writer, id, inactive, references).await {
+        Ok(error) | Err(error) => error,
+    }
+}
+
+async fn try_explain<DB: Backend>(
+    connection: &mut DB::Connection,
+    model: &ModelInfo,
+    writer: Writer,
+    id: Option<i64>,
+    inactive: bool,
+    references: &[(&'static str, Option<i64>)],
+) -> Result<Error> {
+    let access = writer.access();
+    let not_found = Error::NotFound { table: model.table };
+    if let Some(id) = id {
+        let writable = probe(model, &access, Purpose::Write, inactive, id);
+        if !exists::<DB>(connection, writable).await? {
+            let shared = matches!(model.kind, Kind::Shared { .. });
+            if shared && matches!(writer, Writer::Org(_)) {
+                let readable = probe(model, &access, Purpose::Read, inactive, id);
+                if exists::<DB>(connection, readable).await? {
+                    return Ok(Error::Forbidden);
+                }
+            }
+            return Ok(not_found);
+        }
+    }
+    for (column, value) in references {
+        let (Some(value), Some(reference)) = (
+            value,
+            model.references.iter().find(|r| r.column == *column),
+        ) else {
+            continue;
+        };
+        let target = (reference.target)();
+        let visible = probe(target, &access, Purpose::Read, false, *value);
+        if !exists::<DB>(connection, visible).await? {
+            return Ok(Error::invalid(
+                *column,
+                format!("refers to no row of `{}` that this organization can see", target.table),
+            ));
+        }
+    }
+    // Every check passes now: a concurrent change must have refused the
+    // write; report it as the row being gone.
+    Ok(not_found)
+}
+
+/// The value of an update's reference column, if it is a key.
+pub(crate) fn key_of(value: &Value) -> Option<i64> {
+    match value {
+        Value::BigInt(value) => *value,
+        _ => None,
+    }
+}
