@@ -109,6 +109,7 @@
 
 pub mod billing;
 mod column;
+pub mod ddl;
 mod error;
 mod exec;
 mod id;
@@ -145,8 +146,8 @@ pub mod __private {
         Scoped, Shared, SoftDelete, SoftDeleteColumns, Table, assert_cascade, assert_parent,
         assert_reference_target,
     };
-    pub use std::vec::Vec;
     pub use core::result::Result;
     pub use sqlx::error::BoxDynError;
     pub use sqlx::{Arguments, Database, Decode, Encode, Error as SqlxError, Type};
+    pub use std::vec::Vec;
 }

@@ -141,7 +141,9 @@ impl<'a> Container<'a> {
     pub(crate) fn reference_of<'s>(&'s self, field: &'s Field<'a>) -> Option<&'s syn::Path> {
         field.attrs.references.as_ref().or_else(|| {
             let via = self.attrs.via.as_ref()?;
-            (field.ident == via).then_some(self.attrs.parent.as_ref()).flatten()
+            (field.ident == via)
+                .then_some(self.attrs.parent.as_ref())
+                .flatten()
         })
     }
 

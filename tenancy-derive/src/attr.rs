@@ -62,7 +62,12 @@ fn duplicate(meta: &ParseNestedMeta<'_>, key: &str) -> syn::Error {
 }
 
 /// Stores `value` in `slot`, refusing a second one.
-fn once<T>(slot: &mut Option<T>, meta: &ParseNestedMeta<'_>, key: &str, value: T) -> syn::Result<()> {
+fn once<T>(
+    slot: &mut Option<T>,
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    value: T,
+) -> syn::Result<()> {
     if slot.is_some() {
         return Err(duplicate(meta, key));
     }

@@ -13,7 +13,11 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
     let model = cont.ident;
     let new = cont.insert_ident();
     let table = table_name(cont);
-    let column = |role| cont.field(role).map(|f| f.column.clone()).unwrap_or_default();
+    let column = |role| {
+        cont.field(role)
+            .map(|f| f.column.clone())
+            .unwrap_or_default()
+    };
     let id_column = column(Role::Id);
     let kind = match cont.kind() {
         Kind::Scoped => {
@@ -25,7 +29,10 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
             quote!(#p::Kind::Shared { org_column: #org })
         }
         Kind::Inherited { parent, .. } => {
-            let via = cont.via_field().map(|f| f.column.clone()).unwrap_or_default();
+            let via = cont
+                .via_field()
+                .map(|f| f.column.clone())
+                .unwrap_or_default();
             quote!(#p::Kind::Inherited {
                 parent: <#parent as #p::Table>::__model,
                 via_column: #via,
@@ -56,9 +63,12 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
         };
         quote!(.with_soft_delete(#p::SoftDeleteColumns { active: #active, marker: #marker }))
     });
-    let cascades = cont.attrs.cascade.iter().flatten().map(|child| {
-        quote!(<#child as #p::Table>::__model)
-    });
+    let cascades = cont
+        .attrs
+        .cascade
+        .iter()
+        .flatten()
+        .map(|child| quote!(<#child as #p::Table>::__model));
     let new_references = cont.insert_fields().filter_map(|field| {
         cont.reference_of(field)?;
         let ident = field.ident;
@@ -160,7 +170,10 @@ pub(crate) fn kind_traits(cont: &Container<'_>) -> TokenStream {
     // A child with a cascade marker may be cascaded from any model it
     // references.
     let cascades_from = cont.field(Role::Marker).map(|_| {
-        let targets = cont.fields.iter().filter_map(|field| cont.reference_of(field));
+        let targets = cont
+            .fields
+            .iter()
+            .filter_map(|field| cont.reference_of(field));
         quote! {
             #(
                 #[automatically_derived]
@@ -202,7 +215,11 @@ fn private(cont: &Container<'_>) -> TokenStream {
 }
 
 fn table_name(cont: &Container<'_>) -> String {
-    cont.attrs.table.as_ref().map(|t| t.value.clone()).unwrap_or_default()
+    cont.attrs
+        .table
+        .as_ref()
+        .map(|t| t.value.clone())
+        .unwrap_or_default()
 }
 
 fn is_option(ty: &syn::Type) -> bool {

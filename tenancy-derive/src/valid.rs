@@ -78,9 +78,18 @@ fn check_id(cx: &mut Ctxt, cont: &Container<'_>) {
 fn check_kind(cx: &mut Ctxt, cont: &Container<'_>) {
     let attrs = &cont.attrs;
     let declared: Vec<(&str, &dyn ToTokens)> = [
-        attrs.global.as_ref().map(|p| ("global", p as &dyn ToTokens)),
-        attrs.shared.as_ref().map(|p| ("shared", p as &dyn ToTokens)),
-        attrs.parent.as_ref().map(|p| ("parent", p as &dyn ToTokens)),
+        attrs
+            .global
+            .as_ref()
+            .map(|p| ("global", p as &dyn ToTokens)),
+        attrs
+            .shared
+            .as_ref()
+            .map(|p| ("shared", p as &dyn ToTokens)),
+        attrs
+            .parent
+            .as_ref()
+            .map(|p| ("parent", p as &dyn ToTokens)),
     ]
     .into_iter()
     .flatten()
@@ -179,7 +188,11 @@ fn check_via(cx: &mut Ctxt, cont: &Container<'_>) {
     let (Some(parent), Some(via)) = (&cont.attrs.parent, &cont.attrs.via) else {
         return;
     };
-    let parent_name = parent.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+    let parent_name = parent
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
     match cont.via_field() {
         None => cx.error_spanned_by(
             via,
@@ -207,7 +220,11 @@ fn check_references(cx: &mut Ctxt, cont: &Container<'_>) {
         let Some(target) = &field.attrs.references else {
             continue;
         };
-        let target_name = target.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let target_name = target
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         if matches!(cont.kind(), Kind::Shared | Kind::Global) {
             cx.error_spanned_by(
                 target,
@@ -256,7 +273,11 @@ fn check_soft_delete(cx: &mut Ctxt, cont: &Container<'_>) {
             Some(_) => {}
         }
     }
-    let markers: Vec<_> = cont.fields.iter().filter(|f| f.role == Role::Marker).collect();
+    let markers: Vec<_> = cont
+        .fields
+        .iter()
+        .filter(|f| f.role == Role::Marker)
+        .collect();
     for (index, marker) in markers.iter().enumerate() {
         if attrs.soft_delete.is_none() {
             cx.error_spanned_by(
@@ -266,7 +287,10 @@ fn check_soft_delete(cx: &mut Ctxt, cont: &Container<'_>) {
         } else if !last_segment_is(marker.ty, "bool") {
             cx.error_spanned_by(
                 marker.ty,
-                format!("the cascade marker must be a `bool`, found `{}`", type_name(marker.ty)),
+                format!(
+                    "the cascade marker must be a `bool`, found `{}`",
+                    type_name(marker.ty)
+                ),
             );
         }
         if index > 0 {

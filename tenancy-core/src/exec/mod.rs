@@ -110,9 +110,7 @@ macro_rules! impl_backend {
                 result.rows_affected()
             }
 
-            fn __executor(
-                connection: &mut Self::Connection,
-            ) -> impl Executor<'_, Database = Self> {
+            fn __executor(connection: &mut Self::Connection) -> impl Executor<'_, Database = Self> {
                 connection
             }
         }
@@ -152,11 +150,13 @@ impl Shapes {
             return Ok(Arc::clone(shape));
         }
         let (sql, values) = build().render::<DB>();
-        let shape = query::Shape::from_rendered(sql, &values.0).map(Arc::new).ok_or_else(|| {
-            Error::Database(sqlx::Error::Protocol(format!(
-                "tenancy could not plan the parameters of {key:?}"
-            )))
-        })?;
+        let shape = query::Shape::from_rendered(sql, &values.0)
+            .map(Arc::new)
+            .ok_or_else(|| {
+                Error::Database(sqlx::Error::Protocol(format!(
+                    "tenancy could not plan the parameters of {key:?}"
+                )))
+            })?;
         // A poisoned cache only costs a render per call.
         if let Ok(mut cache) = self.cache.write() {
             cache.entry(key).or_insert_with(|| Arc::clone(&shape));
@@ -212,9 +212,16 @@ impl<DB: Backend> Prepared<DB> {
     /// [`Error::Invalid`] when a value cannot be bound;
     /// [`Error::Database`] when a value the plan needs is missing (a bug of
     /// this crate) or does not encode.
-    pub(crate) fn cached<M: RowCodec<DB>>(shape: &query::Shape, binds: &Binds<'_, M>) -> Result<Self> {
+    pub(crate) fn cached<M: RowCodec<DB>>(
+        shape: &query::Shape,
+        binds: &Binds<'_, M>,
+    ) -> Result<Self> {
         let sql = sqlx::AssertSqlSafe(Arc::clone(&shape.sql)).into_sql_str();
-        let missing = || Error::Database(sqlx::Error::Protocol("tenancy: a parameter has no value".into()));
+        let missing = || {
+            Error::Database(sqlx::Error::Protocol(
+                "tenancy: a parameter has no value".into(),
+            ))
+        };
         let key = |value: Option<i64>| value.ok_or_else(missing);
         if shape.binds_sets() {
             // Update values are sea-query values: bind everything as such.
@@ -349,4 +356,3 @@ fn check_bindable(values: &sea_query::Values) -> Result<()> {
 pub(crate) fn encode_error(error: sqlx::error::BoxDynError) -> Error {
     Error::Database(sqlx::Error::Encode(error))
 }
-

@@ -227,7 +227,15 @@ impl<M: Table> Restore<M> {
                 None => {
                     let id = Some(self.id.get());
                     let connection = &mut *connection;
-                    Err(refusal::explain::<A::Database>(connection, model, self.writer, id, true, &[]).await)
+                    Err(refusal::explain::<A::Database>(
+                        connection,
+                        model,
+                        self.writer,
+                        id,
+                        true,
+                        &[],
+                    )
+                    .await)
                 }
             };
         }
@@ -237,7 +245,8 @@ impl<M: Table> Restore<M> {
             .await?;
         let Some(row) = restored else {
             let id = Some(self.id.get());
-            let error = refusal::explain::<A::Database>(&mut *tx, model, self.writer, id, true, &[]);
+            let error =
+                refusal::explain::<A::Database>(&mut *tx, model, self.writer, id, true, &[]);
             return Err(error.await);
         };
         cascade::<M, A::Database>(&mut *tx, self.writer, self.id.get(), Cascade::Restore).await?;

@@ -228,7 +228,9 @@ pub(crate) fn list(
     paging: Paging,
 ) -> Statement {
     let mut select = Query::select();
-    select.columns(model.columns.iter().copied()).from(model.table);
+    select
+        .columns(model.columns.iter().copied())
+        .from(model.table);
     for predicate in row_predicates(model, access, Purpose::Read, inactive) {
         select.and_where(predicate);
     }
@@ -273,7 +275,9 @@ pub(crate) fn count(
 /// `SELECT <columns> FROM t WHERE <scope> [AND active] AND id = $id`.
 pub(crate) fn find(model: &ModelInfo, access: &Access, inactive: bool, id: Value) -> Statement {
     let mut select = Query::select();
-    select.columns(model.columns.iter().copied()).from(model.table);
+    select
+        .columns(model.columns.iter().copied())
+        .from(model.table);
     for predicate in row_predicates(model, access, Purpose::Read, inactive) {
         select.and_where(predicate);
     }
@@ -356,10 +360,9 @@ pub(crate) fn update(
     update.table(model.table);
     let mut checks = Vec::new();
     for (column, value) in sets {
-        if let (Some(reference), Access::Org(_)) = (
-            model.references.iter().find(|r| r.column == column),
-            access,
-        ) {
+        if let (Some(reference), Access::Org(_)) =
+            (model.references.iter().find(|r| r.column == column), access)
+        {
             checks.push(reference_check(
                 (reference.target)(),
                 access,

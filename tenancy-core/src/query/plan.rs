@@ -191,7 +191,10 @@ mod tests {
             Some(Param::Offset)
         );
         for n in [0, 1, 63, 500] {
-            assert_eq!(sentinel::param(&sentinel::new_field(n)), Some(Param::New(n)));
+            assert_eq!(
+                sentinel::param(&sentinel::new_field(n)),
+                Some(Param::New(n))
+            );
             assert_eq!(sentinel::param(&sentinel::set(n)), Some(Param::Set(n)));
         }
         assert_eq!(sentinel::param(&Value::BigInt(Some(5))), None);

@@ -17,7 +17,13 @@ use crate::model::{Kind, ModelInfo};
 
 /// `SELECT COUNT(*) FROM t WHERE <scope for purpose> [AND active] AND id =
 /// $id`.
-fn probe(model: &ModelInfo, access: &Access, purpose: Purpose, inactive: bool, id: i64) -> Statement {
+fn probe(
+    model: &ModelInfo,
+    access: &Access,
+    purpose: Purpose,
+    inactive: bool,
+    id: i64,
+) -> Statement {
     let mut select = sea_query::Query::select();
     select
         .expr(Expr::col(sea_query::Asterisk).count())
@@ -29,7 +35,10 @@ fn probe(model: &ModelInfo, access: &Access, purpose: Purpose, inactive: bool, i
     Statement::Select(select)
 }
 
-async fn exists<DB: Backend>(connection: &mut DB::Connection, statement: Statement) -> Result<bool> {
+async fn exists<DB: Backend>(
+    connection: &mut DB::Connection,
+    statement: Statement,
+) -> Result<bool> {
     let count = Prepared::<DB>::rendered(statement)?
         .fetch_count(DB::__executor(connection))
         .await?;
@@ -75,10 +84,9 @@ async fn try_explain<DB: Backend>(
         }
     }
     for (column, value) in references {
-        let (Some(value), Some(reference)) = (
-            value,
-            model.references.iter().find(|r| r.column == *column),
-        ) else {
+        let (Some(value), Some(reference)) =
+            (value, model.references.iter().find(|r| r.column == *column))
+        else {
             continue;
         };
         let target = (reference.target)();
@@ -86,7 +94,10 @@ async fn try_explain<DB: Backend>(
         if !exists::<DB>(connection, visible).await? {
             return Ok(Error::invalid(
                 *column,
-                format!("refers to no row of `{}` that this organization can see", target.table),
+                format!(
+                    "refers to no row of `{}` that this organization can see",
+                    target.table
+                ),
             ));
         }
     }

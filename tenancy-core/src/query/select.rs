@@ -376,11 +376,14 @@ impl<M: Table> Find<M> {
             access: self.reader.kind(),
             inactive: self.inactive,
         };
-        let shape = model
-            .shapes::<E::Database>()
-            .get::<E::Database>(key, || {
-                super::find(model, &key_access(key), self.inactive, super::sentinel::id())
-            })?;
+        let shape = model.shapes::<E::Database>().get::<E::Database>(key, || {
+            super::find(
+                model,
+                &key_access(key),
+                self.inactive,
+                super::sentinel::id(),
+            )
+        })?;
         let binds = Binds::<M> {
             org: self.reader.org(),
             id: Some(self.id.get()),

@@ -213,7 +213,11 @@ impl<M> fmt::Debug for Update<M> {
             // Names only: values may be secrets.
             .field(
                 "columns",
-                &self.sets.iter().map(|(_, name, _)| name).collect::<Vec<_>>(),
+                &self
+                    .sets
+                    .iter()
+                    .map(|(_, name, _)| name)
+                    .collect::<Vec<_>>(),
             )
             .finish()
     }

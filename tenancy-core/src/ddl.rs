@@ -1,0 +1,94 @@
+//! Schema fragments that make the database enforce what the models declare.
+//!
+//! The library checks references on every write, but the database should
+//! refuse a cross-tenant reference too, whatever code wrote it: a composite
+//! foreign key `(organization_id, recipe_id) REFERENCES recipes
+//! (organization_id, id)` cannot point at another organization's recipe.
+//! It needs `UNIQUE (organization_id, id)` on the referenced table (a
+//! primary key `(organization_id, id)` serves). These functions write both
+//! clauses from the models, in SQL that SQLite and PostgreSQL accept inside
+//! `CREATE TABLE` or after `ALTER TABLE .. ADD`.
+//!
+//! ```
+//! use tenancy_core::{Id, OrgId, Scoped, ddl};
+//!
+//! #[derive(Scoped)]
+//! #[tenancy(table = "recipes")]
+//! struct Recipe {
+//!     id: Id<Recipe>,
+//!     organization_id: OrgId,
+//! }
+//!
+//! #[derive(Scoped)]
+//! #[tenancy(table = "batches")]
+//! struct Batch {
+//!     id: Id<Batch>,
+//!     organization_id: OrgId,
+//!     #[tenancy(references = Recipe)]
+//!     recipe_id: Id<Recipe>,
+//! }
+//!
+//! assert_eq!(ddl::tenant_key::<Recipe>(), r#"UNIQUE ("organization_id", "id")"#);
+//! assert_eq!(
+//!     ddl::foreign_keys::<Batch>(),
+//!     [r#"FOREIGN KEY ("organization_id", "recipe_id") REFERENCES "recipes" ("organization_id", "id")"#]
+//! );
+//! ```
+
+use crate::model::{Kind, ModelInfo, OrgOwned, Table};
+
+/// `UNIQUE ("organization_id", "id")`: the key composite foreign keys into
+/// this table point at.
+#[must_use]
+pub fn tenant_key<M: OrgOwned>() -> String {
+    let model = M::__model();
+    let org = model.org_column().unwrap_or("organization_id");
+    format!(r#"UNIQUE ({}, {})"#, quote(org), quote(model.id_column))
+}
+
+/// A `FOREIGN KEY` clause for each checked reference of `M` (and, for an
+/// inherited table, its parent).
+///
+/// Between two tables with organization columns the key is composite, so
+/// the database itself refuses a reference to another organization's row.
+/// A reference from an inherited table, or to a shared or inherited one,
+/// cannot be: it is a plain foreign key, and the library's checks are the
+/// wall.
+#[must_use]
+pub fn foreign_keys<M: Table>() -> Vec<String> {
+    let model = M::__model();
+    model
+        .references
+        .iter()
+        .map(|reference| foreign_key(model, reference.column, (reference.target)()))
+        .collect()
+}
+
+fn foreign_key(model: &ModelInfo, column: &str, target: &ModelInfo) -> String {
+    match (model.kind, target.kind) {
+        (
+            Kind::Scoped { org_column },
+            Kind::Scoped {
+                org_column: target_org,
+            },
+        ) => format!(
+            "FOREIGN KEY ({}, {}) REFERENCES {} ({}, {})",
+            quote(org_column),
+            quote(column),
+            quote(target.table),
+            quote(target_org),
+            quote(target.id_column)
+        ),
+        _ => format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({})",
+            quote(column),
+            quote(target.table),
+            quote(target.id_column)
+        ),
+    }
+}
+
+/// An identifier in double quotes, as both backends read it.
+fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
