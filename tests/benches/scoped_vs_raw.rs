@@ -89,23 +89,17 @@ fn to_item((id, organization_id, name, qty): RawRow) -> Item {
 async fn fill<DB>(pool: &Pool<DB>)
 where
     DB: tenancy_core::Backend,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     Item: tenancy_core::RowCodec<DB>,
 {
     for org in 1..=ORGS {
         let scope = Scope::for_job(OrgId::new(org), "benchmark fill");
-        let mut tx = pool.begin().await.expect("begin");
         for n in 0..ROWS_PER_ORG {
             let new = NewItem {
                 name: format!("item {n}"),
                 qty: n,
             };
-            Item::insert(&scope, new)
-                .execute(&mut *tx)
-                .await
-                .expect("fill");
+            Item::insert(&scope, new).execute(pool).await.expect("fill");
         }
-        tx.commit().await.expect("commit");
     }
 }
 

@@ -12,10 +12,12 @@ fn misuse_does_not_compile_and_every_attribute_does() {
     for category in [
         "derive",
         "insert-value",
+        "kinds",
         "no-scope",
         "not-scoped",
         "reassign-org",
         "scope-by-hand",
+        "soft-delete",
         "system-scope",
         "wrong-id-type",
     ] {

@@ -230,15 +230,21 @@ mod tests {
     fn an_organization_without_subscription_lets_everyone_act() {
         let policy = BillingPolicy::default();
         for standing in Standing::ALL {
-            assert_eq!(policy.access(&state(None, None), standing, at(0)), Access::Allowed);
+            assert_eq!(
+                policy.access(&state(None, None), standing, at(0)),
+                Access::Allowed
+            );
         }
     }
 
     #[test]
     fn member_is_refused_once_past_due_outlives_grace() {
         let since = at(10 * DAY);
-        let access =
-            BillingPolicy::default().access(&state(Some(S::PastDue), Some(since)), Standing::Member, at(20 * DAY));
+        let access = BillingPolicy::default().access(
+            &state(Some(S::PastDue), Some(since)),
+            Standing::Member,
+            at(20 * DAY),
+        );
         assert_eq!(
             access,
             Access::Denied(Lapse {
@@ -254,15 +260,25 @@ mod tests {
         let state = state(Some(S::Unpaid), Some(at(DAY)));
         assert_eq!(
             policy.access(&state, Standing::Member, at(3 * DAY - 1)),
-            Access::Grace { ends_at: at(3 * DAY) }
+            Access::Grace {
+                ends_at: at(3 * DAY)
+            }
         );
-        assert!(!policy.access(&state, Standing::Member, at(3 * DAY)).is_allowed());
+        assert!(
+            !policy
+                .access(&state, Standing::Member, at(3 * DAY))
+                .is_allowed()
+        );
     }
 
     #[test]
     fn owner_keeps_access_after_cancellation_to_fix_billing() {
         let since = at(5 * DAY);
-        let access = BillingPolicy::default().access(&state(Some(S::Canceled), Some(since)), Standing::Owner, since);
+        let access = BillingPolicy::default().access(
+            &state(Some(S::Canceled), Some(since)),
+            Standing::Owner,
+            since,
+        );
         assert_eq!(
             access,
             Access::OwnerOnly(Lapse {
@@ -276,7 +292,13 @@ mod tests {
     fn a_grace_status_without_its_start_time_counts_as_lapsed() {
         let policy = BillingPolicy::default();
         let access = policy.access(&state(Some(S::PastDue), None), Standing::Member, at(0));
-        assert_eq!(access, Access::Denied(Lapse { status: S::PastDue, since: None }));
+        assert_eq!(
+            access,
+            Access::Denied(Lapse {
+                status: S::PastDue,
+                since: None
+            })
+        );
     }
 
     #[test]
@@ -284,7 +306,11 @@ mod tests {
         for grace in [Duration::zero(), Duration::days(-3)] {
             let policy = BillingPolicy::new(grace);
             assert_eq!(policy.grace_period(), Duration::zero());
-            let access = policy.access(&state(Some(S::PastDue), Some(at(DAY))), Standing::Member, at(DAY));
+            let access = policy.access(
+                &state(Some(S::PastDue), Some(at(DAY))),
+                Standing::Member,
+                at(DAY),
+            );
             assert!(!access.is_allowed());
         }
     }
@@ -292,8 +318,17 @@ mod tests {
     #[test]
     fn a_grace_period_reaching_past_the_calendar_never_ends() {
         let policy = BillingPolicy::new(Duration::MAX);
-        let access = policy.access(&state(Some(S::PastDue), Some(at(0))), Standing::Member, at(DAY));
-        assert_eq!(access, Access::Grace { ends_at: DateTime::<Utc>::MAX_UTC });
+        let access = policy.access(
+            &state(Some(S::PastDue), Some(at(0))),
+            Standing::Member,
+            at(DAY),
+        );
+        assert_eq!(
+            access,
+            Access::Grace {
+                ends_at: DateTime::<Utc>::MAX_UTC
+            }
+        );
     }
 
     #[test]

@@ -140,7 +140,9 @@ impl BillingState {
                 } else if let Err(ignored) = self.may_follow_up(created) {
                     return Transition::Ignored(ignored);
                 } else if status == SubscriptionStatus::Incomplete
-                    && self.status.is_some_and(|s| s != SubscriptionStatus::Incomplete)
+                    && self
+                        .status
+                        .is_some_and(|s| s != SubscriptionStatus::Incomplete)
                 {
                     return Transition::Ignored(Ignored::Stale);
                 }
@@ -227,5 +229,4 @@ impl BillingState {
 }
 
 #[cfg(test)]
-#[path = "state_tests.rs"]
 mod tests;

@@ -1,0 +1,11 @@
+use tenancy_core::{Id, OrgId, Scoped};
+
+#[derive(Scoped)]
+#[tenancy(table = "recipes", soft_delete)]
+struct Recipe {
+    id: Id<Recipe>,
+    organization_id: OrgId,
+    active: bool,
+}
+
+fn main() {}
