@@ -122,7 +122,7 @@ pub use error::{Error, Result};
 pub use exec::Backend;
 pub use id::{Id, OrgId, UserId};
 pub use model::{Global, OrgOwned, RowCodec, Scoped, Shared, SoftDelete};
-pub use query::{Delete, Find, Insert, Restore, Select, Update};
+pub use query::{Delete, Find, Insert, Restore, Select, Update, WithChildren};
 pub use scope::{Actor, ActsAcrossOrgs, ActsForOrg, Scope, SystemScope};
 pub use sea_query::Order;
 
@@ -146,6 +146,7 @@ pub mod __private {
         Scoped, Shared, SoftDelete, SoftDeleteColumns, Table, assert_cascade, assert_parent,
         assert_reference_target,
     };
+    pub use crate::query::References;
     pub use core::result::Result;
     pub use sqlx::error::BoxDynError;
     pub use sqlx::{Arguments, Database, Decode, Encode, Error as SqlxError, Type};

@@ -181,7 +181,18 @@ pub(crate) fn kind_traits(cont: &Container<'_>) -> TokenStream {
             )*
         }
     });
-    quote!(#kind #soft_delete #cascades_from)
+    // Any model it references, it may be joined to as a child.
+    let references = cont
+        .fields
+        .iter()
+        .filter_map(|field| cont.reference_of(field));
+    let joins = quote! {
+        #(
+            #[automatically_derived]
+            impl #p::References<#references> for #model {}
+        )*
+    };
+    quote!(#kind #soft_delete #cascades_from #joins)
 }
 
 /// Checks of the models named in attributes, spanned on their names so

@@ -56,9 +56,9 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     where
         T: sqlx::Decode<'r, Self> + sqlx::Type<Self>;
 
-    /// Reads a `COUNT(*)`.
+    /// Reads a key (or a `COUNT(*)`) from column `index`; `None` for null.
     #[doc(hidden)]
-    fn __get_count(row: &Self::Row) -> Result<i64, sqlx::Error>;
+    fn __get_key(row: &Self::Row, index: usize) -> Result<Option<i64>, sqlx::Error>;
 
     /// How many rows a statement changed.
     #[doc(hidden)]
@@ -102,8 +102,8 @@ macro_rules! impl_backend {
                 sqlx::Row::try_get(row, index)
             }
 
-            fn __get_count(row: &Self::Row) -> Result<i64, sqlx::Error> {
-                sqlx::Row::try_get(row, 0)
+            fn __get_key(row: &Self::Row, index: usize) -> Result<Option<i64>, sqlx::Error> {
+                sqlx::Row::try_get(row, index)
             }
 
             fn __rows_affected(result: &Self::QueryResult) -> u64 {
@@ -278,6 +278,22 @@ impl<DB: Backend> Prepared<DB> {
         })
     }
 
+    /// Every row, each handed to `each` as it streams in.
+    pub(crate) async fn for_each_row<'c, E>(
+        self,
+        executor: E,
+        mut each: impl FnMut(&DB::Row) -> Result<()> + Send,
+    ) -> Result<()>
+    where
+        E: Executor<'c, Database = DB>,
+    {
+        let mut rows = executor.fetch(self.into_query());
+        while let Some(row) = rows.try_next().await? {
+            each(&row)?;
+        }
+        Ok(())
+    }
+
     fn into_query(self) -> sqlx::query::Query<'static, DB, BuiltArguments<DB>> {
         sqlx::query_with(self.sql, BuiltArguments(self.arguments))
     }
@@ -319,7 +335,7 @@ impl<DB: Backend> Prepared<DB> {
     {
         let count = self
             .into_query()
-            .try_map(|row| DB::__get_count(&row))
+            .try_map(|row| DB::__get_key(&row, 0).map(Option::unwrap_or_default))
             .fetch_one(executor)
             .await?;
         // COUNT(*) is never negative; saturate rather than trust the driver.

@@ -19,6 +19,7 @@
 
 mod delete;
 mod insert;
+mod join;
 mod plan;
 mod refusal;
 mod select;
@@ -26,6 +27,7 @@ mod update;
 
 pub use delete::{Delete, Restore};
 pub use insert::Insert;
+pub use join::{References, WithChildren};
 pub use select::{Find, Select};
 pub use update::Update;
 

@@ -225,7 +225,12 @@ impl<M: Table> Select<M> {
         prepared.fetch_count(executor).await
     }
 
-    fn rows_statement(&self) -> Statement {
+    /// The parents' ordering, for a join that must repeat it.
+    pub(crate) fn ordering(&self) -> &[(&'static str, Order)] {
+        &self.order
+    }
+
+    pub(crate) fn rows_statement(&self) -> Statement {
         super::list(
             M::__model(),
             &self.reader.access(),

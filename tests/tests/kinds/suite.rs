@@ -655,3 +655,89 @@ async fn references_to_shared_rows_accept_system_rows_but_not_other_orgs() {
         "the field at fault is named: {err:?}"
     );
 }
+
+/// Writes a batch of organization 2 that names organization 1's recipe,
+/// around the library and with the database's foreign keys off: the kind of
+/// row a bug or a hand-written script leaves behind.
+async fn smuggle_batch(pool: &Pool<Db>, recipe_of_org_1: Id<Recipe>) {
+    let mut conn = pool.acquire().await.unwrap();
+    let off = if <Db as sqlx::Database>::NAME == "SQLite" {
+        "PRAGMA foreign_keys = OFF"
+    } else {
+        "SET session_replication_role = replica"
+    };
+    sqlx::raw_sql(off).execute(&mut *conn).await.unwrap();
+    sqlx::query(
+        "INSERT INTO batches (organization_id, recipe_id, label) VALUES ($1, $2, 'smuggled')",
+    )
+    .bind(org_id(2))
+    .bind(recipe_of_org_1)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let on = if <Db as sqlx::Database>::NAME == "SQLite" {
+        "PRAGMA foreign_keys = ON"
+    } else {
+        "SET session_replication_role = origin"
+    };
+    sqlx::raw_sql(on).execute(&mut *conn).await.unwrap();
+}
+
+#[tokio::test]
+async fn parents_come_with_their_children_of_the_same_org_only() {
+    let Some(db) = db().await else { return };
+    let soap = recipe(&db, 1, "Soap").await;
+    let empty = recipe(&db, 1, "Empty").await;
+    let theirs = recipe(&db, 2, "Candle").await;
+    let new_batch = |recipe_id, label: &str| NewBatch {
+        recipe_id,
+        parent_batch_id: None,
+        label: label.into(),
+    };
+    let mut batches = Vec::new();
+    for label in ["B-1", "B-2"] {
+        let batch = Batch::insert(&scope(1), new_batch(soap.id, label))
+            .execute(db.pool())
+            .await
+            .unwrap();
+        batches.push(batch);
+    }
+    Batch::insert(&scope(2), new_batch(theirs.id, "C-1"))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    smuggle_batch(&db, soap.id).await;
+
+    let listed = Recipe::select(&scope(1))
+        .with_children::<Batch>()
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        listed,
+        vec![(soap.clone(), batches), (empty.clone(), vec![])]
+    );
+
+    let paged = Recipe::select(&scope(1))
+        .order_by(Recipe::NAME, tenancy_core::Order::Asc)
+        .limit(1)
+        .with_children::<Batch>()
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        paged,
+        vec![(empty, vec![])],
+        "paging counts parents, not joined rows"
+    );
+
+    // Inherited children come through their parent.
+    let k = kitchen(&db).await;
+    let with_lines = Recipe::select(&scope(2))
+        .filter(Recipe::ID.eq(k.recipes[1].id))
+        .with_children::<RecipeIngredient>()
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(with_lines, vec![(k.recipes[1].clone(), k.lines[1].clone())]);
+}
