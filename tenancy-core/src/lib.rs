@@ -105,6 +105,7 @@
 //! | `rust_decimal` |         | `Decimal` values in filters and updates |
 //! | `uuid`         |         | `Uuid` values in filters and updates |
 //! | `json`         |         | JSON values in filters and updates |
+//! | `testing`      |         | [`testing::assert_isolated`], an isolation check for your models |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod billing;
@@ -116,6 +117,9 @@ mod id;
 mod model;
 mod query;
 mod scope;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use column::{Column, Filter, Settable, kind};
 pub use error::{Error, Result};

@@ -741,3 +741,70 @@ async fn parents_come_with_their_children_of_the_same_org_only() {
         .unwrap();
     assert_eq!(with_lines, vec![(k.recipes[1].clone(), k.lines[1].clone())]);
 }
+
+#[tokio::test]
+async fn the_testing_helper_finds_every_kind_isolated() {
+    use tenancy_core::testing::assert_isolated;
+    let Some(db) = db().await else { return };
+    let pool = db.pool();
+    let orgs = [org_id(1), org_id(2)];
+    let grams = unit(pool, "g").await;
+
+    assert_isolated::<Recipe, _>(pool, orgs, async |_, n| NewRecipe {
+        name: format!("recipe {n}"),
+    })
+    .await;
+    assert_isolated::<Ingredient, _>(pool, orgs, async |_, n| NewIngredient {
+        name: format!("ingredient {n}"),
+        unit_id: grams.id,
+    })
+    .await;
+    assert_isolated::<Role, _>(pool, orgs, async |_, n| NewRole {
+        name: format!("role {n}"),
+    })
+    .await;
+    // Inherited rows and rows with references need rows of their own
+    // organization first.
+    assert_isolated::<RecipeIngredient, _>(pool, orgs, async |org, n| {
+        let scope = Scope::for_job(org, "isolation check");
+        let r = Recipe::insert(
+            &scope,
+            NewRecipe {
+                name: format!("parent {n}"),
+            },
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        let i = Ingredient::insert(
+            &scope,
+            NewIngredient {
+                name: format!("for line {n}"),
+                unit_id: grams.id,
+            },
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        line(&r, &i, "1")
+    })
+    .await;
+    assert_isolated::<Batch, _>(pool, orgs, async |org, n| {
+        let scope = Scope::for_job(org, "isolation check");
+        let r = Recipe::insert(
+            &scope,
+            NewRecipe {
+                name: format!("for batch {n}"),
+            },
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        NewBatch {
+            recipe_id: r.id,
+            parent_batch_id: None,
+            label: format!("B-{n}"),
+        }
+    })
+    .await;
+}
