@@ -101,13 +101,14 @@
 //! | `derive`       | yes     | `#[derive(Scoped)]` |
 //! | `sqlite`       |         | execution on `sqlx::Sqlite` |
 //! | `postgres`     |         | execution on `sqlx::Postgres` |
-//! | `chrono`       |         | `chrono` values in filters and updates |
 //! | `rust_decimal` |         | `Decimal` values in filters and updates |
 //! | `uuid`         |         | `Uuid` values in filters and updates |
-//! | `json`         |         | JSON values in filters and updates |
 //! | `testing`      |         | [`testing::assert_isolated`], an isolation check for your models |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub mod access;
 pub mod billing;
 mod column;
 pub mod ddl;

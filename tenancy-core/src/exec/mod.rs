@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Executor, SqlSafeStr, SqlStr};
 
@@ -188,6 +189,29 @@ impl<M: crate::model::Table> Default for Binds<'_, M> {
     }
 }
 
+/// A borrowed connection whose type no longer says where it came from.
+pub(crate) type Connection<'c, DB> =
+    Box<dyn std::ops::DerefMut<Target = <DB as sqlx::Database>::Connection> + Send + 'c>;
+
+/// Borrows a connection from anything that lends one (a pool, a
+/// connection, a transaction) and hides its type.
+///
+/// Why: a future that holds an `A::Connection` across an `.await` is not
+/// `Send` when `A` is `&mut SqliteConnection`, as far as the compiler can
+/// prove (it forgets the lifetimes that tie `A` to its connection). Holding
+/// this box instead keeps every write's future `Send`, so it runs in a
+/// spawned task or an axum handler whatever it was given.
+pub(crate) fn acquire<'c, A, DB>(lender: A) -> BoxFuture<'c, Result<Connection<'c, DB>>>
+where
+    A: sqlx::Acquire<'c, Database = DB> + Send + 'c,
+    DB: sqlx::Database,
+{
+    Box::pin(async move {
+        let connection = lender.acquire().await?;
+        Ok(Box::new(connection) as Connection<'c, DB>)
+    })
+}
+
 /// Hands arguments built for one backend to sqlx, which only accepts
 /// arguments through `IntoArguments`.
 struct BuiltArguments<DB: sqlx::Database>(DB::Arguments);
@@ -279,13 +303,13 @@ impl<DB: Backend> Prepared<DB> {
     }
 
     /// Every row, each handed to `each` as it streams in.
-    pub(crate) async fn for_each_row<'c, E>(
+    pub(crate) async fn for_each_row<'e, 'c: 'e, E>(
         self,
         executor: E,
         mut each: impl FnMut(&DB::Row) -> Result<()> + Send,
     ) -> Result<()>
     where
-        E: Executor<'c, Database = DB>,
+        E: 'e + Executor<'c, Database = DB>,
     {
         let mut rows = executor.fetch(self.into_query());
         while let Some(row) = rows.try_next().await? {
@@ -299,10 +323,10 @@ impl<DB: Backend> Prepared<DB> {
     }
 
     /// Every row, decoded as `M`.
-    pub(crate) async fn fetch_all<'c, M, E>(self, executor: E) -> Result<Vec<M>>
+    pub(crate) async fn fetch_all<'e, 'c: 'e, M, E>(self, executor: E) -> Result<Vec<M>>
     where
         M: RowCodec<DB>,
-        E: Executor<'c, Database = DB>,
+        E: 'e + Executor<'c, Database = DB>,
     {
         // Decodes while the rows stream in, as `sqlx::query_as` does;
         // `Query::try_map` would add a layer of boxed streams per row.
@@ -315,10 +339,10 @@ impl<DB: Backend> Prepared<DB> {
     }
 
     /// The first row, if any, decoded as `M`.
-    pub(crate) async fn fetch_optional<'c, M, E>(self, executor: E) -> Result<Option<M>>
+    pub(crate) async fn fetch_optional<'e, 'c: 'e, M, E>(self, executor: E) -> Result<Option<M>>
     where
         M: RowCodec<DB>,
-        E: Executor<'c, Database = DB>,
+        E: 'e + Executor<'c, Database = DB>,
     {
         let row = self
             .into_query()
@@ -329,9 +353,9 @@ impl<DB: Backend> Prepared<DB> {
     }
 
     /// The value of a `COUNT(*)`.
-    pub(crate) async fn fetch_count<'c, E>(self, executor: E) -> Result<u64>
+    pub(crate) async fn fetch_count<'e, 'c: 'e, E>(self, executor: E) -> Result<u64>
     where
-        E: Executor<'c, Database = DB>,
+        E: 'e + Executor<'c, Database = DB>,
     {
         let count = self
             .into_query()
@@ -343,9 +367,9 @@ impl<DB: Backend> Prepared<DB> {
     }
 
     /// How many rows the statement changed.
-    pub(crate) async fn execute<'c, E>(self, executor: E) -> Result<u64>
+    pub(crate) async fn execute<'e, 'c: 'e, E>(self, executor: E) -> Result<u64>
     where
-        E: Executor<'c, Database = DB>,
+        E: 'e + Executor<'c, Database = DB>,
     {
         let result = self.into_query().execute(executor).await?;
         Ok(DB::__rows_affected(&result))

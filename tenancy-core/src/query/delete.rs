@@ -67,17 +67,17 @@ impl<M: Table> Delete<M> {
     /// reported the same way); [`Error::Forbidden`] for a system row of a
     /// shared table; [`Error::Conflict`] when other rows still reference
     /// it; [`Error::Database`] when a statement fails.
-    pub async fn execute<'c, A>(self, connection: A) -> Result<()>
+    pub async fn execute<'c, A, DB>(self, connection: A) -> Result<()>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
-        M: RowCodec<A::Database>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         let model = M::__model();
         let key = ShapeKey::Delete {
             access: self.writer.kind(),
         };
-        let shape = model.shapes::<A::Database>().get::<A::Database>(key, || {
+        let shape = model.shapes::<DB>().get::<DB>(key, || {
             super::delete(model, &key_access(key), sentinel::id())
         })?;
         let binds = Binds::<M> {
@@ -85,26 +85,26 @@ impl<M: Table> Delete<M> {
             id: Some(self.id.get()),
             ..Binds::default()
         };
-        let prepared = Prepared::<A::Database>::cached(&shape, &binds)?;
+        let prepared = Prepared::<DB>::cached(&shape, &binds)?;
         if model.cascades.is_empty() {
-            let mut connection = connection.acquire().await?;
+            let mut connection = crate::exec::acquire(connection).await?;
             let deleted = prepared
-                .execute(<A::Database as Backend>::__executor(&mut *connection))
+                .execute(<DB as Backend>::__executor(&mut **connection))
                 .await?;
             if deleted == 0 {
-                return Err(self.refusal::<A::Database>(&mut *connection, false).await);
+                return Err(self.refusal::<DB>(&mut **connection, false).await);
             }
             return Ok(());
         }
-        let mut tx = connection.begin().await?;
+        let mut connection = crate::exec::acquire(connection).await?;
+        let mut tx = sqlx::Connection::begin(&mut **connection).await?;
         let deleted = prepared
-            .execute(<A::Database as Backend>::__executor(&mut *tx))
+            .execute(<DB as Backend>::__executor(&mut *tx))
             .await?;
         if deleted == 0 {
-            return Err(self.refusal::<A::Database>(&mut *tx, false).await);
+            return Err(self.refusal::<DB>(&mut *tx, false).await);
         }
-        cascade::<M, A::Database>(&mut *tx, self.writer, self.id.get(), Cascade::Deactivate)
-            .await?;
+        cascade::<M, DB>(&mut *tx, self.writer, self.id.get(), Cascade::Deactivate).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -198,17 +198,17 @@ impl<M: Table> Restore<M> {
     ///
     /// [`Error::NotFound`] when no row has this id in the scope's
     /// organization; [`Error::Database`] when a statement fails.
-    pub async fn execute<'c, A>(self, connection: A) -> Result<M>
+    pub async fn execute<'c, A, DB>(self, connection: A) -> Result<M>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
-        M: RowCodec<A::Database>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         let model = M::__model();
         let key = ShapeKey::Restore {
             access: self.writer.kind(),
         };
-        let shape = model.shapes::<A::Database>().get::<A::Database>(key, || {
+        let shape = model.shapes::<DB>().get::<DB>(key, || {
             super::restore(model, &key_access(key), sentinel::id())
         })?;
         let binds = Binds::<M> {
@@ -216,40 +216,32 @@ impl<M: Table> Restore<M> {
             id: Some(self.id.get()),
             ..Binds::default()
         };
-        let prepared = Prepared::<A::Database>::cached(&shape, &binds)?;
+        let prepared = Prepared::<DB>::cached(&shape, &binds)?;
         if model.cascades.is_empty() {
-            let mut connection = connection.acquire().await?;
+            let mut connection = crate::exec::acquire(connection).await?;
             let restored = prepared
-                .fetch_optional(<A::Database as Backend>::__executor(&mut *connection))
+                .fetch_optional(<DB as Backend>::__executor(&mut **connection))
                 .await?;
             return match restored {
                 Some(row) => Ok(row),
                 None => {
                     let id = Some(self.id.get());
-                    let connection = &mut *connection;
-                    Err(refusal::explain::<A::Database>(
-                        connection,
-                        model,
-                        self.writer,
-                        id,
-                        true,
-                        &[],
-                    )
-                    .await)
+                    let connection = &mut **connection;
+                    Err(refusal::explain::<DB>(connection, model, self.writer, id, true, &[]).await)
                 }
             };
         }
-        let mut tx = connection.begin().await?;
+        let mut connection = crate::exec::acquire(connection).await?;
+        let mut tx = sqlx::Connection::begin(&mut **connection).await?;
         let restored = prepared
-            .fetch_optional(<A::Database as Backend>::__executor(&mut *tx))
+            .fetch_optional(<DB as Backend>::__executor(&mut *tx))
             .await?;
         let Some(row) = restored else {
             let id = Some(self.id.get());
-            let error =
-                refusal::explain::<A::Database>(&mut *tx, model, self.writer, id, true, &[]);
+            let error = refusal::explain::<DB>(&mut *tx, model, self.writer, id, true, &[]);
             return Err(error.await);
         };
-        cascade::<M, A::Database>(&mut *tx, self.writer, self.id.get(), Cascade::Restore).await?;
+        cascade::<M, DB>(&mut *tx, self.writer, self.id.get(), Cascade::Restore).await?;
         tx.commit().await?;
         Ok(row)
     }

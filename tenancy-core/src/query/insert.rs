@@ -105,17 +105,17 @@ impl<M: Table> Insert<M> {
     /// a unique key or foreign key refuses the row, [`Error::Invalid`] when a
     /// check or not-null constraint does, [`Error::Database`] when the
     /// statement fails otherwise.
-    pub async fn execute<'c, A>(self, connection: A) -> Result<M>
+    pub async fn execute<'c, A, DB>(self, connection: A) -> Result<M>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
-        M: RowCodec<A::Database>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         let model = M::__model();
         let key = ShapeKey::Insert {
             access: self.writer.kind(),
         };
-        let shape = model.shapes::<A::Database>().get::<A::Database>(key, || {
+        let shape = model.shapes::<DB>().get::<DB>(key, || {
             super::insert(model, &key_access(key), placeholders::<M>())
         })?;
         let binds = Binds::<M> {
@@ -123,17 +123,17 @@ impl<M: Table> Insert<M> {
             new: Some(&self.new),
             ..Binds::default()
         };
-        let prepared = Prepared::<A::Database>::cached(&shape, &binds)?;
-        let mut connection = connection.acquire().await?;
+        let prepared = Prepared::<DB>::cached(&shape, &binds)?;
+        let mut connection = crate::exec::acquire(connection).await?;
         let inserted = prepared
-            .fetch_optional(<A::Database as Backend>::__executor(&mut *connection))
+            .fetch_optional(<DB as Backend>::__executor(&mut **connection))
             .await?;
         match inserted {
             Some(row) => Ok(row),
             None => {
                 let references = M::__references(&self.new);
-                Err(refusal::explain::<A::Database>(
-                    &mut *connection,
+                Err(refusal::explain::<DB>(
+                    &mut **connection,
                     model,
                     self.writer,
                     None,

@@ -105,12 +105,12 @@ impl<P: Table, C: Table> WithChildren<P, C> {
     /// # Errors
     ///
     /// [`Error::Database`] when the statement fails or a row does not decode.
-    pub async fn fetch_all<'c, E>(self, executor: E) -> Result<Vec<(P, Vec<C>)>>
+    pub async fn fetch_all<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<Vec<(P, Vec<C>)>>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
-        P: RowCodec<E::Database>,
-        C: RowCodec<E::Database>,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: Backend,
+        P: RowCodec<DB>,
+        C: RowCodec<DB>,
     {
         let parent = P::__model();
         let child = C::__model();
@@ -119,14 +119,14 @@ impl<P: Table, C: Table> WithChildren<P, C> {
         let child_id = child_offset + column_index(child, child.id_column);
         let mut out: Vec<(P, Vec<C>)> = Vec::new();
         let mut current: Option<i64> = None;
-        Prepared::<E::Database>::rendered(self.statement())?
+        Prepared::<DB>::rendered(self.statement())?
             .for_each_row(executor, |row| {
-                let id = <E::Database as Backend>::__get_key(row, parent_id)?;
+                let id = <DB as Backend>::__get_key(row, parent_id)?;
                 if id != current || out.is_empty() {
                     out.push((P::__decode(row, 0)?, Vec::new()));
                     current = id;
                 }
-                let has_child = <E::Database as Backend>::__get_key(row, child_id)?.is_some();
+                let has_child = <DB as Backend>::__get_key(row, child_id)?.is_some();
                 if let (true, Some((_, children))) = (has_child, out.last_mut()) {
                     children.push(C::__decode(row, child_offset)?);
                 }

@@ -164,11 +164,11 @@ impl<M: Table> Select<M> {
     /// # Errors
     ///
     /// [`Error::Database`] when the statement fails or a row does not decode.
-    pub async fn fetch_all<'c, E>(self, executor: E) -> Result<Vec<M>>
+    pub async fn fetch_all<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<Vec<M>>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
-        M: RowCodec<E::Database>,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         self.prepare_rows()?.fetch_all(executor).await
     }
@@ -179,11 +179,11 @@ impl<M: Table> Select<M> {
     ///
     /// [`Error::Database`] when the statement fails or the row does not
     /// decode.
-    pub async fn fetch_optional<'c, E>(self, executor: E) -> Result<Option<M>>
+    pub async fn fetch_optional<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<Option<M>>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
-        M: RowCodec<E::Database>,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         self.limit(1).prepare_rows()?.fetch_optional(executor).await
     }
@@ -193,11 +193,11 @@ impl<M: Table> Select<M> {
     /// # Errors
     ///
     /// [`Error::Database`] when the statement fails.
-    pub async fn count<'c, E>(self, executor: E) -> Result<u64>
+    pub async fn count<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<u64>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
-        M: RowCodec<E::Database>,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         let model = M::__model();
         let prepared = match self.filter {
@@ -206,7 +206,7 @@ impl<M: Table> Select<M> {
                     access: self.reader.kind(),
                     inactive: self.inactive,
                 };
-                let shape = model.shapes::<E::Database>().get::<E::Database>(key, || {
+                let shape = model.shapes::<DB>().get::<DB>(key, || {
                     super::count(model, &key_access(key), self.inactive, None)
                 })?;
                 let binds = Binds::<M> {
@@ -352,11 +352,11 @@ impl<M: Table> Find<M> {
     /// [`Error::NotFound`] when no row has this id among those the scope's
     /// organization may see (rows of other organizations included);
     /// [`Error::Database`] when the statement fails.
-    pub async fn fetch_one<'c, E>(self, executor: E) -> Result<M>
+    pub async fn fetch_one<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<M>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
-        M: RowCodec<E::Database>,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         let table = M::__model().table;
         self.fetch_optional(executor)
@@ -370,18 +370,18 @@ impl<M: Table> Find<M> {
     /// # Errors
     ///
     /// [`Error::Database`] when the statement fails.
-    pub async fn fetch_optional<'c, E>(self, executor: E) -> Result<Option<M>>
+    pub async fn fetch_optional<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<Option<M>>
     where
-        E: Executor<'c>,
-        E::Database: Backend,
-        M: RowCodec<E::Database>,
+        E: 'e + Executor<'c, Database = DB>,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         let model = M::__model();
         let key = ShapeKey::Find {
             access: self.reader.kind(),
             inactive: self.inactive,
         };
-        let shape = model.shapes::<E::Database>().get::<E::Database>(key, || {
+        let shape = model.shapes::<DB>().get::<DB>(key, || {
             super::find(
                 model,
                 &key_access(key),
@@ -394,7 +394,7 @@ impl<M: Table> Find<M> {
             id: Some(self.id.get()),
             ..Binds::default()
         };
-        Prepared::<E::Database>::cached(&shape, &binds)?
+        Prepared::<DB>::cached(&shape, &binds)?
             .fetch_optional(executor)
             .await
     }

@@ -130,21 +130,21 @@ impl<M: Table> Update<M> {
     /// cannot see, or when a constraint refuses a value;
     /// [`Error::Conflict`](crate::Error::Conflict) when a unique key does;
     /// [`Error::Database`](crate::Error::Database) when the statement fails.
-    pub async fn execute<'c, A>(self, connection: A) -> Result<M>
+    pub async fn execute<'c, A, DB>(self, connection: A) -> Result<M>
     where
-        A: Acquire<'c>,
-        A::Database: Backend,
-        M: RowCodec<A::Database>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
+        DB: Backend,
+        M: RowCodec<DB>,
     {
         let model = M::__model();
         let access = self.writer.access();
         let id = self.id.get();
-        let mut connection = connection.acquire().await?;
+        let mut connection = crate::exec::acquire(connection).await?;
         if self.sets.is_empty() {
             // Nothing to set: the row as it is, as a find would read it.
             let find = super::find(model, &access, false, Value::BigInt(Some(id)));
-            return Prepared::<A::Database>::rendered(find)?
-                .fetch_optional(<A::Database as Backend>::__executor(&mut *connection))
+            return Prepared::<DB>::rendered(find)?
+                .fetch_optional(<DB as Backend>::__executor(&mut **connection))
                 .await?
                 .ok_or(crate::Error::NotFound { table: model.table });
         }
@@ -154,7 +154,7 @@ impl<M: Table> Update<M> {
                     access: self.writer.kind(),
                     columns,
                 };
-                let shape = model.shapes::<A::Database>().get::<A::Database>(key, || {
+                let shape = model.shapes::<DB>().get::<DB>(key, || {
                     let sets = self
                         .sets
                         .iter()
@@ -170,7 +170,7 @@ impl<M: Table> Update<M> {
                     sets: &values,
                     ..Binds::default()
                 };
-                Prepared::<A::Database>::cached(&shape, &binds)?
+                Prepared::<DB>::cached(&shape, &binds)?
             }
             None => {
                 let sets = self
@@ -179,11 +179,11 @@ impl<M: Table> Update<M> {
                     .map(|(_, name, value)| (*name, value.clone()))
                     .collect();
                 let statement = super::update(model, &access, Value::BigInt(Some(id)), sets);
-                Prepared::<A::Database>::rendered(statement)?
+                Prepared::<DB>::rendered(statement)?
             }
         };
         let updated = prepared
-            .fetch_optional(<A::Database as Backend>::__executor(&mut *connection))
+            .fetch_optional(<DB as Backend>::__executor(&mut **connection))
             .await?;
         if let Some(row) = updated {
             return Ok(row);
@@ -193,8 +193,8 @@ impl<M: Table> Update<M> {
             .iter()
             .map(|(_, name, value)| (*name, refusal::key_of(value)))
             .collect();
-        Err(refusal::explain::<A::Database>(
-            &mut *connection,
+        Err(refusal::explain::<DB>(
+            &mut **connection,
             model,
             self.writer,
             Some(id),

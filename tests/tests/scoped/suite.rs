@@ -727,5 +727,17 @@ fn operations_are_send(pool: Pool<Db>) {
             .await;
         let _ = Item::delete(&s, id).execute(&pool).await;
     }
-    assert_send(all_operations(pool));
+    async fn in_a_transaction(pool: Pool<Db>) {
+        let s = scope(1);
+        let id: Id<Item> = Id::new(1);
+        let mut tx = pool.begin().await.unwrap();
+        let _ = Item::select(&s).fetch_all(&mut *tx).await;
+        let _ = Item::find(&s, id).fetch_one(&mut *tx).await;
+        let _ = Item::insert(&s, new_item("a", 1)).execute(&mut *tx).await;
+        let _ = Item::update(&s, id).set(Item::NAME, "b").execute(&mut *tx).await;
+        let _ = Item::delete(&s, id).execute(&mut *tx).await;
+        let _ = tx.commit().await;
+    }
+    assert_send(all_operations(pool.clone()));
+    assert_send(in_a_transaction(pool));
 }

@@ -1,0 +1,90 @@
+-- tenancy: organizations, users, roles, permissions, billing and the audit log.
+-- Apply as is, or copy into your own migrations. Every tenant table has its
+-- own organization_id, and every key between tenant tables includes it.
+
+CREATE TABLE subscription_tiers (
+    key TEXT PRIMARY KEY,
+    rank INTEGER NOT NULL UNIQUE
+);
+INSERT INTO subscription_tiers (key, rank) VALUES ('free', 0), ('team', 10), ('enterprise', 20);
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    is_developer BOOLEAN NOT NULL DEFAULT FALSE
+);
+
+CREATE TABLE organizations (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    owner_id INTEGER REFERENCES users (id),
+    tier TEXT NOT NULL DEFAULT 'free' REFERENCES subscription_tiers (key),
+    subscription_status TEXT,
+    stripe_customer_id TEXT UNIQUE,
+    stripe_subscription_id TEXT,
+    delinquent_since TEXT,
+    billing_event_at TEXT
+);
+
+CREATE TABLE memberships (
+    id INTEGER PRIMARY KEY,
+    organization_id INTEGER NOT NULL REFERENCES organizations (id),
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    is_active BOOLEAN NOT NULL,
+    UNIQUE (organization_id, id),
+    UNIQUE (organization_id, user_id)
+);
+
+CREATE TABLE permissions (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    category TEXT NOT NULL,
+    required_tier TEXT REFERENCES subscription_tiers (key),
+    description TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE roles (
+    id INTEGER PRIMARY KEY,
+    organization_id INTEGER REFERENCES organizations (id),
+    name TEXT NOT NULL,
+    is_active BOOLEAN NOT NULL
+);
+
+CREATE TABLE role_permissions (
+    role_id INTEGER NOT NULL REFERENCES roles (id),
+    permission_id INTEGER NOT NULL REFERENCES permissions (id),
+    PRIMARY KEY (role_id, permission_id)
+);
+
+CREATE TABLE user_role_assignments (
+    id INTEGER PRIMARY KEY,
+    organization_id INTEGER NOT NULL REFERENCES organizations (id),
+    membership_id INTEGER NOT NULL,
+    role_id INTEGER NOT NULL REFERENCES roles (id),
+    assigned_at TEXT NOT NULL,
+    assigned_by INTEGER REFERENCES users (id),
+    is_active BOOLEAN NOT NULL,
+    deactivated_with_membership BOOLEAN NOT NULL,
+    UNIQUE (organization_id, id),
+    FOREIGN KEY (organization_id, membership_id) REFERENCES memberships (organization_id, id)
+);
+
+CREATE TABLE user_event_log (
+    id INTEGER PRIMARY KEY,
+    organization_id INTEGER REFERENCES organizations (id),
+    user_id INTEGER REFERENCES users (id),
+    actor_id INTEGER REFERENCES users (id),
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX user_event_log_by_org ON user_event_log (organization_id, id);
+
+CREATE TABLE stripe_events (
+    event_id TEXT PRIMARY KEY,
+    organization_id INTEGER REFERENCES organizations (id),
+    event_type TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);

@@ -1,0 +1,546 @@
+//! The statements of access rules, once per backend.
+//!
+//! The rules themselves ([`super`]) are written once, generically; what
+//! they need from the database goes through [`AccessStore`], whose methods
+//! are the same code instantiated for each backend by a macro, where sqlx
+//! can bind and decode concrete types. Every statement here names the
+//! organization it acts for.
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use sqlx::Connection;
+
+use super::event_log::{LoggedEvent, NewEvent};
+use super::models::{Membership, NewRoleAssignment, Role, RoleAssignment};
+use super::permission::{PermissionDef, PermissionSet};
+use crate::billing::{BillingState, SubscriptionStatus};
+use crate::error::{Error, Result};
+use crate::exec::Backend;
+use crate::id::{Id, OrgId, UserId};
+use crate::scope::Scope;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The organization's row, as access rules read it.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct OrgRow {
+    /// The owner.
+    pub owner: Option<UserId>,
+    /// The billing state.
+    pub billing: BillingState,
+}
+
+/// A backend that stores access rules: `sqlx::Sqlite` and `sqlx::Postgres`.
+#[doc(hidden)]
+pub trait AccessStore: Backend + sealed::Sealed {
+    /// The permissions of `user` in `org` (all those the tier allows when
+    /// `all`), in one statement.
+    fn __permissions<'a>(
+        conn: &'a mut Self::Connection,
+        org: OrgId,
+        user: Option<UserId>,
+        all: bool,
+    ) -> BoxFuture<'a, Result<PermissionSet>>;
+
+    /// The organization's owner and billing state; locked for update on
+    /// PostgreSQL, so that webhooks apply one after the other.
+    fn __org_row(conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>>;
+
+    /// Writes the organization's billing state.
+    fn __save_billing<'a>(
+        conn: &'a mut Self::Connection,
+        org: OrgId,
+        state: &'a BillingState,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// The organization whose Stripe customer this is.
+    fn __org_for_customer<'a>(
+        conn: &'a mut Self::Connection,
+        customer: &'a str,
+    ) -> BoxFuture<'a, Result<Option<OrgId>>>;
+
+    /// Records a Stripe event id; `false` when it was already recorded.
+    fn __claim_event<'a>(
+        conn: &'a mut Self::Connection,
+        event_id: &'a str,
+        org: Option<OrgId>,
+        event_type: &'a str,
+        outcome: &'a str,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// A new organization owned by `owner`, with the owner's membership.
+    fn __create_org<'a>(
+        conn: &'a mut Self::Connection,
+        name: &'a str,
+        owner: UserId,
+        tier: &'a str,
+    ) -> BoxFuture<'a, Result<OrgId>>;
+
+    /// Makes `owner` the owner of `org`.
+    fn __set_owner(
+        conn: &mut Self::Connection,
+        org: OrgId,
+        owner: UserId,
+    ) -> BoxFuture<'_, Result<()>>;
+
+    /// Inserts or updates a declared permission, by key.
+    fn __sync_permission<'a>(
+        conn: &'a mut Self::Connection,
+        def: &'a PermissionDef,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Grants the permission `key` to `role`; `false` if no such permission.
+    fn __grant<'a>(
+        conn: &'a mut Self::Connection,
+        role: Id<Role>,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Whether `user` is an active member of `org`.
+    fn __is_member(
+        conn: &mut Self::Connection,
+        org: OrgId,
+        user: UserId,
+    ) -> BoxFuture<'_, Result<bool>>;
+
+    /// Writes an audit row.
+    fn __record<'a>(
+        conn: &'a mut Self::Connection,
+        event: &'a NewEvent,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// The organization's latest audit rows, newest first.
+    fn __events(
+        conn: &mut Self::Connection,
+        org: OrgId,
+        limit: i64,
+    ) -> BoxFuture<'_, Result<Vec<LoggedEvent>>>;
+
+    /// A membership the scope may see, active or not.
+    fn __membership<'a>(
+        conn: &'a mut Self::Connection,
+        scope: &'a Scope,
+        id: Id<Membership>,
+    ) -> BoxFuture<'a, Result<Membership>>;
+
+    /// A role the scope may see.
+    fn __role<'a>(
+        conn: &'a mut Self::Connection,
+        scope: &'a Scope,
+        id: Id<Role>,
+    ) -> BoxFuture<'a, Result<Role>>;
+
+    /// Inserts a role assignment in the scope's organization.
+    fn __assign<'a>(
+        conn: &'a mut Self::Connection,
+        scope: &'a Scope,
+        new: NewRoleAssignment,
+    ) -> BoxFuture<'a, Result<RoleAssignment>>;
+
+    /// Deactivates a role assignment.
+    fn __revoke<'a>(
+        conn: &'a mut Self::Connection,
+        scope: &'a Scope,
+        id: Id<RoleAssignment>,
+    ) -> BoxFuture<'a, Result<RoleAssignment>>;
+
+    /// Deactivates a membership and, by cascade, its assignments.
+    fn __deactivate<'a>(
+        conn: &'a mut Self::Connection,
+        scope: &'a Scope,
+        id: Id<Membership>,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Restores a membership and the assignments its deactivation took.
+    fn __restore<'a>(
+        conn: &'a mut Self::Connection,
+        scope: &'a Scope,
+        id: Id<Membership>,
+    ) -> BoxFuture<'a, Result<Membership>>;
+
+    /// Starts a transaction (a savepoint inside one).
+    fn __begin(conn: &mut Self::Connection) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>>;
+}
+
+/// Decodes a stored subscription status; an unknown one is an error of the
+/// data, reported rather than guessed.
+fn status(raw: Option<String>) -> Result<Option<SubscriptionStatus>> {
+    raw.map(|s| {
+        s.parse().map_err(|_| {
+            Error::Database(sqlx::Error::Decode(
+                format!("unknown subscription status `{s}` in organizations").into(),
+            ))
+        })
+    })
+    .transpose()
+}
+
+type OrgColumns = (
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+fn org_row(columns: OrgColumns) -> Result<OrgRow> {
+    let (owner, tier, raw_status, customer, subscription, delinquent_since, last_event_at) =
+        columns;
+    let mut billing = BillingState::new(tier);
+    billing.status = status(raw_status)?;
+    billing.stripe_customer_id = customer;
+    billing.stripe_subscription_id = subscription;
+    billing.delinquent_since = delinquent_since;
+    billing.last_event_at = last_event_at;
+    Ok(OrgRow {
+        owner: owner.map(UserId::new),
+        billing,
+    })
+}
+
+/// The effective permissions: declared permissions the tier allows, held
+/// by the owner, through an active role of an active membership, or by all
+/// (`$3`).
+const PERMISSIONS: &str = "SELECT p.key FROM permissions p \
+    JOIN organizations o ON o.id = $1 \
+    LEFT JOIN subscription_tiers need ON need.key = p.required_tier \
+    LEFT JOIN subscription_tiers have ON have.key = o.tier \
+    WHERE (p.required_tier IS NULL OR COALESCE(have.rank, 0) >= need.rank) \
+    AND ($3 OR o.owner_id = $2 OR EXISTS ( \
+        SELECT 1 FROM user_role_assignments a \
+        JOIN memberships m ON m.organization_id = a.organization_id AND m.id = a.membership_id \
+        JOIN roles r ON r.id = a.role_id \
+        JOIN role_permissions rp ON rp.role_id = r.id \
+        WHERE a.organization_id = $1 AND m.user_id = $2 AND rp.permission_id = p.id \
+        AND a.is_active AND m.is_active AND r.is_active \
+        AND (r.organization_id = $1 OR r.organization_id IS NULL))) \
+    ORDER BY p.key";
+
+macro_rules! impl_access_store {
+    ($feature:literal, $db:ty, $lock:literal) => {
+        #[cfg(feature = $feature)]
+        impl sealed::Sealed for $db {}
+
+        #[cfg(feature = $feature)]
+        impl AccessStore for $db {
+            fn __permissions<'a>(
+                conn: &'a mut Self::Connection,
+                org: OrgId,
+                user: Option<UserId>,
+                all: bool,
+            ) -> BoxFuture<'a, Result<PermissionSet>> {
+                Box::pin(async move {
+                    let keys: Vec<String> = sqlx::query_scalar(PERMISSIONS)
+                        .bind(org)
+                        .bind(user)
+                        .bind(all)
+                        .fetch_all(conn)
+                        .await?;
+                    Ok(PermissionSet::from_keys(keys))
+                })
+            }
+
+            fn __org_row(conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
+                Box::pin(async move {
+                    let columns: Option<OrgColumns> = sqlx::query_as(concat!(
+                        "SELECT owner_id, tier, subscription_status, stripe_customer_id, \
+                         stripe_subscription_id, delinquent_since, billing_event_at \
+                         FROM organizations WHERE id = $1",
+                        $lock
+                    ))
+                    .bind(org)
+                    .fetch_optional(conn)
+                    .await?;
+                    org_row(columns.ok_or(Error::NotFound { table: "organizations" })?)
+                })
+            }
+
+            fn __save_billing<'a>(
+                conn: &'a mut Self::Connection,
+                org: OrgId,
+                state: &'a BillingState,
+            ) -> BoxFuture<'a, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE organizations SET tier = $2, subscription_status = $3, \
+                         stripe_customer_id = $4, stripe_subscription_id = $5, \
+                         delinquent_since = $6, billing_event_at = $7 WHERE id = $1",
+                    )
+                    .bind(org)
+                    .bind(&state.tier)
+                    .bind(state.status.map(SubscriptionStatus::as_str))
+                    .bind(state.stripe_customer_id.as_deref())
+                    .bind(state.stripe_subscription_id.as_deref())
+                    .bind(state.delinquent_since)
+                    .bind(state.last_event_at)
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            }
+
+            fn __org_for_customer<'a>(
+                conn: &'a mut Self::Connection,
+                customer: &'a str,
+            ) -> BoxFuture<'a, Result<Option<OrgId>>> {
+                Box::pin(async move {
+                    let org: Option<OrgId> =
+                        sqlx::query_scalar("SELECT id FROM organizations WHERE stripe_customer_id = $1")
+                            .bind(customer)
+                            .fetch_optional(conn)
+                            .await?;
+                    Ok(org)
+                })
+            }
+
+            fn __claim_event<'a>(
+                conn: &'a mut Self::Connection,
+                event_id: &'a str,
+                org: Option<OrgId>,
+                event_type: &'a str,
+                outcome: &'a str,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'a, Result<bool>> {
+                Box::pin(async move {
+                    let result = sqlx::query(
+                        "INSERT INTO stripe_events (event_id, organization_id, event_type, outcome, received_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+                    )
+                    .bind(event_id)
+                    .bind(org)
+                    .bind(event_type)
+                    .bind(outcome)
+                    .bind(now)
+                    .execute(conn)
+                    .await?;
+                    Ok(result.rows_affected() == 1)
+                })
+            }
+
+            fn __create_org<'a>(
+                conn: &'a mut Self::Connection,
+                name: &'a str,
+                owner: UserId,
+                tier: &'a str,
+            ) -> BoxFuture<'a, Result<OrgId>> {
+                Box::pin(async move {
+                    let mut tx = conn.begin().await?;
+                    let org: OrgId = sqlx::query_scalar(
+                        "INSERT INTO organizations (name, owner_id, tier) VALUES ($1, $2, $3) RETURNING id",
+                    )
+                    .bind(name)
+                    .bind(owner)
+                    .bind(tier)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO memberships (organization_id, user_id, is_active) VALUES ($1, $2, TRUE)",
+                    )
+                    .bind(org)
+                    .bind(owner)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(org)
+                })
+            }
+
+            fn __set_owner(conn: &mut Self::Connection, org: OrgId, owner: UserId) -> BoxFuture<'_, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query("UPDATE organizations SET owner_id = $2 WHERE id = $1")
+                        .bind(org)
+                        .bind(owner)
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            fn __sync_permission<'a>(
+                conn: &'a mut Self::Connection,
+                def: &'a PermissionDef,
+            ) -> BoxFuture<'a, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO permissions (key, category, required_tier, description) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET \
+                         category = excluded.category, required_tier = excluded.required_tier, \
+                         description = excluded.description",
+                    )
+                    .bind(def.key)
+                    .bind(def.category)
+                    .bind(def.required_tier)
+                    .bind(def.description)
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            }
+
+            fn __grant<'a>(
+                conn: &'a mut Self::Connection,
+                role: Id<Role>,
+                key: &'a str,
+            ) -> BoxFuture<'a, Result<bool>> {
+                Box::pin(async move {
+                    let permission: Option<i64> =
+                        sqlx::query_scalar("SELECT id FROM permissions WHERE key = $1")
+                            .bind(key)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    let Some(permission) = permission else {
+                        return Ok(false);
+                    };
+                    sqlx::query(
+                        "INSERT INTO role_permissions (role_id, permission_id) VALUES ($1, $2) \
+                         ON CONFLICT (role_id, permission_id) DO NOTHING",
+                    )
+                    .bind(role)
+                    .bind(permission)
+                    .execute(conn)
+                    .await?;
+                    Ok(true)
+                })
+            }
+
+            fn __is_member(conn: &mut Self::Connection, org: OrgId, user: UserId) -> BoxFuture<'_, Result<bool>> {
+                Box::pin(async move {
+                    let found: Option<i64> = sqlx::query_scalar(
+                        "SELECT id FROM memberships WHERE organization_id = $1 AND user_id = $2 AND is_active",
+                    )
+                    .bind(org)
+                    .bind(user)
+                    .fetch_optional(conn)
+                    .await?;
+                    Ok(found.is_some())
+                })
+            }
+
+            fn __record<'a>(
+                conn: &'a mut Self::Connection,
+                event: &'a NewEvent,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'a, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO user_event_log (organization_id, user_id, actor_id, event, detail, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(event.organization_id)
+                    .bind(event.user_id)
+                    .bind(event.actor_id)
+                    .bind(event.kind.as_str())
+                    .bind(sqlx::types::Json(&event.detail))
+                    .bind(now)
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            }
+
+            fn __events(conn: &mut Self::Connection, org: OrgId, limit: i64) -> BoxFuture<'_, Result<Vec<LoggedEvent>>> {
+                Box::pin(async move {
+                    type Row = (
+                        i64,
+                        Option<OrgId>,
+                        Option<UserId>,
+                        Option<UserId>,
+                        String,
+                        sqlx::types::Json<serde_json::Value>,
+                        DateTime<Utc>,
+                    );
+                    let rows: Vec<Row> = sqlx::query_as(
+                        "SELECT id, organization_id, user_id, actor_id, event, detail, created_at \
+                         FROM user_event_log WHERE organization_id = $1 ORDER BY id DESC LIMIT $2",
+                    )
+                    .bind(org)
+                    .bind(limit)
+                    .fetch_all(conn)
+                    .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(id, organization_id, user_id, actor_id, event, detail, created_at)| LoggedEvent {
+                            id,
+                            organization_id,
+                            user_id,
+                            actor_id,
+                            event,
+                            detail: detail.0,
+                            created_at,
+                        })
+                        .collect())
+                })
+            }
+
+            fn __membership<'a>(
+                conn: &'a mut Self::Connection,
+                scope: &'a Scope,
+                id: Id<Membership>,
+            ) -> BoxFuture<'a, Result<Membership>> {
+                use crate::model::Scoped as _;
+                Box::pin(async move {
+                    Membership::find(scope, id).include_inactive().fetch_one(conn).await
+                })
+            }
+
+            fn __role<'a>(conn: &'a mut Self::Connection, scope: &'a Scope, id: Id<Role>) -> BoxFuture<'a, Result<Role>> {
+                use crate::model::Scoped as _;
+                Box::pin(async move { Role::find(scope, id).fetch_one(conn).await })
+            }
+
+            fn __assign<'a>(
+                conn: &'a mut Self::Connection,
+                scope: &'a Scope,
+                new: NewRoleAssignment,
+            ) -> BoxFuture<'a, Result<RoleAssignment>> {
+                use crate::model::Scoped as _;
+                Box::pin(async move { RoleAssignment::insert(scope, new).execute(conn).await })
+            }
+
+            fn __revoke<'a>(
+                conn: &'a mut Self::Connection,
+                scope: &'a Scope,
+                id: Id<RoleAssignment>,
+            ) -> BoxFuture<'a, Result<RoleAssignment>> {
+                use crate::model::Scoped as _;
+                Box::pin(async move {
+                    let assignment = RoleAssignment::find(scope, id).fetch_one(&mut *conn).await?;
+                    RoleAssignment::delete(scope, id).execute(conn).await?;
+                    Ok(assignment)
+                })
+            }
+
+            fn __deactivate<'a>(
+                conn: &'a mut Self::Connection,
+                scope: &'a Scope,
+                id: Id<Membership>,
+            ) -> BoxFuture<'a, Result<()>> {
+                use crate::model::Scoped as _;
+                Box::pin(async move { Membership::delete(scope, id).execute(conn).await })
+            }
+
+            fn __restore<'a>(
+                conn: &'a mut Self::Connection,
+                scope: &'a Scope,
+                id: Id<Membership>,
+            ) -> BoxFuture<'a, Result<Membership>> {
+                use crate::model::SoftDelete as _;
+                Box::pin(async move { Membership::restore(scope, id).execute(conn).await })
+            }
+
+            fn __begin(conn: &mut Self::Connection) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>> {
+                Box::pin(async move { Ok(conn.begin().await?) })
+            }
+        }
+    };
+}
+
+impl_access_store!("sqlite", sqlx::Sqlite, "");
+impl_access_store!("postgres", sqlx::Postgres, " FOR UPDATE");
