@@ -15,6 +15,7 @@ fn misuse_does_not_compile_and_every_attribute_does() {
         "kinds",
         "no-scope",
         "not-scoped",
+        "permissions",
         "reassign-org",
         "scope-by-hand",
         "soft-delete",

@@ -269,8 +269,11 @@ macro_rules! impl_access_store {
             ) -> BoxFuture<'a, Result<()>> {
                 Box::pin(async move {
                     sqlx::query(
-                        "UPDATE organizations SET tier = $2, subscription_status = $3, \
-                         stripe_customer_id = $4, stripe_subscription_id = $5, \
+                        // A tier Stripe names that the table does not know keeps
+                        // the current one, rather than failing the webhook forever.
+                        "UPDATE organizations SET \
+                         tier = COALESCE((SELECT key FROM subscription_tiers WHERE key = $2), tier), \
+                         subscription_status = $3, stripe_customer_id = $4, stripe_subscription_id = $5, \
                          delinquent_since = $6, billing_event_at = $7 WHERE id = $1",
                     )
                     .bind(org)

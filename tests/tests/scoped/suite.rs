@@ -734,7 +734,10 @@ fn operations_are_send(pool: Pool<Db>) {
         let _ = Item::select(&s).fetch_all(&mut *tx).await;
         let _ = Item::find(&s, id).fetch_one(&mut *tx).await;
         let _ = Item::insert(&s, new_item("a", 1)).execute(&mut *tx).await;
-        let _ = Item::update(&s, id).set(Item::NAME, "b").execute(&mut *tx).await;
+        let _ = Item::update(&s, id)
+            .set(Item::NAME, "b")
+            .execute(&mut *tx)
+            .await;
         let _ = Item::delete(&s, id).execute(&mut *tx).await;
         let _ = tx.commit().await;
     }

@@ -1,0 +1,10 @@
+tenancy_core::permissions! {
+    pub AppPermissions {
+        /// Create and edit recipes.
+        EditRecipes: "Edit recipes", category "recipes";
+    }
+}
+
+fn main() {
+    let _ = AppPermissions::ALL;
+}

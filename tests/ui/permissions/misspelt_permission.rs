@@ -1,0 +1,14 @@
+use tenancy_core::Scope;
+
+tenancy_core::permissions! {
+    pub AppPermissions {
+        /// Create and edit recipes.
+        EditRecipes: "recipes.edit", category "recipes";
+    }
+}
+
+async fn edit(pool: &sqlx::SqlitePool, scope: &Scope) {
+    let _ = tenancy_core::access::require::<EditRecipe, _, _>(pool, scope).await;
+}
+
+fn main() {}
