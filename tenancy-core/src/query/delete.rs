@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use futures_util::future::BoxFuture;
 use sea_query::{Value, Values};
 use sqlx::Acquire;
 
@@ -86,34 +87,46 @@ impl<M: Table> Delete<M> {
             ..Binds::default()
         };
         let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        if model.cascades.is_empty() {
-            let mut connection = crate::exec::acquire(connection).await?;
-            let deleted = prepared
-                .execute(<DB as Backend>::__executor(&mut **connection))
-                .await?;
-            if deleted == 0 {
-                return Err(self.refusal::<DB>(&mut **connection, false).await);
-            }
-            return Ok(());
-        }
-        let mut connection = crate::exec::acquire(connection).await?;
-        let mut tx = sqlx::Connection::begin(&mut **connection).await?;
-        let deleted = prepared
-            .execute(<DB as Backend>::__executor(&mut *tx))
-            .await?;
-        if deleted == 0 {
-            return Err(self.refusal::<DB>(&mut *tx, false).await);
-        }
-        cascade::<M, DB>(&mut *tx, self.writer, self.id.get(), Cascade::Deactivate).await?;
-        tx.commit().await?;
-        Ok(())
+        let connection = crate::exec::acquire(connection).await?;
+        let (writer, id) = (self.writer, self.id.get());
+        with_cascades::<M, DB, _>(connection, writer, id, Cascade::Deactivate, |conn| {
+            Box::pin(async move {
+                let deleted = prepared.execute(DB::__executor(&mut *conn)).await?;
+                if deleted == 0 {
+                    let model = M::__model();
+                    return Err(
+                        refusal::explain::<DB>(conn, model, writer, Some(id), false, &[]).await,
+                    );
+                }
+                Ok(())
+            })
+        })
+        .await
     }
+}
 
-    async fn refusal<DB: Backend>(&self, connection: &mut DB::Connection, inactive: bool) -> Error {
-        let model = M::__model();
-        let id = Some(self.id.get());
-        refusal::explain::<DB>(connection, model, self.writer, id, inactive, &[]).await
+/// Runs `step` on the row `id` of `M`, then `action` on its cascade
+/// children, in one transaction (a savepoint inside the caller's); without
+/// cascades, just `step`, with no transaction of its own.
+async fn with_cascades<M, DB, T>(
+    mut connection: crate::exec::Connection<'_, DB>,
+    writer: Writer,
+    id: i64,
+    action: Cascade,
+    step: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>>,
+) -> Result<T>
+where
+    M: RowCodec<DB>,
+    DB: Backend,
+{
+    if M::__model().cascades.is_empty() {
+        return step(&mut **connection).await;
     }
+    let mut tx = sqlx::Connection::begin(&mut **connection).await?;
+    let out = step(&mut *tx).await?;
+    cascade::<M, DB>(&mut *tx, writer, id, action).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// Runs `action` on every cascade child of the row `parent_id` of `M`.
@@ -217,33 +230,20 @@ impl<M: Table> Restore<M> {
             ..Binds::default()
         };
         let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        if model.cascades.is_empty() {
-            let mut connection = crate::exec::acquire(connection).await?;
-            let restored = prepared
-                .fetch_optional(<DB as Backend>::__executor(&mut **connection))
-                .await?;
-            return match restored {
-                Some(row) => Ok(row),
-                None => {
-                    let id = Some(self.id.get());
-                    let connection = &mut **connection;
-                    Err(refusal::explain::<DB>(connection, model, self.writer, id, true, &[]).await)
+        let connection = crate::exec::acquire(connection).await?;
+        let (writer, id) = (self.writer, self.id.get());
+        with_cascades::<M, DB, _>(connection, writer, id, Cascade::Restore, |conn| {
+            Box::pin(async move {
+                match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
+                    Some(row) => Ok(row),
+                    None => {
+                        let model = M::__model();
+                        Err(refusal::explain::<DB>(conn, model, writer, Some(id), true, &[]).await)
+                    }
                 }
-            };
-        }
-        let mut connection = crate::exec::acquire(connection).await?;
-        let mut tx = sqlx::Connection::begin(&mut **connection).await?;
-        let restored = prepared
-            .fetch_optional(<DB as Backend>::__executor(&mut *tx))
-            .await?;
-        let Some(row) = restored else {
-            let id = Some(self.id.get());
-            let error = refusal::explain::<DB>(&mut *tx, model, self.writer, id, true, &[]);
-            return Err(error.await);
-        };
-        cascade::<M, DB>(&mut *tx, self.writer, self.id.get(), Cascade::Restore).await?;
-        tx.commit().await?;
-        Ok(row)
+            })
+        })
+        .await
     }
 }
 

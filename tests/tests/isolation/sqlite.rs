@@ -2,16 +2,7 @@
 
 pub(crate) type Db = sqlx::Sqlite;
 
-/// A fresh SQLite database with the schema.
-pub(crate) async fn db() -> Option<tenancy_tests::TestDb<Db>> {
-    let db = tenancy_tests::sqlite().await;
-    let schema = super::models::sqlite_schema();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(schema))
-        .execute(db.pool())
-        .await
-        .expect("create the SQLite schema");
-    Some(db)
-}
+pub(crate) use super::models::sqlite_db as db;
 
 #[path = "suite.rs"]
 mod suite;
