@@ -1,36 +1,60 @@
-//! axum integration for `tenancy-core`.
-//!
-//! Handlers that call scoped operations return `Result<_, Problem>` and use
-//! `?` on [`tenancy_core::Error`]: each error becomes an
-//! `application/problem+json` response (RFC 9457) with the right status and a
-//! stable machine-readable `code`, and never with SQL, driver messages or
-//! constraint names, which go to the log instead.
+//! axum integration for `tenancy-core`: one layer, and handlers that name
+//! what they need in their signatures.
 //!
 //! ```
-//! use axum::Json;
-//! use tenancy_axum::Problem;
-//! use tenancy_core::{Id, OrgId, Scope, Scoped};
+//! use axum::{Router, routing::get};
+//! use tenancy_axum::{Require, TenancyLayer};
+//! use tenancy_core::Scope;
 //!
-//! #[derive(Scoped, serde::Serialize)]
-//! #[tenancy(table = "recipes")]
-//! struct Recipe {
-//!     id: Id<Recipe>,
-//!     organization_id: OrgId,
-//!     name: String,
+//! tenancy_core::permissions! {
+//!     pub Permissions {
+//!         /// Create and edit recipes.
+//!         EditRecipes: "recipes.edit", category "recipes";
+//!     }
 //! }
 //!
-//! /// The body of `GET /recipes/{id}`: a recipe of another organization is a
-//! /// 404 problem, exactly like one that does not exist.
-//! async fn show(
-//!     pool: &sqlx::SqlitePool,
-//!     scope: &Scope,
-//!     id: Id<Recipe>,
-//! ) -> Result<Json<Recipe>, Problem> {
-//!     let recipe = Recipe::find(scope, id).fetch_one(pool).await?;
-//!     Ok(Json(recipe))
+//! async fn edit(scope: Scope, _: Require<EditRecipes>) -> String {
+//!     format!("editing for {:?}", scope.org())
+//! }
+//!
+//! fn app(pool: sqlx::SqlitePool) -> Router {
+//!     Router::new()
+//!         .route("/recipes/edit", get(edit))
+//!         .layer(TenancyLayer::new(pool))
 //! }
 //! ```
+//!
+//! [`TenancyLayer`] authenticates every request (session tokens by
+//! default, or any [`Authenticator`]), reads its principal, organization,
+//! permissions and billing state in one statement, refuses members of other
+//! organizations and, once billing lapsed, everyone but the owner. The
+//! request's [`Scope`](tenancy_core::Scope) (an extractor of
+//! `tenancy-core`), the [`Principal`] and [`Require<P>`] are then
+//! extractors. Every refusal is an `application/problem+json` response
+//! ([`Problem`]) with a stable `code` and no internal detail:
+//!
+//! | status | code | when |
+//! |---|---|---|
+//! | 401 | `unauthenticated` | nobody is signed in |
+//! | 401 | `invalid_credentials` | unknown, expired or revoked token |
+//! | 402 | `billing_lapsed` | billing lapsed and the principal is not the owner |
+//! | 403 | `not_a_member` | the principal named an organization it does not belong to |
+//! | 403 | `no_organization` | the principal belongs to no organization |
+//! | 403 | `missing_permission` | [`Require<P>`] and the principal lacks `P` |
+//! | 404 | `not_found` | an id unknown to the organization (another's included) |
+//! | 500 | `internal` | the database failed, or the layer is missing (logged with the fix) |
+//!
+//! Stripe's webhook endpoint is [`stripe_webhook`].
 
-mod problem;
+mod authn;
+mod extract;
+mod layer;
+mod rejection;
+mod stripe;
 
-pub use problem::Problem;
+pub use authn::{Authenticator, BearerToken};
+pub use extract::{Principal, Require};
+pub use layer::{ORGANIZATION_HEADER, Tenancy, TenancyLayer};
+pub use rejection::{BillingLapsed, InvalidCredentials, InvalidOrganization, MissingPermission, NotAMember};
+pub use stripe::stripe_webhook;
+pub use tenancy_core::http::Problem;

@@ -103,6 +103,7 @@
 //! | `postgres`     |         | execution on `sqlx::Postgres` |
 //! | `rust_decimal` |         | `Decimal` values in filters and updates |
 //! | `uuid`         |         | `Uuid` values in filters and updates |
+//! | `axum`         |         | [`Scope`] as an axum extractor, [`http::Problem`] |
 //! | `testing`      |         | [`testing::assert_isolated`], an isolation check for your models |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -112,6 +113,9 @@ pub mod access;
 pub mod billing;
 mod column;
 pub mod ddl;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod http;
 mod error;
 mod exec;
 mod id;

@@ -1,4 +1,4 @@
--- tenancy: organizations, users, roles, permissions, billing and the audit log.
+-- tenancy: organizations, users, sessions, roles, permissions, billing and the audit log.
 -- Apply as is, or copy into your own migrations. Every tenant table has its
 -- own organization_id, and every key between tenant tables includes it.
 
@@ -87,4 +87,14 @@ CREATE TABLE stripe_events (
     event_type TEXT NOT NULL,
     outcome TEXT NOT NULL,
     received_at TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    token_hash BLOB NOT NULL UNIQUE,
+    selected_org INTEGER REFERENCES organizations (id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
 );

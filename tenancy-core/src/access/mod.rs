@@ -19,6 +19,7 @@ mod event_log;
 mod models;
 mod permission;
 mod rules;
+mod session;
 mod store;
 
 pub use billing::{
@@ -35,6 +36,10 @@ pub use rules::{
     assign_role, assign_system_role, audit_events, create_organization, deactivate_member, grant,
     grant_system, owner, permissions, record_event, require, restore_member, revoke_role,
     sync_permissions, transfer_ownership,
+};
+pub use session::{
+    Credential, RequestContext, SessionToken, issue_session, request_context, revoke_session,
+    select_org,
 };
 #[doc(hidden)]
 pub use store::AccessStore;

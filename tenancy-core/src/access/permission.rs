@@ -175,6 +175,7 @@ pub struct PermissionSet {
 }
 
 impl PermissionSet {
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn from_keys(keys: impl IntoIterator<Item = String>) -> Self {
         Self {
             keys: keys.into_iter().collect(),

@@ -1,18 +1,28 @@
-//! Problem details (RFC 9457) for every failure a handler reports.
+//! HTTP: problem details (RFC 9457) for every failure, and the request's
+//! [`Scope`] as an axum extractor (feature `axum`).
 //!
 //! A client gets a status, a stable `code` to branch on and a sentence to
 //! show; an operator gets the cause in the log. The two never mix: nothing
 //! from the driver reaches the response body.
+//!
+//! The `Scope` extractor reads the scope that `tenancy-axum`'s layer put in
+//! the request after authenticating it. It lives here, beside `Scope`,
+//! because a handler should name the very type its queries take:
+//! `async fn list(scope: Scope, ..)`.
 
 use std::borrow::Cow;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum_core::response::{IntoResponse, Response};
+use http::request::Parts;
+use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
+
+use crate::scope::Scope;
 
 /// An error response: `application/problem+json` with a stable `code`.
 ///
-/// Build one from a [`tenancy_core::Error`] with `?` or `From`, or with
+/// Build one from an [`Error`](crate::Error) with `?` or `From`, or with
 /// [`Problem::new`] for the app's own failures.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
@@ -28,6 +38,8 @@ pub struct Problem {
     code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<Cow<'static, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact: Option<String>,
 }
 
 impl Problem {
@@ -47,7 +59,15 @@ impl Problem {
             detail: None,
             code,
             field: None,
+            contact: None,
         }
+    }
+
+    /// Names whom the client should contact (a billing lapse: the owner).
+    #[must_use]
+    pub fn with_contact(mut self, contact: impl Into<String>) -> Self {
+        self.contact = Some(contact.into());
+        self
     }
 
     /// Adds a sentence about this occurrence, shown to the client.
@@ -77,9 +97,9 @@ impl Problem {
     }
 }
 
-impl From<tenancy_core::Error> for Problem {
-    fn from(error: tenancy_core::Error) -> Self {
-        use tenancy_core::Error;
+impl From<crate::Error> for Problem {
+    fn from(error: crate::Error) -> Self {
+        use crate::Error;
         match error {
             // The table is not named: a 404 says only that there is nothing
             // here for this organization.
@@ -147,100 +167,74 @@ impl std::fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
-#[cfg(test)]
-mod tests {
-    use axum::Router;
-    use axum::body::Body;
-    use axum::http::Request;
-    use axum::routing::get;
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
 
-    use super::*;
+/// Why a request has no [`Scope`], as the layer recorded it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoScope {
+    /// Nobody is signed in.
+    Anonymous,
+    /// The principal is signed in but acts in no organization.
+    NoOrganization,
+}
 
-    async fn respond(error: tenancy_core::Error) -> (StatusCode, String, serde_json::Value) {
-        let error = std::sync::Arc::new(std::sync::Mutex::new(Some(error)));
-        let handler = move || {
-            let error = error.lock().ok().and_then(|mut e| e.take());
-            async move {
-                match error {
-                    Some(error) => Err::<(), Problem>(error.into()),
-                    None => Ok(()),
-                }
-            }
-        };
-        let app = Router::new().route("/", get(handler));
-        let response = app
-            .oneshot(Request::get("/").body(Body::empty()).expect("request"))
-            .await
-            .expect("infallible");
-        let status = response.status();
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let json = serde_json::from_slice(&body).expect("a JSON body");
-        (status, content_type, json)
+impl NoScope {
+    /// The problem this reason answers with.
+    #[must_use]
+    pub fn into_problem(self) -> Problem {
+        match self {
+            Self::Anonymous => Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Unauthenticated")
+                .with_detail("sign in to use this endpoint"),
+            Self::NoOrganization => Problem::new(StatusCode::FORBIDDEN, "no_organization", "No organization")
+                .with_detail("you are not a member of any organization"),
+        }
     }
+}
 
-    #[tokio::test]
-    async fn not_found_is_a_404_that_names_nothing() {
-        let (status, content_type, body) =
-            respond(tenancy_core::Error::NotFound { table: "recipes" }).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        assert_eq!(content_type, "application/problem+json");
-        assert_eq!(body["code"], "not_found");
-        assert_eq!(body["status"], 404);
-        assert_eq!(body["type"], "about:blank");
-        assert!(!body.to_string().contains("recipes"));
+/// The problem of an extractor that found no trace of the tenancy layer: a
+/// mistake in the app's router, reported as a 500 whose log line says how
+/// to fix it.
+#[doc(hidden)]
+#[must_use]
+pub fn missing_layer(extractor: &str) -> Problem {
+    tracing::error!(
+        "{extractor} was extracted, but no tenancy layer ran on this request: \
+         add `tenancy_axum::TenancyLayer` to the router (`.layer(TenancyLayer::new(..))`)"
+    );
+    Problem::internal()
+}
+
+/// The request's scope, as authenticated by `tenancy-axum`'s layer.
+///
+/// Rejects with 401 when nobody is signed in, 403 when the principal acts in
+/// no organization, and 500 (with a log line naming the fix) when the layer
+/// is missing.
+impl<S: Send + Sync> FromRequestParts<S> for Scope {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        if let Some(scope) = parts.extensions.get::<Scope>() {
+            return Ok(scope.clone());
+        }
+        match parts.extensions.get::<NoScope>() {
+            Some(reason) => Err(reason.into_problem()),
+            None => Err(missing_layer("tenancy_core::Scope")),
+        }
     }
+}
 
-    #[tokio::test]
-    async fn conflict_hides_the_constraint() {
-        let error = tenancy_core::Error::Conflict {
-            constraint: Some("recipes_organization_id_name_key".into()),
-        };
-        let (status, _, body) = respond(error).await;
-        assert_eq!(status, StatusCode::CONFLICT);
-        assert_eq!(body["code"], "conflict");
-        assert!(!body.to_string().contains("recipes_"));
-    }
+/// `Option<Scope>`: `None` when nobody is signed in or no organization
+/// applies; still a 500 when the layer is missing.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Scope {
+    type Rejection = Problem;
 
-    #[tokio::test]
-    async fn invalid_names_the_field() {
-        let (status, _, body) =
-            respond(tenancy_core::Error::invalid("name", "must not be empty")).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(body["code"], "invalid");
-        assert_eq!(body["field"], "name");
-        assert_eq!(body["detail"], "name: must not be empty");
-    }
-
-    #[tokio::test]
-    async fn forbidden_is_a_403() {
-        let (status, _, body) = respond(tenancy_core::Error::Forbidden).await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(body["code"], "forbidden");
-    }
-
-    #[tokio::test]
-    async fn database_errors_are_an_opaque_500() {
-        let driver = sqlx_protocol_error("relation \"secret_table\" does not exist");
-        let (status, _, body) = respond(driver).await;
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(body["code"], "internal");
-        assert!(!body.to_string().contains("secret_table"));
-    }
-
-    fn sqlx_protocol_error(message: &str) -> tenancy_core::Error {
-        tenancy_core::Error::Database(sqlx::Error::Protocol(message.into()))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Problem> {
+        if let Some(scope) = parts.extensions.get::<Scope>() {
+            return Ok(Some(scope.clone()));
+        }
+        match parts.extensions.get::<NoScope>() {
+            Some(_) => Ok(None),
+            None => Err(missing_layer("tenancy_core::Scope")),
+        }
     }
 }

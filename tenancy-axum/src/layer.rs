@@ -1,0 +1,274 @@
+//! The tenancy layer: authenticates each request, reads its context in one
+//! statement, applies the billing gate, and leaves the request's `Scope`,
+//! principal and permissions for the extractors.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::http::request::Parts;
+use axum::http::{HeaderName, Request};
+use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
+use tenancy_core::access::{self, AccessStore, RequestContext};
+use tenancy_core::billing::{Access, BillingPolicy, Standing};
+use tenancy_core::http::{NoScope, Problem};
+use tenancy_core::{OrgId, Scope};
+use tower::{Layer, Service};
+
+use crate::authn::{Authenticator, BearerToken};
+use crate::extract::Principal;
+use crate::rejection::{BillingLapsed, InvalidCredentials, InvalidOrganization, NotAMember};
+
+/// The header in which a principal names the organization it acts in, by
+/// default: members of several organizations and developers choose with it.
+pub const ORGANIZATION_HEADER: &str = "x-organization-id";
+
+struct Shared<DB: sqlx::Database, A> {
+    pool: sqlx::Pool<DB>,
+    authenticator: A,
+    policy: BillingPolicy,
+    org_header: HeaderName,
+}
+
+/// Adds tenancy to a router: `.layer(TenancyLayer::new(pool))`.
+///
+/// For every request it:
+/// 1. asks the [`Authenticator`] for a credential (none: the request goes
+///    on anonymous, and extractors that need a principal answer 401);
+/// 2. reads, in one statement, the principal, the organization it acts in
+///    (the [`ORGANIZATION_HEADER`], else the session's, else its first
+///    membership), its membership, the owner, the billing state and the
+///    permissions: nothing is cached, so a revoked role or a lapsed
+///    subscription counts on the very next request;
+/// 3. refuses a member naming an organization it does not belong to (403),
+///    and, once billing has lapsed, everyone but the owner (402);
+///    developers pass, and their switch of organization is audited;
+/// 4. leaves the request's [`Scope`], [`Principal`] and permissions for the
+///    extractors.
+pub struct TenancyLayer<DB: sqlx::Database, A = BearerToken> {
+    shared: Arc<Shared<DB, A>>,
+}
+
+impl<DB: sqlx::Database> TenancyLayer<DB> {
+    /// Tenancy on `pool`, with session tokens, the default billing policy
+    /// and the default organization header.
+    #[must_use]
+    pub fn new(pool: sqlx::Pool<DB>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                pool,
+                authenticator: BearerToken,
+                policy: BillingPolicy::default(),
+                org_header: HeaderName::from_static(ORGANIZATION_HEADER),
+            }),
+        }
+    }
+}
+
+impl<DB: sqlx::Database, A> TenancyLayer<DB, A> {
+    fn rebuild<B>(self, authenticator: B, policy: BillingPolicy, org_header: HeaderName) -> TenancyLayer<DB, B> {
+        let pool = self.shared.pool.clone();
+        TenancyLayer {
+            shared: Arc::new(Shared {
+                pool,
+                authenticator,
+                policy,
+                org_header,
+            }),
+        }
+    }
+
+    /// Authenticates requests with `authenticator` instead of session tokens.
+    #[must_use]
+    pub fn with_authenticator<B: Authenticator>(self, authenticator: B) -> TenancyLayer<DB, B> {
+        let (policy, header) = (self.shared.policy, self.shared.org_header.clone());
+        self.rebuild(authenticator, policy, header)
+    }
+
+    /// Uses `policy` (its grace period) for the billing gate.
+    #[must_use]
+    pub fn with_billing_policy(self, policy: BillingPolicy) -> Self
+    where
+        A: Clone,
+    {
+        let (authenticator, header) = (self.shared.authenticator.clone(), self.shared.org_header.clone());
+        self.rebuild(authenticator, policy, header)
+    }
+
+    /// Reads the organization from `header` instead of [`ORGANIZATION_HEADER`].
+    #[must_use]
+    pub fn with_org_header(self, header: HeaderName) -> Self
+    where
+        A: Clone,
+    {
+        let (authenticator, policy) = (self.shared.authenticator.clone(), self.shared.policy);
+        self.rebuild(authenticator, policy, header)
+    }
+}
+
+impl<DB: sqlx::Database, A> Clone for TenancyLayer<DB, A> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<DB: sqlx::Database, A> fmt::Debug for TenancyLayer<DB, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenancyLayer")
+            .field("policy", &self.shared.policy)
+            .field("org_header", &self.shared.org_header)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, DB: sqlx::Database, A> Layer<S> for TenancyLayer<DB, A> {
+    type Service = Tenancy<S, DB, A>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Tenancy {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// The service [`TenancyLayer`] wraps around a router.
+pub struct Tenancy<S, DB: sqlx::Database, A = BearerToken> {
+    inner: S,
+    shared: Arc<Shared<DB, A>>,
+}
+
+impl<S: Clone, DB: sqlx::Database, A> Clone for Tenancy<S, DB, A> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<S, DB: sqlx::Database, A> fmt::Debug for Tenancy<S, DB, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tenancy").finish_non_exhaustive()
+    }
+}
+
+impl<S, DB, A> Service<Request<Body>> for Tenancy<S, DB, A>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+    DB: AccessStore,
+    A: Authenticator,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        // The clone that was polled ready serves this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            let (mut parts, body) = request.into_parts();
+            if let Err(refusal) = admit(&shared, &mut parts).await {
+                return Ok(refusal);
+            }
+            inner.call(Request::from_parts(parts, body)).await
+        })
+    }
+}
+
+/// Authenticates the request and records what the extractors need, or
+/// answers in its place.
+async fn admit<DB, A>(shared: &Shared<DB, A>, parts: &mut Parts) -> Result<(), Response>
+where
+    DB: AccessStore,
+    A: Authenticator,
+{
+    let Some(credential) = shared
+        .authenticator
+        .authenticate(parts)
+        .await
+        .map_err(IntoResponse::into_response)?
+    else {
+        parts.extensions.insert(NoScope::Anonymous);
+        return Ok(());
+    };
+    let requested = requested_org(parts, &shared.org_header)?;
+    let now = chrono::Utc::now();
+    let context = access::request_context(&shared.pool, &credential, requested, now)
+        .await
+        .map_err(|error| Problem::from(error).into_response())?
+        .ok_or_else(|| InvalidCredentials.into_response())?;
+    let principal = Principal {
+        user: context.user,
+        is_developer: context.is_developer,
+        memberships: context.memberships.clone(),
+    };
+    parts.extensions.insert(principal);
+    let Some(org) = context.org else {
+        parts.extensions.insert(NoScope::NoOrganization);
+        parts.extensions.insert(Arc::new(context));
+        return Ok(());
+    };
+    let scope = if context.is_developer {
+        if requested.is_some() {
+            access::select_org(&shared.pool, &context, org)
+                .await
+                .map_err(|error| Problem::from(error).into_response())?;
+        }
+        Scope::for_developer(org, context.user)
+    } else if context.is_member {
+        Scope::for_member(org, context.user)
+    } else {
+        return Err(NotAMember.into_response());
+    };
+    billing_gate(&shared.policy, &context, now)?;
+    parts.extensions.insert(scope);
+    parts.extensions.insert(Arc::new(context));
+    Ok(())
+}
+
+fn requested_org(parts: &Parts, header: &HeaderName) -> Result<Option<OrgId>, Response> {
+    let Some(value) = parts.headers.get(header) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map(Some)
+        .ok_or_else(|| InvalidOrganization.into_response())
+}
+
+/// Everyone while billing is good or in grace; the owner alone once it
+/// lapsed; developers always.
+fn billing_gate(policy: &BillingPolicy, context: &RequestContext, now: chrono::DateTime<chrono::Utc>) -> Result<(), Response> {
+    let Some(billing) = &context.billing else {
+        return Ok(());
+    };
+    let standing = if context.is_developer {
+        Standing::Developer
+    } else if context.owner == Some(context.user) {
+        Standing::Owner
+    } else {
+        Standing::Member
+    };
+    match policy.access(billing, standing, now) {
+        Access::Denied(_) => Err(BillingLapsed {
+            contact: context.owner_email.clone(),
+        }
+        .into_response()),
+        _ => Ok(()),
+    }
+}

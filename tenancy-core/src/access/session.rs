@@ -1,0 +1,186 @@
+//! Sessions and the context of one request.
+//!
+//! A session is a random bearer token given to a user after they sign in;
+//! only its SHA-256 is stored, and it is found by that hash, so a stolen
+//! database holds no usable token and a lookup compares no secret byte by
+//! byte. [`request_context`] reads, in one statement, all a request needs:
+//! who the principal is, which organization it acts in and whether it is a
+//! member there, the owner, the billing state and the permissions.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::Acquire;
+
+use super::event_log::{EventKind, NewEvent};
+use super::permission::PermissionSet;
+use super::store::AccessStore;
+use crate::billing::BillingState;
+use crate::error::{Error, Result};
+use crate::id::{OrgId, UserId};
+
+/// A session's bearer token: the secret a client sends back as
+/// `Authorization: Bearer <token>`. Shown once, never stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionToken(String);
+
+impl SessionToken {
+    /// The token, to hand to the client.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(REDACTED)")
+    }
+}
+
+/// What proves who the principal of a request is.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Credential {
+    /// A session's bearer token, as the client sent it.
+    Token(String),
+    /// A user the app authenticated itself (a verified JWT, an mTLS
+    /// certificate...).
+    User(UserId),
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(_) => f.write_str("Credential::Token(REDACTED)"),
+            Self::User(user) => f.debug_tuple("Credential::User").field(user).finish(),
+        }
+    }
+}
+
+/// All one request needs to know of its principal, read in one statement.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RequestContext {
+    /// The principal.
+    pub user: UserId,
+    /// Whether the principal is one of the app's developers.
+    pub is_developer: bool,
+    /// The session, when a token authenticated the request.
+    pub session: Option<i64>,
+    /// The organization the session last acted in.
+    pub selected_org: Option<OrgId>,
+    /// The organizations the principal is an active member of.
+    pub memberships: Vec<OrgId>,
+    /// The organization of this request: the one asked for, else the
+    /// session's, else the principal's first membership.
+    pub org: Option<OrgId>,
+    /// Whether the principal is an active member of `org`.
+    pub is_member: bool,
+    /// The owner of `org`.
+    pub owner: Option<UserId>,
+    /// The owner's email, for "contact your owner".
+    pub owner_email: Option<String>,
+    /// The billing state of `org`.
+    pub billing: Option<BillingState>,
+    /// The principal's permissions in `org`.
+    pub permissions: PermissionSet,
+}
+
+/// The stored form of a token.
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Starts a session for `user`, valid for `ttl`.
+///
+/// Give it only once the user is authenticated, and, for a member of an
+/// organization whose billing lapsed, only to the owner: check
+/// [`may_act`](super::may_act) first.
+///
+/// # Errors
+///
+/// [`Error::Database`] when the statement fails or the system has no
+/// randomness to draw from.
+pub async fn issue_session<'c, A, DB>(conn: A, user: UserId, ttl: Duration, now: DateTime<Utc>) -> Result<SessionToken>
+where
+    A: Acquire<'c, Database = DB> + Send + 'c,
+    DB: AccessStore,
+{
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Database(sqlx::Error::Protocol(format!("no randomness for a session token: {e}"))))?;
+    let token = hex::encode(bytes);
+    let mut conn = crate::exec::acquire(conn).await?;
+    DB::__open_session(&mut **conn, user, token_hash(&token), now, now + ttl).await?;
+    Ok(SessionToken(token))
+}
+
+/// Ends the session of `token`; unknown tokens are ignored.
+///
+/// # Errors
+///
+/// [`Error::Database`] when the statement fails.
+pub async fn revoke_session<'c, A, DB>(conn: A, token: &str, now: DateTime<Utc>) -> Result<()>
+where
+    A: Acquire<'c, Database = DB> + Send + 'c,
+    DB: AccessStore,
+{
+    let mut conn = crate::exec::acquire(conn).await?;
+    DB::__close_session(&mut **conn, token_hash(token), now).await
+}
+
+/// The context of a request by the principal `credential` proves, in the
+/// organization `requested` (or its default); `None` when the credential
+/// proves nobody (an unknown, expired or revoked token).
+///
+/// # Errors
+///
+/// [`Error::Database`] when the statement fails.
+pub async fn request_context<'c, A, DB>(
+    conn: A,
+    credential: &Credential,
+    requested: Option<OrgId>,
+    now: DateTime<Utc>,
+) -> Result<Option<RequestContext>>
+where
+    A: Acquire<'c, Database = DB> + Send + 'c,
+    DB: AccessStore,
+{
+    let mut conn = crate::exec::acquire(conn).await?;
+    DB::__request_context(&mut **conn, credential, requested, now).await
+}
+
+/// Records that a developer's session now acts in `org`, with an audit row,
+/// in one transaction. Called when a developer selects another
+/// organization; nothing is written when it is the session's already.
+///
+/// # Errors
+///
+/// [`Error::Database`] when a statement fails.
+pub async fn select_org<'c, A, DB>(conn: A, context: &RequestContext, org: OrgId) -> Result<()>
+where
+    A: Acquire<'c, Database = DB> + Send + 'c,
+    DB: AccessStore,
+{
+    let Some(session) = context.session else {
+        return Ok(());
+    };
+    if context.selected_org == Some(org) {
+        return Ok(());
+    }
+    let mut conn = crate::exec::acquire(conn).await?;
+    let mut tx = DB::__begin(&mut conn).await?;
+    DB::__select_org(&mut tx, session, org).await?;
+    let event = NewEvent {
+        organization_id: Some(org),
+        user_id: Some(context.user),
+        actor_id: Some(context.user),
+        kind: EventKind::DeveloperOrgSwitch,
+        detail: serde_json::json!({ "from": context.selected_org }),
+    };
+    DB::__record(&mut tx, &event, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
