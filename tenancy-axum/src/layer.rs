@@ -69,7 +69,12 @@ impl<DB: sqlx::Database> TenancyLayer<DB> {
 }
 
 impl<DB: sqlx::Database, A> TenancyLayer<DB, A> {
-    fn rebuild<B>(self, authenticator: B, policy: BillingPolicy, org_header: HeaderName) -> TenancyLayer<DB, B> {
+    fn rebuild<B>(
+        self,
+        authenticator: B,
+        policy: BillingPolicy,
+        org_header: HeaderName,
+    ) -> TenancyLayer<DB, B> {
         let pool = self.shared.pool.clone();
         TenancyLayer {
             shared: Arc::new(Shared {
@@ -94,7 +99,10 @@ impl<DB: sqlx::Database, A> TenancyLayer<DB, A> {
     where
         A: Clone,
     {
-        let (authenticator, header) = (self.shared.authenticator.clone(), self.shared.org_header.clone());
+        let (authenticator, header) = (
+            self.shared.authenticator.clone(),
+            self.shared.org_header.clone(),
+        );
         self.rebuild(authenticator, policy, header)
     }
 
@@ -204,7 +212,8 @@ where
         parts.extensions.insert(NoScope::Anonymous);
         return Ok(());
     };
-    let requested = requested_org(parts, &shared.org_header)?;
+    let requested =
+        requested_org(parts, &shared.org_header).map_err(IntoResponse::into_response)?;
     let now = chrono::Utc::now();
     let context = access::request_context(&shared.pool, &credential, requested, now)
         .await
@@ -233,13 +242,13 @@ where
     } else {
         return Err(NotAMember.into_response());
     };
-    billing_gate(&shared.policy, &context, now)?;
+    billing_gate(&shared.policy, &context, now).map_err(IntoResponse::into_response)?;
     parts.extensions.insert(scope);
     parts.extensions.insert(Arc::new(context));
     Ok(())
 }
 
-fn requested_org(parts: &Parts, header: &HeaderName) -> Result<Option<OrgId>, Response> {
+fn requested_org(parts: &Parts, header: &HeaderName) -> Result<Option<OrgId>, InvalidOrganization> {
     let Some(value) = parts.headers.get(header) else {
         return Ok(None);
     };
@@ -248,12 +257,16 @@ fn requested_org(parts: &Parts, header: &HeaderName) -> Result<Option<OrgId>, Re
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .map(Some)
-        .ok_or_else(|| InvalidOrganization.into_response())
+        .ok_or(InvalidOrganization)
 }
 
 /// Everyone while billing is good or in grace; the owner alone once it
 /// lapsed; developers always.
-fn billing_gate(policy: &BillingPolicy, context: &RequestContext, now: chrono::DateTime<chrono::Utc>) -> Result<(), Response> {
+fn billing_gate(
+    policy: &BillingPolicy,
+    context: &RequestContext,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), BillingLapsed> {
     let Some(billing) = &context.billing else {
         return Ok(());
     };
@@ -267,8 +280,7 @@ fn billing_gate(policy: &BillingPolicy, context: &RequestContext, now: chrono::D
     match policy.access(billing, standing, now) {
         Access::Denied(_) => Err(BillingLapsed {
             contact: context.owner_email.clone(),
-        }
-        .into_response()),
+        }),
         _ => Ok(()),
     }
 }

@@ -55,6 +55,8 @@ mod stripe;
 pub use authn::{Authenticator, BearerToken};
 pub use extract::{Principal, Require};
 pub use layer::{ORGANIZATION_HEADER, Tenancy, TenancyLayer};
-pub use rejection::{BillingLapsed, InvalidCredentials, InvalidOrganization, MissingPermission, NotAMember};
+pub use rejection::{
+    BillingLapsed, InvalidCredentials, InvalidOrganization, MissingPermission, NotAMember,
+};
 pub use stripe::stripe_webhook;
 pub use tenancy_core::http::Problem;

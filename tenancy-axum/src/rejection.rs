@@ -140,14 +140,16 @@ impl BillingLapsed {
             Some(owner) => format!(
                 "this organization's billing has lapsed: contact its owner ({owner}) to restore access"
             ),
-            None => "this organization's billing has lapsed: contact its owner to restore access".to_owned(),
+            None => "this organization's billing has lapsed: contact its owner to restore access"
+                .to_owned(),
         }
     }
 }
 
 impl IntoResponse for BillingLapsed {
     fn into_response(self) -> Response {
-        let mut problem = Problem::new(self.status(), self.code(), "Billing lapsed").with_detail(self.body_text());
+        let mut problem = Problem::new(self.status(), self.code(), "Billing lapsed")
+            .with_detail(self.body_text());
         if let Some(contact) = self.contact {
             problem = problem.with_contact(contact);
         }

@@ -33,7 +33,11 @@ pub fn stripe_webhook<DB: AccessStore>(pool: sqlx::Pool<DB>, verifier: WebhookVe
         .with_state(Arc::new(Hook { pool, verifier }))
 }
 
-async fn receive<DB: AccessStore>(State(hook): State<Arc<Hook<DB>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive<DB: AccessStore>(
+    State(hook): State<Arc<Hook<DB>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let signature = headers
         .get("stripe-signature")
         .and_then(|v| v.to_str().ok())
@@ -47,19 +51,31 @@ async fn receive<DB: AccessStore>(State(hook): State<Arc<Hook<DB>>>, headers: He
                 WebhookOutcome::UnknownCustomer => "unknown_customer",
                 _ => "ignored",
             };
-            (StatusCode::OK, axum::Json(serde_json::json!({ "outcome": outcome }))).into_response()
+            (
+                StatusCode::OK,
+                axum::Json(serde_json::json!({ "outcome": outcome })),
+            )
+                .into_response()
         }
         Err(WebhookFailure::Signature(error)) => {
             tracing::warn!(%error, "refused a Stripe webhook");
-            Problem::new(StatusCode::BAD_REQUEST, "invalid_signature", "Invalid signature")
-                .with_detail("the Stripe-Signature header does not verify")
-                .into_response()
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_signature",
+                "Invalid signature",
+            )
+            .with_detail("the Stripe-Signature header does not verify")
+            .into_response()
         }
         Err(WebhookFailure::Payload(error)) => {
             tracing::warn!(%error, "refused a Stripe webhook body");
-            Problem::new(StatusCode::BAD_REQUEST, "invalid_payload", "Invalid payload")
-                .with_detail("the body is not a Stripe event")
-                .into_response()
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_payload",
+                "Invalid payload",
+            )
+            .with_detail("the body is not a Stripe event")
+            .into_response()
         }
         Err(WebhookFailure::Storage(error)) => Problem::from(error).into_response(),
         Err(other) => {
@@ -71,6 +87,8 @@ async fn receive<DB: AccessStore>(State(hook): State<Arc<Hook<DB>>>, headers: He
 
 impl<DB: sqlx::Database> fmt::Debug for Hook<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hook").field("verifier", &self.verifier).finish_non_exhaustive()
+        f.debug_struct("Hook")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
     }
 }

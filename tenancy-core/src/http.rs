@@ -167,7 +167,6 @@ impl std::fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
-
 /// Why a request has no [`Scope`], as the layer recorded it.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,10 +182,16 @@ impl NoScope {
     #[must_use]
     pub fn into_problem(self) -> Problem {
         match self {
-            Self::Anonymous => Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Unauthenticated")
-                .with_detail("sign in to use this endpoint"),
-            Self::NoOrganization => Problem::new(StatusCode::FORBIDDEN, "no_organization", "No organization")
-                .with_detail("you are not a member of any organization"),
+            Self::Anonymous => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Unauthenticated",
+            )
+            .with_detail("sign in to use this endpoint"),
+            Self::NoOrganization => {
+                Problem::new(StatusCode::FORBIDDEN, "no_organization", "No organization")
+                    .with_detail("you are not a member of any organization")
+            }
         }
     }
 }
@@ -235,6 +240,34 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Scope {
         match parts.extensions.get::<NoScope>() {
             Some(_) => Ok(None),
             None => Err(missing_layer("tenancy_core::Scope")),
+        }
+    }
+}
+
+#[cfg(feature = "derive")]
+impl From<crate::access::SignInRefusal> for Problem {
+    fn from(refusal: crate::access::SignInRefusal) -> Self {
+        use crate::access::SignInRefusal;
+        match refusal {
+            SignInRefusal::NotAMember => {
+                Problem::new(StatusCode::FORBIDDEN, "not_a_member", "Not a member")
+                    .with_detail("you are not a member of this organization")
+            }
+            SignInRefusal::BillingLapsed { contact } => {
+                let problem = Problem::new(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "billing_lapsed",
+                    "Billing lapsed",
+                )
+                .with_detail(
+                    "this organization's billing has lapsed: contact its owner to restore access",
+                );
+                match contact {
+                    Some(contact) => problem.with_contact(contact),
+                    None => problem,
+                }
+            }
+            SignInRefusal::Database(error) => error.into(),
         }
     }
 }

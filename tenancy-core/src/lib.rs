@@ -113,11 +113,11 @@ pub mod access;
 pub mod billing;
 mod column;
 pub mod ddl;
+mod error;
+mod exec;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod http;
-mod error;
-mod exec;
 mod id;
 mod model;
 mod query;

@@ -38,8 +38,8 @@ pub use rules::{
     sync_permissions, transfer_ownership,
 };
 pub use session::{
-    Credential, RequestContext, SessionToken, issue_session, request_context, revoke_session,
-    select_org,
+    Credential, RequestContext, SessionToken, SignInRefusal, issue_session, request_context,
+    revoke_session, select_org, sign_in,
 };
 #[doc(hidden)]
 pub use store::AccessStore;

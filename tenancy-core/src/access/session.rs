@@ -103,14 +103,22 @@ pub(crate) fn token_hash(token: &str) -> Vec<u8> {
 ///
 /// [`Error::Database`] when the statement fails or the system has no
 /// randomness to draw from.
-pub async fn issue_session<'c, A, DB>(conn: A, user: UserId, ttl: Duration, now: DateTime<Utc>) -> Result<SessionToken>
+pub async fn issue_session<'c, A, DB>(
+    conn: A,
+    user: UserId,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<SessionToken>
 where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
     let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::Database(sqlx::Error::Protocol(format!("no randomness for a session token: {e}"))))?;
+    getrandom::fill(&mut bytes).map_err(|e| {
+        Error::Database(sqlx::Error::Protocol(format!(
+            "no randomness for a session token: {e}"
+        )))
+    })?;
     let token = hex::encode(bytes);
     let mut conn = crate::exec::acquire(conn).await?;
     DB::__open_session(&mut **conn, user, token_hash(&token), now, now + ttl).await?;
@@ -183,4 +191,87 @@ where
     DB::__record(&mut tx, &event, Utc::now()).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Why [`sign_in`] gave no session; the refusal is in the audit log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInRefusal {
+    /// The user is no active member of the organization (and no developer).
+    #[error("not a member of this organization")]
+    NotAMember,
+    /// The organization's billing lapsed and the user is not its owner.
+    #[error("the organization's billing has lapsed")]
+    BillingLapsed {
+        /// Whom to contact: the owner's email, when known.
+        contact: Option<String>,
+    },
+    /// The database failed.
+    #[error("sign-in failed")]
+    Database(#[from] Error),
+}
+
+/// Signs in a user the app has authenticated (checked their password):
+/// refuses a user who is no member of the organization, and, once its
+/// billing lapsed, everyone but the owner (developers always pass); records
+/// `login.succeeded` or `login.failed`; and starts a session valid for
+/// `ttl`.
+///
+/// `org` is the organization to sign in to; `None` for the user's first.
+///
+/// # Errors
+///
+/// [`SignInRefusal`] when the user may not sign in now, or the database
+/// fails.
+pub async fn sign_in<DB>(
+    pool: &sqlx::Pool<DB>,
+    user: UserId,
+    org: Option<OrgId>,
+    policy: &crate::billing::BillingPolicy,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> std::result::Result<SessionToken, SignInRefusal>
+where
+    DB: AccessStore,
+{
+    let context = request_context(pool, &Credential::User(user), org, now)
+        .await?
+        .ok_or(SignInRefusal::NotAMember)?;
+    let refusal = match context.org {
+        _ if context.is_developer => None,
+        Some(_) if !context.is_member => Some(SignInRefusal::NotAMember),
+        None => Some(SignInRefusal::NotAMember),
+        Some(_) => {
+            let standing = if context.owner == Some(user) {
+                crate::billing::Standing::Owner
+            } else {
+                crate::billing::Standing::Member
+            };
+            let lapsed = context.billing.as_ref().is_some_and(|billing| {
+                matches!(
+                    policy.access(billing, standing, now),
+                    crate::billing::Access::Denied(_)
+                )
+            });
+            lapsed.then(|| SignInRefusal::BillingLapsed {
+                contact: context.owner_email.clone(),
+            })
+        }
+    };
+    let (kind, reason) = match &refusal {
+        None => (EventKind::LoginSucceeded, None),
+        Some(refusal) => (EventKind::LoginFailed, Some(refusal.to_string())),
+    };
+    let event = NewEvent {
+        organization_id: context.org.filter(|_| context.is_member),
+        user_id: Some(user),
+        actor_id: Some(user),
+        kind,
+        detail: serde_json::json!({ "reason": reason }),
+    };
+    super::rules::record_event(pool, &event).await?;
+    if let Some(refusal) = refusal {
+        return Err(refusal);
+    }
+    Ok(issue_session(pool, user, ttl, now).await?)
 }

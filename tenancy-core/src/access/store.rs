@@ -180,7 +180,11 @@ pub trait AccessStore: Backend + sealed::Sealed {
     ) -> BoxFuture<'_, Result<()>>;
 
     /// Ends the session with this token hash.
-    fn __close_session(conn: &mut Self::Connection, token_hash: Vec<u8>, now: DateTime<Utc>) -> BoxFuture<'_, Result<()>>;
+    fn __close_session(
+        conn: &mut Self::Connection,
+        token_hash: Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<()>>;
 
     /// The context of a request, in one statement.
     fn __request_context<'a>(
@@ -191,7 +195,11 @@ pub trait AccessStore: Backend + sealed::Sealed {
     ) -> BoxFuture<'a, Result<Option<RequestContext>>>;
 
     /// Records the organization a session acts in.
-    fn __select_org(conn: &mut Self::Connection, session: i64, org: OrgId) -> BoxFuture<'_, Result<()>>;
+    fn __select_org(
+        conn: &mut Self::Connection,
+        session: i64,
+        org: OrgId,
+    ) -> BoxFuture<'_, Result<()>>;
 
     /// Starts a transaction (a savepoint inside one).
     fn __begin(conn: &mut Self::Connection) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>>;
@@ -328,11 +336,15 @@ type ContextColumns = (
 );
 
 fn context(columns: ContextColumns) -> Result<RequestContext> {
-    let (user, is_developer, session, selected_org, org, is_member, owner, owner_email) =
-        (columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7);
+    let (user, is_developer, session, selected_org, org, is_member, owner, owner_email) = (
+        columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7,
+    );
     let billing = match columns.8 {
         Some(tier) => Some(
-            org_row((owner, tier, columns.9, columns.10, columns.11, columns.12, columns.13))?.billing,
+            org_row((
+                owner, tier, columns.9, columns.10, columns.11, columns.12, columns.13,
+            ))?
+            .billing,
         ),
         None => None,
     };
@@ -347,7 +359,11 @@ fn context(columns: ContextColumns) -> Result<RequestContext> {
         is_member,
         owner: owner.map(UserId::new),
         owner_email,
-        memberships: memberships.split(',').filter_map(|id| id.parse().ok()).map(OrgId::new).collect(),
+        memberships: memberships
+            .split(',')
+            .filter_map(|id| id.parse().ok())
+            .map(OrgId::new)
+            .collect(),
         billing,
         permissions: PermissionSet::from_keys(
             keys.split(',').filter(|k| !k.is_empty()).map(str::to_owned),
@@ -749,4 +765,9 @@ macro_rules! impl_access_store {
 }
 
 impl_access_store!("sqlite", sqlx::Sqlite, "", "group_concat(pm.key, ',')");
-impl_access_store!("postgres", sqlx::Postgres, " FOR UPDATE", "string_agg(pm.key, ',')");
+impl_access_store!(
+    "postgres",
+    sqlx::Postgres,
+    " FOR UPDATE",
+    "string_agg(pm.key, ',')"
+);
