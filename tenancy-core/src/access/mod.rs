@@ -62,14 +62,16 @@ pub mod schema {
     pub async fn apply<DB>(pool: &sqlx::Pool<DB>) -> crate::Result<()>
     where
         DB: super::AccessStore,
-        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     {
         let sql = if <DB as sqlx::Database>::NAME == "PostgreSQL" {
             POSTGRES
         } else {
             SQLITE
         };
-        sqlx::raw_sql(sql).execute(pool).await?;
+        let mut conn = crate::exec::acquire(pool).await?;
+        sqlx::raw_sql(sql)
+            .execute(DB::__executor(&mut **conn))
+            .await?;
         Ok(())
     }
 }

@@ -74,7 +74,7 @@ pub struct RequestContext {
     /// The organizations the principal is an active member of.
     pub memberships: Vec<OrgId>,
     /// The organization of this request: the one asked for, else the
-    /// session's, else the principal's first membership.
+    /// session's, else the principal's membership of the lowest id.
     pub org: Option<OrgId>,
     /// Whether the principal is an active member of `org`.
     pub is_member: bool,

@@ -287,12 +287,10 @@ macro_rules! context_sql {
         concat!(
             "WITH principal AS (", $principal, "), \
              target AS (SELECT p.user_id, p.is_developer, p.session_id, p.selected_org, \
-                 COALESCE($2, p.selected_org, (SELECT m.organization_id FROM memberships m \
-                     WHERE m.user_id = p.user_id AND m.is_active ORDER BY m.id LIMIT 1)) AS org_id \
+                 COALESCE($2, p.selected_org, (SELECT MIN(m.organization_id) FROM memberships m \
+                     WHERE m.user_id = p.user_id AND m.is_active)) AS org_id \
                  FROM principal p) \
              SELECT t.user_id, t.is_developer, t.session_id, t.selected_org, t.org_id, \
-                 EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = t.org_id \
-                     AND m.user_id = t.user_id AND m.is_active) AS is_member, \
                  o.owner_id, ow.email, o.tier, o.subscription_status, o.stripe_customer_id, \
                  o.stripe_subscription_id, o.delinquent_since, o.billing_event_at, \
                  (SELECT ", $agg, " FROM (SELECT CAST(m.organization_id AS TEXT) AS key FROM memberships m \
@@ -322,7 +320,6 @@ type ContextColumns = (
     Option<i64>,
     Option<i64>,
     Option<i64>,
-    bool,
     Option<i64>,
     Option<String>,
     Option<String>,
@@ -336,34 +333,37 @@ type ContextColumns = (
 );
 
 fn context(columns: ContextColumns) -> Result<RequestContext> {
-    let (user, is_developer, session, selected_org, org, is_member, owner, owner_email) = (
-        columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6, columns.7,
+    let (user, is_developer, session, selected_org, org, owner, owner_email) = (
+        columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6,
     );
-    let billing = match columns.8 {
-        Some(tier) => Some(
-            org_row((
-                owner, tier, columns.9, columns.10, columns.11, columns.12, columns.13,
-            ))?
-            .billing,
-        ),
+    let billing = match columns.7 {
+        Some(tier) => {
+            let row = (
+                owner, tier, columns.8, columns.9, columns.10, columns.11, columns.12,
+            );
+            Some(org_row(row)?.billing)
+        }
         None => None,
     };
-    let memberships = columns.14.unwrap_or_default();
-    let keys = columns.15.unwrap_or_default();
+    let memberships: Vec<OrgId> = columns
+        .13
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .map(OrgId::new)
+        .collect();
+    let org = org.map(OrgId::new);
+    let keys = columns.14.unwrap_or_default();
     Ok(RequestContext {
         user: UserId::new(user),
         is_developer,
         session,
         selected_org: selected_org.map(OrgId::new),
-        org: org.map(OrgId::new),
-        is_member,
+        org,
+        is_member: org.is_some_and(|org| memberships.contains(&org)),
         owner: owner.map(UserId::new),
         owner_email,
-        memberships: memberships
-            .split(',')
-            .filter_map(|id| id.parse().ok())
-            .map(OrgId::new)
-            .collect(),
+        memberships,
         billing,
         permissions: PermissionSet::from_keys(
             keys.split(',').filter(|k| !k.is_empty()).map(str::to_owned),
