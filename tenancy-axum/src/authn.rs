@@ -27,9 +27,12 @@ use crate::rejection::InvalidCredentials;
 /// use tenancy_axum::Authenticator;
 /// use tenancy_core::{UserId, access::Credential};
 ///
-/// fn trust_the_proxy() -> impl Authenticator {
+/// /// Behind a gateway that verifies a JWT and forwards its subject in
+/// /// `x-verified-user`, *after removing any such header the client sent*:
+/// /// trusting a header a client can set hands out every account.
+/// fn behind_the_gateway() -> impl Authenticator {
 ///     |parts: &Parts| {
-///         let user = parts.headers.get("x-user-id").and_then(|v| v.to_str().ok()?.parse().ok());
+///         let user = parts.headers.get("x-verified-user").and_then(|v| v.to_str().ok()?.parse().ok());
 ///         async move { Ok(user.map(|id: i64| Credential::User(UserId::new(id)))) }
 ///     }
 /// }
@@ -65,13 +68,16 @@ impl Authenticator for BearerToken {
         let Some(value) = parts.headers.get(AUTHORIZATION) else {
             return Ok(None);
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 256)
-            .ok_or(InvalidCredentials)?;
+        let value = value.to_str().map_err(|_| InvalidCredentials)?;
+        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+        // Another scheme (Basic, say) is not ours to judge: no credential.
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Ok(None);
+        }
+        let token = token.trim();
+        if token.is_empty() || token.len() > 256 {
+            return Err(InvalidCredentials);
+        }
         Ok(Some(Credential::Token(token.to_owned())))
     }
 }

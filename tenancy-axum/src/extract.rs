@@ -93,7 +93,9 @@ impl<S: Send + Sync, P: Permission> FromRequestParts<S> for Require<P> {
         let Some(context) = parts.extensions.get::<Arc<RequestContext>>() else {
             return Err(unavailable(parts, "tenancy_axum::Require"));
         };
-        if context.org.is_some() && context.permissions.has::<P>() {
+        if context.org.is_none() {
+            Err(NoScope::NoOrganization.into_problem().into_response())
+        } else if context.permissions.has::<P>() {
             Ok(Self(PhantomData))
         } else {
             Err(MissingPermission { key: P::KEY }.into_response())

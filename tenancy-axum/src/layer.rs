@@ -230,9 +230,14 @@ where
         parts.extensions.insert(Arc::new(context));
         return Ok(());
     };
+    if context.billing.is_none() {
+        // The organization named does not exist: answered like one the
+        // principal does not belong to, so ids cannot be probed.
+        return Err(NotAMember.into_response());
+    }
     let scope = if context.is_developer {
         if requested.is_some() {
-            access::select_org(&shared.pool, &context, org)
+            access::select_org(&shared.pool, &context, org, now)
                 .await
                 .map_err(|error| Problem::from(error).into_response())?;
         }

@@ -23,10 +23,10 @@ struct Hook<DB: sqlx::Database> {
 /// outside the tenancy layer: Stripe signs its requests, it does not sign
 /// in.
 ///
-/// Answers 200 with `{"outcome": "applied" | "duplicate" | "ignored" |
-/// "unknown_customer"}` (Stripe stops retrying), 400 for a bad signature,
-/// a stale timestamp or a malformed body (nothing is written), and 500 when
-/// the database fails (Stripe retries).
+/// Answers 200 with `{"outcome": "applied" | "duplicate" | "ignored"}`
+/// (Stripe stops retrying), 400 for a bad signature, a stale timestamp or a
+/// malformed body (nothing is written), 409 for a customer no organization
+/// has yet and 500 when the database fails (Stripe retries both).
 pub fn stripe_webhook<DB: AccessStore>(pool: sqlx::Pool<DB>, verifier: WebhookVerifier) -> Router {
     Router::new()
         .route("/", post(receive::<DB>))
@@ -44,11 +44,17 @@ async fn receive<DB: AccessStore>(
         .unwrap_or_default();
     let now = chrono::Utc::now();
     match access::apply_stripe_webhook(&hook.pool, &hook.verifier, signature, &body, now).await {
+        Ok(WebhookOutcome::UnknownCustomer) => {
+            // An error status makes Stripe retry, by when the customer may be
+            // linked to its organization.
+            Problem::new(StatusCode::CONFLICT, "unknown_customer", "Unknown customer")
+                .with_detail("no organization has this Stripe customer yet")
+                .into_response()
+        }
         Ok(outcome) => {
             let outcome = match outcome {
                 WebhookOutcome::Applied { .. } => "applied",
                 WebhookOutcome::Duplicate => "duplicate",
-                WebhookOutcome::UnknownCustomer => "unknown_customer",
                 _ => "ignored",
             };
             (

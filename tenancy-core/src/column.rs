@@ -30,6 +30,10 @@ pub mod kind {
     /// by deletes and restores.
     #[derive(Debug)]
     pub enum SoftDeleteColumn {}
+    /// A data column declared `#[tenancy(fixed)]`: set when the row is
+    /// inserted, never by an update.
+    #[derive(Debug)]
+    pub enum FixedColumn {}
 }
 
 /// A column of model `M` holding values of type `T`.

@@ -78,9 +78,10 @@
 //!   include serde's, the fields' `#[serde(...)]` attributes are kept;
 //! - `#[tenancy(crate = "...")]` points at this crate when it is renamed.
 //!
-//! On a field: `#[tenancy(column = "...")]` names its column, and
+//! On a field: `#[tenancy(column = "...")]` names its column,
 //! `#[tenancy(db_default)]` leaves it to the database on insert (it is not
-//! in the insert type).
+//! in the insert type), and `#[tenancy(fixed)]` lets inserts set it but no
+//! update.
 //!
 //! The id must be `id: Id<Self>` and the organization `organization_id:
 //! OrgId`; every key is a `BIGINT` on PostgreSQL and an `INTEGER` on SQLite.

@@ -12,7 +12,7 @@ use crate::ctxt::Ctxt;
 
 const CONTAINER_KEYS: &str = "`table`, `global`, `shared`, `parent`, `via`, `soft_delete`, \
                               `cascade`, `insert`, `insert_derive`, `crate`";
-const FIELD_KEYS: &str = "`column`, `db_default`, `references`, `cascade_marker`";
+const FIELD_KEYS: &str = "`column`, `db_default`, `fixed`, `references`, `cascade_marker`";
 
 /// One attribute value, and where it was written.
 pub(crate) struct Spanned<T> {
@@ -51,6 +51,8 @@ pub(crate) struct FieldAttrs {
     pub(crate) references: Option<Path>,
     /// `cascade_marker`: set when a parent's soft delete deactivated the row.
     pub(crate) cascade_marker: Option<Path>,
+    /// `fixed`: set when the row is inserted, never by an update.
+    pub(crate) fixed: Option<Path>,
 }
 
 fn tenancy_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
@@ -166,6 +168,8 @@ impl FieldAttrs {
                     once(&mut out.references, &meta, "references", target)
                 } else if path.is_ident("cascade_marker") {
                     once(&mut out.cascade_marker, &meta, "cascade_marker", path)
+                } else if path.is_ident("fixed") {
+                    once(&mut out.fixed, &meta, "fixed", path)
                 } else {
                     Err(unknown_key(&meta, FIELD_KEYS, "a field"))
                 }

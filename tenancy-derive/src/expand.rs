@@ -137,6 +137,9 @@ pub(crate) fn column_consts(cont: &Container<'_>) -> TokenStream {
             Role::Id => quote!(#krate::__private::kind::IdColumn),
             Role::Org => quote!(#krate::__private::kind::OrganizationColumn),
             Role::Active | Role::Marker => quote!(#krate::__private::kind::SoftDeleteColumn),
+            Role::Data if field.attrs.fixed.is_some() => {
+                quote!(#krate::__private::kind::FixedColumn)
+            }
             Role::Data => quote!(#krate::__private::kind::DataColumn),
         };
         let doc = format!("The `{column}` column of [`{model}`].");

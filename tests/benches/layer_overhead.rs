@@ -99,6 +99,7 @@ where
     let token = access::issue_session(
         pool,
         reader.user_id(),
+        None,
         chrono::Duration::days(1),
         chrono::Utc::now(),
     )

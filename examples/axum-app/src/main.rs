@@ -121,7 +121,8 @@ async fn demo(pool: &SqlitePool) -> Result<Demo, Box<dyn std::error::Error>> {
         .await?;
         for user in &users {
             let token =
-                access::issue_session(pool, user.user_id(), Duration::hours(8), Utc::now()).await?;
+                access::issue_session(pool, user.user_id(), None, Duration::hours(8), Utc::now())
+                    .await?;
             sessions.push(token.expose().to_owned());
         }
         if org_name == "Candle Co" {

@@ -20,7 +20,8 @@ CREATE TABLE organizations (
     name TEXT NOT NULL,
     owner_id INTEGER REFERENCES users (id),
     tier TEXT NOT NULL DEFAULT 'free' REFERENCES subscription_tiers (key),
-    subscription_status TEXT,
+    subscription_status TEXT CHECK (subscription_status IN ('active', 'trialing', 'past_due',
+        'unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'paused')),
     stripe_customer_id TEXT UNIQUE,
     stripe_subscription_id TEXT,
     delinquent_since TEXT,
@@ -35,6 +36,9 @@ CREATE TABLE memberships (
     UNIQUE (organization_id, id),
     UNIQUE (organization_id, user_id)
 );
+
+-- The request context looks memberships up by user.
+CREATE INDEX memberships_by_user ON memberships (user_id);
 
 CREATE TABLE permissions (
     id INTEGER PRIMARY KEY,
@@ -69,6 +73,11 @@ CREATE TABLE user_role_assignments (
     UNIQUE (organization_id, id),
     FOREIGN KEY (organization_id, membership_id) REFERENCES memberships (organization_id, id)
 );
+
+CREATE INDEX user_role_assignments_by_membership ON user_role_assignments (organization_id, membership_id);
+-- One active assignment of a role per member: revoking it revokes the role.
+CREATE UNIQUE INDEX user_role_assignments_active ON user_role_assignments (organization_id, membership_id, role_id)
+    WHERE is_active;
 
 CREATE TABLE user_event_log (
     id INTEGER PRIMARY KEY,

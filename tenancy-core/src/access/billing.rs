@@ -90,7 +90,7 @@ where
     let _ = system.acting_reason();
     let mut conn = crate::exec::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
-    let mut state = DB::__org_row(&mut tx, org).await?.billing;
+    let mut state = DB::__org_row_for_update(&mut tx, org).await?.billing;
     state.stripe_customer_id = Some(customer_id.to_owned());
     DB::__save_billing(&mut tx, org, &state).await?;
     tx.commit().await?;
@@ -116,7 +116,9 @@ pub enum WebhookOutcome {
         /// Why nothing changed.
         reason: Ignored,
     },
-    /// No organization has the event's Stripe customer; recorded.
+    /// No organization has the event's Stripe customer (yet): nothing is
+    /// recorded, so that Stripe's retry applies it once the customer is
+    /// linked. Answer Stripe with an error status to get that retry.
     UnknownCustomer,
 }
 
@@ -166,15 +168,12 @@ where
         None => None,
     };
     let Some(org) = org else {
-        let claimed = claim::<DB>(&mut tx, &event, None, "unknown_customer", now).await?;
-        tx.commit().await.map_err(Error::from)?;
-        return Ok(if claimed {
-            WebhookOutcome::UnknownCustomer
-        } else {
-            WebhookOutcome::Duplicate
-        });
+        // Not recorded: the customer may be linked to its organization in a
+        // moment (checkout often reports the subscription first), and
+        // Stripe's retry must then apply the event.
+        return Ok(WebhookOutcome::UnknownCustomer);
     };
-    let before = DB::__org_row(&mut tx, org).await?.billing;
+    let before = DB::__org_row_for_update(&mut tx, org).await?.billing;
     let transition = before.apply(&event);
     let outcome = match &transition {
         Transition::Applied(_) => "applied",

@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use crate::id::{OrgId, UserId};
 
-/// What an audit row records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// What an audit row records; serialized as its stored name
+/// (`"login.succeeded"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EventKind {
     /// A user signed in.
@@ -49,6 +50,12 @@ impl EventKind {
             Self::DeveloperOrgSwitch => "developer.org_switch",
             Self::BillingStateChanged => "billing.state_changed",
         }
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -33,9 +33,9 @@ pub use models::{
 };
 pub use permission::{Permission, PermissionDef, PermissionSet, is_valid_key};
 pub use rules::{
-    assign_role, assign_system_role, audit_events, create_organization, deactivate_member, grant,
-    grant_system, owner, permissions, record_event, require, restore_member, revoke_role,
-    sync_permissions, transfer_ownership,
+    MANAGE_MEMBERS, assign_role, assign_system_role, audit_events, create_organization,
+    deactivate_member, grant, grant_system, owner, permissions, record_event, require,
+    restore_member, revoke_role, sync_permissions, transfer_ownership,
 };
 pub use session::{
     Credential, RequestContext, SessionToken, SignInRefusal, issue_session, request_context,

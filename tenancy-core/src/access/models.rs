@@ -1,10 +1,13 @@
 //! The tables of access rules, as models: users, memberships, roles, role
 //! assignments and permissions.
 //!
-//! They are ordinary models of this crate, so apps read and write them
-//! with the same scoped operations as their own tables; the rules that need
-//! more than one statement (assigning a role, deactivating a member) are
-//! functions of [`access`](super).
+//! They are ordinary models of this crate, so apps read them with the same
+//! scoped operations as their own tables. Write memberships, roles and
+//! assignments through the functions of [`access`](super) (`assign_role`,
+//! `deactivate_member`, ...): they check who acts, keep the owner in place
+//! and write the audit log, which the models' own inserts, updates and
+//! deletes do not. The columns that must never change (a membership's user,
+//! an assignment's member and role) are `fixed`: no update can set them.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -48,7 +51,8 @@ pub struct Membership {
     pub id: Id<Membership>,
     /// The organization.
     pub organization_id: OrgId,
-    /// The member.
+    /// The member; a membership never moves to another user.
+    #[tenancy(fixed)]
     pub user_id: Id<User>,
     /// Whether the member may act.
     pub is_active: bool,
@@ -78,14 +82,16 @@ pub struct RoleAssignment {
     /// The organization.
     pub organization_id: OrgId,
     /// The member who holds the role.
-    #[tenancy(references = Membership)]
+    #[tenancy(references = Membership, fixed)]
     pub membership_id: Id<Membership>,
     /// The role: the organization's own or a system role.
-    #[tenancy(references = Role)]
+    #[tenancy(references = Role, fixed)]
     pub role_id: Id<Role>,
     /// When it was given.
+    #[tenancy(fixed)]
     pub assigned_at: DateTime<Utc>,
     /// Who gave it; `None` for a job or the system.
+    #[tenancy(fixed)]
     pub assigned_by: Option<Id<User>>,
     /// Whether it grants its role's permissions.
     pub is_active: bool,

@@ -12,6 +12,32 @@ use crate::error::{Error, Result};
 use crate::id::{Id, OrgId, UserId};
 use crate::scope::{Actor, ActsAcrossOrgs, Scope};
 
+/// The permission key that lets a member manage the organization's members
+/// and roles (assign, revoke, grant, deactivate, restore). The owner,
+/// developers and jobs may anyway; declare it in your permissions to give
+/// it through a role.
+pub const MANAGE_MEMBERS: &str = "members.manage";
+
+/// Checks that the scope may manage members and roles.
+async fn authorize_management<DB: AccessStore>(
+    conn: &mut DB::Connection,
+    scope: &Scope,
+) -> Result<()> {
+    let Actor::Member { user } = scope.actor() else {
+        // Developers and jobs act for the app itself.
+        return Ok(());
+    };
+    if DB::__org_row(conn, scope.org()).await?.owner == Some(*user) {
+        return Ok(());
+    }
+    let held = DB::__permissions(conn, scope.org(), Some(*user), false).await?;
+    if held.has_key(MANAGE_MEMBERS) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
 /// The user acting through `scope`, if a user acts.
 pub(crate) fn actor_user(scope: &Scope) -> Option<UserId> {
     match scope.actor() {
@@ -133,6 +159,7 @@ where
     DB: AccessStore,
 {
     let mut conn = crate::exec::acquire(conn).await?;
+    authorize_management::<DB>(&mut **conn, scope).await?;
     let found = DB::__role(&mut **conn, scope, role).await?;
     if found.organization_id != Some(scope.org()) {
         return Err(Error::Forbidden);
@@ -174,6 +201,9 @@ fn granted(found: bool, key: &str) -> Result<()> {
 
 /// Gives one of the organization's own roles to one of its members.
 ///
+/// Only the owner, a member holding [`MANAGE_MEMBERS`], a developer or a
+/// job may; the same holds for every rule that manages members and roles.
+///
 /// # Errors
 ///
 /// [`Error::Invalid`] naming `role_id` or `membership_id` when the role or
@@ -190,6 +220,7 @@ where
     DB: AccessStore,
 {
     let mut conn = crate::exec::acquire(conn).await?;
+    authorize_management::<DB>(&mut **conn, scope).await?;
     let found = DB::__role(&mut **conn, scope, role)
         .await
         .map_err(|error| match error {
@@ -281,6 +312,7 @@ where
 {
     let mut conn = crate::exec::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
+    authorize_management::<DB>(&mut tx, scope).await?;
     let revoked = DB::__revoke(&mut tx, scope, assignment).await?;
     let member = DB::__membership(&mut tx, scope, revoked.membership_id).await?;
     let detail = json!({ "role_id": revoked.role_id, "assignment_id": assignment });
@@ -312,8 +344,9 @@ where
 {
     let mut conn = crate::exec::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
+    authorize_management::<DB>(&mut tx, scope).await?;
     let member = DB::__membership(&mut tx, scope, membership).await?;
-    let org = DB::__org_row(&mut tx, scope.org()).await?;
+    let org = DB::__org_row_for_update(&mut tx, scope.org()).await?;
     let user = UserId::new(member.user_id.get());
     if org.owner == Some(user) {
         return Err(Error::Forbidden);
@@ -347,6 +380,7 @@ where
 {
     let mut conn = crate::exec::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
+    authorize_management::<DB>(&mut tx, scope).await?;
     let restored = DB::__restore(&mut tx, scope, membership).await?;
     let user = Some(UserId::new(restored.user_id.get()));
     let detail = json!({ "membership_id": membership });
@@ -375,7 +409,7 @@ where
 {
     let mut conn = crate::exec::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
-    let org = DB::__org_row(&mut tx, scope.org()).await?;
+    let org = DB::__org_row_for_update(&mut tx, scope.org()).await?;
     let allowed = match scope.actor() {
         Actor::Developer { .. } => true,
         Actor::Member { user } => org.owner == Some(*user),

@@ -93,19 +93,22 @@ pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Starts a session for `user`, valid for `ttl`.
+/// Starts a session for `user`, acting in `org` (or its default), valid
+/// for `ttl`.
 ///
 /// Give it only once the user is authenticated, and, for a member of an
-/// organization whose billing lapsed, only to the owner: check
-/// [`may_act`](super::may_act) first.
+/// organization whose billing lapsed, only to the owner: [`sign_in`] does
+/// both checks and records the sign-in.
 ///
 /// # Errors
 ///
+/// [`Error::Invalid`] for a `ttl` that is not positive or overflows;
 /// [`Error::Database`] when the statement fails or the system has no
 /// randomness to draw from.
 pub async fn issue_session<'c, A, DB>(
     conn: A,
     user: UserId,
+    org: Option<OrgId>,
     ttl: Duration,
     now: DateTime<Utc>,
 ) -> Result<SessionToken>
@@ -113,6 +116,12 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
+    let expires_at = now
+        .checked_add_signed(ttl)
+        .filter(|at| *at > now)
+        .ok_or_else(|| {
+            Error::invalid("ttl", "a session must last a positive, representable time")
+        })?;
     let mut bytes = [0_u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
         Error::Database(sqlx::Error::Protocol(format!(
@@ -121,7 +130,7 @@ where
     })?;
     let token = hex::encode(bytes);
     let mut conn = crate::exec::acquire(conn).await?;
-    DB::__open_session(&mut **conn, user, token_hash(&token), now, now + ttl).await?;
+    DB::__open_session(&mut **conn, user, org, token_hash(&token), now, expires_at).await?;
     Ok(SessionToken(token))
 }
 
@@ -160,27 +169,33 @@ where
     DB::__request_context(&mut **conn, credential, requested, now).await
 }
 
-/// Records that a developer's session now acts in `org`, with an audit row,
-/// in one transaction. Called when a developer selects another
-/// organization; nothing is written when it is the session's already.
+/// Records that a developer acts in `org`, with an audit row, in one
+/// transaction: called when a developer names an organization. With a
+/// session, nothing is written when it already acts there; without one (a
+/// custom authenticator), every request that names an organization is
+/// recorded, since nothing tells a switch from a stay.
 ///
 /// # Errors
 ///
 /// [`Error::Database`] when a statement fails.
-pub async fn select_org<'c, A, DB>(conn: A, context: &RequestContext, org: OrgId) -> Result<()>
+pub async fn select_org<'c, A, DB>(
+    conn: A,
+    context: &RequestContext,
+    org: OrgId,
+    now: DateTime<Utc>,
+) -> Result<()>
 where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let Some(session) = context.session else {
-        return Ok(());
-    };
-    if context.selected_org == Some(org) {
+    if context.session.is_some() && context.selected_org == Some(org) {
         return Ok(());
     }
     let mut conn = crate::exec::acquire(conn).await?;
     let mut tx = DB::__begin(&mut conn).await?;
-    DB::__select_org(&mut tx, session, org).await?;
+    if let Some(session) = context.session {
+        DB::__select_org(&mut tx, session, org).await?;
+    }
     let event = NewEvent {
         organization_id: Some(org),
         user_id: Some(context.user),
@@ -188,7 +203,7 @@ where
         kind: EventKind::DeveloperOrgSwitch,
         detail: serde_json::json!({ "from": context.selected_org }),
     };
-    DB::__record(&mut tx, &event, Utc::now()).await?;
+    DB::__record(&mut tx, &event, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -234,9 +249,17 @@ pub async fn sign_in<DB>(
 where
     DB: AccessStore,
 {
-    let context = request_context(pool, &Credential::User(user), org, now)
-        .await?
-        .ok_or(SignInRefusal::NotAMember)?;
+    let Some(context) = request_context(pool, &Credential::User(user), org, now).await? else {
+        let event = NewEvent {
+            organization_id: None,
+            user_id: None,
+            actor_id: None,
+            kind: EventKind::LoginFailed,
+            detail: serde_json::json!({ "reason": "unknown user", "user": user }),
+        };
+        super::rules::record_event(pool, &event).await?;
+        return Err(SignInRefusal::NotAMember);
+    };
     let refusal = match context.org {
         _ if context.is_developer => None,
         Some(_) if !context.is_member => Some(SignInRefusal::NotAMember),
@@ -273,5 +296,5 @@ where
     if let Some(refusal) = refusal {
         return Err(refusal);
     }
-    Ok(issue_session(pool, user, ttl, now).await?)
+    Ok(issue_session(pool, user, context.org, ttl, now).await?)
 }

@@ -52,9 +52,15 @@ pub trait AccessStore: Backend + sealed::Sealed {
         all: bool,
     ) -> BoxFuture<'a, Result<PermissionSet>>;
 
-    /// The organization's owner and billing state; locked for update on
-    /// PostgreSQL, so that webhooks apply one after the other.
+    /// The organization's owner and billing state.
     fn __org_row(conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>>;
+
+    /// The same, locked for update on PostgreSQL until the transaction
+    /// ends, so that changes of one organization apply one after the other.
+    fn __org_row_for_update(
+        conn: &mut Self::Connection,
+        org: OrgId,
+    ) -> BoxFuture<'_, Result<OrgRow>>;
 
     /// Writes the organization's billing state.
     fn __save_billing<'a>(
@@ -170,10 +176,11 @@ pub trait AccessStore: Backend + sealed::Sealed {
         id: Id<Membership>,
     ) -> BoxFuture<'a, Result<Membership>>;
 
-    /// Stores a new session.
+    /// Stores a new session, acting in `org` until told otherwise.
     fn __open_session(
         conn: &mut Self::Connection,
         user: UserId,
+        org: Option<OrgId>,
         token_hash: Vec<u8>,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
@@ -217,6 +224,10 @@ fn status(raw: Option<String>) -> Result<Option<SubscriptionStatus>> {
     })
     .transpose()
 }
+
+/// The organization's owner and billing state.
+const ORG_ROW: &str = "SELECT owner_id, tier, subscription_status, stripe_customer_id, \
+    stripe_subscription_id, delinquent_since, billing_event_at FROM organizations WHERE id = $1";
 
 type OrgColumns = (
     Option<i64>,
@@ -287,8 +298,12 @@ macro_rules! context_sql {
         concat!(
             "WITH principal AS (", $principal, "), \
              target AS (SELECT p.user_id, p.is_developer, p.session_id, p.selected_org, \
-                 COALESCE($2, p.selected_org, (SELECT MIN(m.organization_id) FROM memberships m \
-                     WHERE m.user_id = p.user_id AND m.is_active)) AS org_id \
+                 COALESCE($2, \
+                     CASE WHEN p.is_developer OR EXISTS (SELECT 1 FROM memberships ms \
+                         WHERE ms.user_id = p.user_id AND ms.organization_id = p.selected_org \
+                         AND ms.is_active) THEN p.selected_org END, \
+                     (SELECT MIN(m.organization_id) FROM memberships m \
+                         WHERE m.user_id = p.user_id AND m.is_active)) AS org_id \
                  FROM principal p) \
              SELECT t.user_id, t.is_developer, t.session_id, t.selected_org, t.org_id, \
                  o.owner_id, ow.email, o.tier, o.subscription_status, o.stripe_customer_id, \
@@ -298,7 +313,8 @@ macro_rules! context_sql {
                  (SELECT ", $agg, " FROM permissions pm \
                      LEFT JOIN subscription_tiers need ON need.key = pm.required_tier \
                      LEFT JOIN subscription_tiers have ON have.key = o.tier \
-                     WHERE (pm.required_tier IS NULL OR COALESCE(have.rank, 0) >= need.rank) \
+                     WHERE o.id IS NOT NULL \
+                     AND (pm.required_tier IS NULL OR COALESCE(have.rank, 0) >= need.rank) \
                      AND (t.is_developer OR o.owner_id = t.user_id OR EXISTS ( \
                          SELECT 1 FROM user_role_assignments a \
                          JOIN memberships m ON m.organization_id = a.organization_id AND m.id = a.membership_id \
@@ -396,6 +412,16 @@ macro_rules! impl_access_store {
             }
 
             fn __org_row(conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
+                Box::pin(async move {
+                    let columns: Option<OrgColumns> = sqlx::query_as(ORG_ROW)
+                        .bind(org)
+                        .fetch_optional(conn)
+                        .await?;
+                    org_row(columns.ok_or(Error::NotFound { table: "organizations" })?)
+                })
+            }
+
+            fn __org_row_for_update(conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
                 Box::pin(async move {
                     let columns: Option<OrgColumns> = sqlx::query_as(concat!(
                         "SELECT owner_id, tier, subscription_status, stripe_customer_id, \
@@ -689,15 +715,18 @@ macro_rules! impl_access_store {
             fn __open_session(
                 conn: &mut Self::Connection,
                 user: UserId,
+                org: Option<OrgId>,
                 token_hash: Vec<u8>,
                 now: DateTime<Utc>,
                 expires_at: DateTime<Utc>,
             ) -> BoxFuture<'_, Result<()>> {
                 Box::pin(async move {
                     sqlx::query(
-                        "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                        "INSERT INTO sessions (user_id, selected_org, token_hash, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(user)
+                    .bind(org)
                     .bind(token_hash)
                     .bind(now)
                     .bind(expires_at)

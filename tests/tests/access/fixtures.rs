@@ -16,6 +16,8 @@ tenancy_core::permissions! {
         ViewRecipes: "recipes.view", category "recipes";
         /// See what batches cost: team tier and up.
         ViewCosts: "reports.costs", category "reports", tier "team";
+        /// Manage the organization's members and roles.
+        ManageMembers: "members.manage", category "members";
     }
 }
 

@@ -5,14 +5,15 @@
 use chrono::{Duration, Utc};
 use sqlx::Pool;
 use tenancy_core::access::{self, EventKind, NewRole, Role, WebhookFailure, WebhookOutcome};
+use tenancy_core::access::{Credential, Membership, NewMembership};
 use tenancy_core::billing::stripe::WebhookVerifier;
 use tenancy_core::billing::{Access, BillingPolicy, Ignored, Standing, SubscriptionStatus};
 use tenancy_core::{Error, OrgId, Scope, Scoped, Shared, UserId};
 
 use super::{Db, db};
 use crate::fixtures::{
-    EditRecipes, SECRET, Shop, ViewCosts, ViewRecipes, invoice_event, principal, shop, sign,
-    subscription_event, system, user,
+    EditRecipes, ManageMembers, SECRET, Shop, ViewCosts, ViewRecipes, invoice_event, principal,
+    shop, sign, subscription_event, system, user,
 };
 
 async fn role(pool: &Pool<Db>, scope: &Scope, name: &str) -> Role {
@@ -270,7 +271,7 @@ async fn the_owner_cannot_be_deactivated_and_holds_every_permission_of_the_tier(
     assert!(matches!(err, Error::Forbidden), "{err:?}");
     assert_eq!(
         keys(&db, &s.as_owner()).await,
-        ["recipes.edit", "recipes.view"],
+        ["members.manage", "recipes.edit", "recipes.view"],
         "no role needed; the free tier still withholds reports.costs"
     );
     let member_try = access::deactivate_member(db.pool(), &s.as_member(), s.owner_ship.id).await;
@@ -305,7 +306,7 @@ async fn ownership_moves_only_by_an_explicit_recorded_transfer() {
     );
     assert_eq!(
         keys(&db, &s.as_member()).await,
-        ["recipes.edit", "recipes.view"]
+        ["members.manage", "recipes.edit", "recipes.view"]
     );
     assert!(
         keys(&db, &s.as_owner()).await.is_empty(),
@@ -569,19 +570,28 @@ async fn an_older_event_after_a_newer_one_is_ignored() {
 }
 
 #[tokio::test]
-async fn an_event_of_an_unknown_customer_is_recorded_and_changes_nothing() {
+async fn an_event_of_a_customer_not_yet_linked_applies_on_stripes_retry() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    let body = subscription_event("evt_1", "updated", "past_due", "team", Utc::now());
+    let body = subscription_event("evt_1", "created", "active", "team", Utc::now());
     assert_eq!(
         webhook(&db, &body).await.unwrap(),
         WebhookOutcome::UnknownCustomer
     );
     assert_eq!(
-        webhook(&db, &body).await.unwrap(),
-        WebhookOutcome::Duplicate
+        stored_events(&db).await,
+        0,
+        "not recorded, so that a retry applies it"
     );
     assert_eq!(status_of(&db, &s).await, None);
+    access::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
+        .await
+        .unwrap();
+    assert_eq!(
+        webhook(&db, &body).await.unwrap(),
+        WebhookOutcome::Applied { org: s.org }
+    );
+    assert_eq!(status_of(&db, &s).await, Some(SubscriptionStatus::Active));
 }
 
 #[tokio::test]
@@ -640,5 +650,99 @@ async fn sign_ins_are_recorded_in_the_audit_log() {
     assert!(
         other.is_empty(),
         "an organization reads its own audit log only"
+    );
+}
+
+#[tokio::test]
+async fn only_the_owner_or_a_member_granted_members_manage_manages_roles() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let editor = role(&db, &s.as_owner(), "editor").await;
+    access::grant::<EditRecipes, _, _>(db.pool(), &s.as_owner(), editor.id)
+        .await
+        .unwrap();
+
+    let own_promotion =
+        access::assign_role(db.pool(), &s.as_member(), s.member_ship.id, editor.id).await;
+    assert!(
+        matches!(own_promotion, Err(Error::Forbidden)),
+        "{own_promotion:?}"
+    );
+    let own_grant = access::grant::<ViewRecipes, _, _>(db.pool(), &s.as_member(), editor.id).await;
+    assert!(matches!(own_grant, Err(Error::Forbidden)), "{own_grant:?}");
+    assert!(keys(&db, &s.as_member()).await.is_empty());
+
+    let manager = role(&db, &s.as_owner(), "manager").await;
+    access::grant::<ManageMembers, _, _>(db.pool(), &s.as_owner(), manager.id)
+        .await
+        .unwrap();
+    access::assign_role(db.pool(), &s.as_owner(), s.member_ship.id, manager.id)
+        .await
+        .unwrap();
+    access::assign_role(db.pool(), &s.as_member(), s.member_ship.id, editor.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        keys(&db, &s.as_member()).await,
+        ["members.manage", "recipes.edit"]
+    );
+
+    let twice = access::assign_role(db.pool(), &s.as_owner(), s.member_ship.id, editor.id).await;
+    assert!(
+        matches!(twice, Err(Error::Conflict { .. })),
+        "one active assignment per role: {twice:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_session_acts_in_the_organization_it_signed_in_to() {
+    let Some(db) = db().await else { return };
+    let first = shop(&db, "soapworks", "free").await;
+    let second = shop(&db, "candleco", "free").await;
+    // The first shop's member joins the second shop too.
+    Membership::insert(
+        &second.as_owner(),
+        NewMembership {
+            user_id: first.member.id,
+        },
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let now = Utc::now();
+    let token = access::sign_in(
+        db.pool(),
+        principal(&first.member),
+        Some(second.org),
+        &BillingPolicy::default(),
+        Duration::hours(1),
+        now,
+    )
+    .await
+    .unwrap();
+    let context = access::request_context(
+        db.pool(),
+        &Credential::Token(token.expose().to_owned()),
+        None,
+        now,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(context.org, Some(second.org));
+    assert!(context.is_member);
+    assert_eq!(context.memberships.len(), 2);
+    let nobody = access::sign_in(
+        db.pool(),
+        UserId::new(424_242),
+        None,
+        &BillingPolicy::default(),
+        Duration::hours(1),
+        now,
+    )
+    .await;
+    assert!(
+        matches!(nobody, Err(access::SignInRefusal::NotAMember)),
+        "{nobody:?}"
     );
 }

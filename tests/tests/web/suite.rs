@@ -12,7 +12,10 @@ use tenancy_core::{Global, Id, OrgId, Scope, Scoped, SystemScope};
 use tower::ServiceExt;
 
 use super::{Db, db};
-use crate::app::{NewNote, Note, NotePermissions, ReadNotes, SECRET, router, router_without_layer};
+use crate::app::{
+    NewNote, Note, NotePermissions, ReadNotes, SECRET, router, router_behind_a_gateway,
+    router_without_layer,
+};
 
 fn system() -> SystemScope {
     SystemScope::new("router suite")
@@ -98,7 +101,7 @@ struct World {
 }
 
 async fn session(pool: &Pool<Db>, user: &User) -> String {
-    access::issue_session(pool, user.user_id(), Duration::hours(1), Utc::now())
+    access::issue_session(pool, user.user_id(), None, Duration::hours(1), Utc::now())
         .await
         .unwrap()
         .expose()
@@ -561,4 +564,62 @@ async fn the_stripe_endpoint_verifies_and_applies_each_event_once() {
         (state.status.map(|s| s.as_str()), state.tier.as_str()),
         (Some("active"), "team")
     );
+}
+
+#[tokio::test]
+async fn a_developer_behind_a_custom_authenticator_is_audited_too() {
+    let Some(db) = db().await else { return };
+    let w = world(&db).await;
+    let app = router_behind_a_gateway(db.pool().clone());
+    let developer: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'dev@tenancy.test'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    let request = |org: &str| {
+        Request::builder()
+            .uri("/notes")
+            .header("x-verified-user", developer.to_string())
+            .header("x-organization-id", org)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let answered = app
+        .clone()
+        .oneshot(request(&w.org.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), StatusCode::OK);
+    assert_eq!(
+        switches(&db, w.org).await,
+        1,
+        "without a session every selection is recorded"
+    );
+    let missing = app.clone().oneshot(request("987654")).await.unwrap();
+    assert_eq!(
+        missing.status(),
+        StatusCode::FORBIDDEN,
+        "an organization that does not exist"
+    );
+}
+
+#[tokio::test]
+async fn an_event_for_a_customer_not_yet_linked_asks_stripe_to_retry() {
+    let Some(db) = db().await else { return };
+    let w = world(&db).await;
+    let body = serde_json::json!({
+        "id": "evt_early",
+        "type": "customer.subscription.created",
+        "created": Utc::now().timestamp(),
+        "data": { "object": { "id": "sub_7", "customer": "cus_7", "status": "active", "metadata": {} } },
+    })
+    .to_string();
+    post_webhook(&w.app, &body, &signed(&body, SECRET))
+        .await
+        .is_problem(StatusCode::CONFLICT, "unknown_customer");
+    access::link_stripe_customer(db.pool(), &system(), w.org, "cus_7")
+        .await
+        .unwrap();
+    let retried = post_webhook(&w.app, &body, &signed(&body, SECRET)).await;
+    assert_eq!(retried.body["outcome"], "applied");
 }
