@@ -192,7 +192,7 @@ mod sealed {
 /// Implemented by the kind of column that an update may set: data columns.
 #[diagnostic::on_unimplemented(
     message = "an update cannot set this column (a `{Self}`)",
-    label = "the id and organization of a row never change; soft delete keeps its own columns",
+    label = "a row's id, organization and `#[tenancy(fixed)]` columns never change; soft delete keeps its own columns",
     note = "a row never moves to another organization: insert a new row through a `Scope` \
             of the target organization instead; deactivate and reactivate rows with `delete` and `restore`"
 )]
