@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, Request};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
-use tenancy_core::access::{self, AccessStore, RequestContext};
+use tenancy_core::access::{self, AccessStore, ContextCache, RequestContext};
 use tenancy_core::billing::{Access, BillingPolicy, Standing};
 use tenancy_core::http::{NoScope, Problem};
 use tenancy_core::{OrgId, Scope};
@@ -31,6 +31,7 @@ struct Shared<DB: sqlx::Database, A> {
     authenticator: A,
     policy: BillingPolicy,
     org_header: HeaderName,
+    cache: ContextCache,
 }
 
 /// Adds tenancy to a router: `.layer(TenancyLayer::new(pool))`.
@@ -38,11 +39,13 @@ struct Shared<DB: sqlx::Database, A> {
 /// For every request it:
 /// 1. asks the [`Authenticator`] for a credential (none: the request goes
 ///    on anonymous, and extractors that need a principal answer 401);
-/// 2. reads, in one statement, the principal, the organization it acts in
-///    (the [`ORGANIZATION_HEADER`], else the session's, else its first
+/// 2. reads the principal, the organization it acts in (the
+///    [`ORGANIZATION_HEADER`], else the session's, else its first
 ///    membership), its membership, the owner, the billing state and the
-///    permissions: nothing is cached, so a revoked role or a lapsed
-///    subscription counts on the very next request;
+///    permissions: in one statement, or, when the same session asked the
+///    same before, from a [`ContextCache`] after one indexed lookup
+///    confirms that no access table changed since; a revoked role or a
+///    lapsed subscription counts on the very next request either way;
 /// 3. refuses a member naming an organization it does not belong to (403),
 ///    and, once billing has lapsed, everyone but the owner (402);
 ///    developers pass, and their switch of organization is audited;
@@ -63,34 +66,36 @@ impl<DB: sqlx::Database> TenancyLayer<DB> {
                 authenticator: BearerToken,
                 policy: BillingPolicy::default(),
                 org_header: HeaderName::from_static(ORGANIZATION_HEADER),
+                cache: ContextCache::default(),
             }),
         }
     }
 }
 
 impl<DB: sqlx::Database, A> TenancyLayer<DB, A> {
+    /// The same settings with another authenticator, changed by `change`.
     fn rebuild<B>(
-        self,
+        &self,
         authenticator: B,
-        policy: BillingPolicy,
-        org_header: HeaderName,
+        change: impl FnOnce(&mut Shared<DB, B>),
     ) -> TenancyLayer<DB, B> {
-        let pool = self.shared.pool.clone();
+        let mut shared = Shared {
+            pool: self.shared.pool.clone(),
+            authenticator,
+            policy: self.shared.policy,
+            org_header: self.shared.org_header.clone(),
+            cache: self.shared.cache.clone(),
+        };
+        change(&mut shared);
         TenancyLayer {
-            shared: Arc::new(Shared {
-                pool,
-                authenticator,
-                policy,
-                org_header,
-            }),
+            shared: Arc::new(shared),
         }
     }
 
     /// Authenticates requests with `authenticator` instead of session tokens.
     #[must_use]
     pub fn with_authenticator<B: Authenticator>(self, authenticator: B) -> TenancyLayer<DB, B> {
-        let (policy, header) = (self.shared.policy, self.shared.org_header.clone());
-        self.rebuild(authenticator, policy, header)
+        self.rebuild(authenticator, |_| {})
     }
 
     /// Uses `policy` (its grace period) for the billing gate.
@@ -99,11 +104,7 @@ impl<DB: sqlx::Database, A> TenancyLayer<DB, A> {
     where
         A: Clone,
     {
-        let (authenticator, header) = (
-            self.shared.authenticator.clone(),
-            self.shared.org_header.clone(),
-        );
-        self.rebuild(authenticator, policy, header)
+        self.rebuild(self.shared.authenticator.clone(), |s| s.policy = policy)
     }
 
     /// Reads the organization from `header` instead of [`ORGANIZATION_HEADER`].
@@ -112,8 +113,19 @@ impl<DB: sqlx::Database, A> TenancyLayer<DB, A> {
     where
         A: Clone,
     {
-        let (authenticator, policy) = (self.shared.authenticator.clone(), self.shared.policy);
-        self.rebuild(authenticator, policy, header)
+        self.rebuild(self.shared.authenticator.clone(), |s| s.org_header = header)
+    }
+
+    /// Keeps request contexts in `cache` (by default, a cache of
+    /// [`DEFAULT_CAPACITY`](access::DEFAULT_CAPACITY) contexts): pass one to
+    /// size it, to read its [`stats`](ContextCache::stats), or
+    /// `ContextCache::new(0)` to read every context in full.
+    #[must_use]
+    pub fn with_context_cache(self, cache: ContextCache) -> Self
+    where
+        A: Clone,
+    {
+        self.rebuild(self.shared.authenticator.clone(), |s| s.cache = cache)
     }
 }
 
@@ -215,7 +227,9 @@ where
     let requested =
         requested_org(parts, &shared.org_header).map_err(IntoResponse::into_response)?;
     let now = chrono::Utc::now();
-    let context = access::request_context(&shared.pool, &credential, requested, now)
+    let context = shared
+        .cache
+        .request_context(&shared.pool, &credential, requested, now)
         .await
         .map_err(|error| Problem::from(error).into_response())?
         .ok_or_else(|| InvalidCredentials.into_response())?;
@@ -227,7 +241,7 @@ where
     parts.extensions.insert(principal);
     let Some(org) = context.org else {
         parts.extensions.insert(NoScope::NoOrganization);
-        parts.extensions.insert(Arc::new(context));
+        parts.extensions.insert(context);
         return Ok(());
     };
     if context.billing.is_none() {
@@ -249,7 +263,7 @@ where
     };
     billing_gate(&shared.policy, &context, now).map_err(IntoResponse::into_response)?;
     parts.extensions.insert(scope);
-    parts.extensions.insert(Arc::new(context));
+    parts.extensions.insert(context);
     Ok(())
 }
 

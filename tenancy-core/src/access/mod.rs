@@ -15,6 +15,7 @@
 //! scoped models, readable with the usual operations.
 
 mod billing;
+mod cache;
 mod event_log;
 mod models;
 mod permission;
@@ -26,6 +27,7 @@ pub use billing::{
     WebhookFailure, WebhookOutcome, apply_stripe_webhook, billing_state, link_stripe_customer,
     may_act, standing,
 };
+pub use cache::{CacheStats, ContextCache, DEFAULT_CAPACITY};
 pub use event_log::{EventKind, LoggedEvent, NewEvent};
 pub use models::{
     Membership, NewMembership, NewRole, NewRoleAssignment, NewStoredPermission, NewUser, Role,
@@ -42,16 +44,22 @@ pub use session::{
     revoke_session, select_org, sign_in,
 };
 #[doc(hidden)]
-pub use store::AccessStore;
+pub use store::{AccessStore, SessionStore};
 
 /// The tables of access rules, for each backend: apply them with
 /// [`apply`](schema::apply), or copy them into your own migrations
 /// (`tenancy-core/migrations/`).
 pub mod schema {
     /// The tables on SQLite.
-    pub const SQLITE: &str = include_str!("../../migrations/sqlite/0001_access.sql");
+    pub const SQLITE: &str = concat!(
+        include_str!("../../migrations/sqlite/0001_access.sql"),
+        include_str!("../../migrations/sqlite/0002_access_version.sql"),
+    );
     /// The tables on PostgreSQL.
-    pub const POSTGRES: &str = include_str!("../../migrations/postgres/0001_access.sql");
+    pub const POSTGRES: &str = concat!(
+        include_str!("../../migrations/postgres/0001_access.sql"),
+        include_str!("../../migrations/postgres/0002_access_version.sql"),
+    );
 
     /// Creates the tables.
     ///

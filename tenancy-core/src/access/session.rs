@@ -15,7 +15,7 @@ use sqlx::Acquire;
 
 use super::event_log::{EventKind, NewEvent};
 use super::permission::PermissionSet;
-use super::store::AccessStore;
+use super::store::{AccessStore, Lookup};
 use crate::billing::BillingState;
 use crate::error::{Error, Result};
 use crate::id::{OrgId, UserId};
@@ -89,8 +89,18 @@ pub struct RequestContext {
 }
 
 /// The stored form of a token.
-pub(crate) fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+pub(crate) fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl Credential {
+    /// What the statements look the credential up by.
+    pub(crate) fn lookup(&self) -> Lookup {
+        match self {
+            Self::Token(token) => Lookup::TokenHash(token_hash(token)),
+            Self::User(user) => Lookup::User(*user),
+        }
+    }
 }
 
 /// Starts a session for `user`, acting in `org` (or its default), valid
@@ -152,6 +162,9 @@ where
 /// organization `requested` (or its default); `None` when the credential
 /// proves nobody (an unknown, expired or revoked token).
 ///
+/// Every call reads the database; [`ContextCache`](super::ContextCache)
+/// serves repeated requests with a cheaper check.
+///
 /// # Errors
 ///
 /// [`Error::Database`] when the statement fails.
@@ -166,7 +179,8 @@ where
     DB: AccessStore,
 {
     let mut conn = crate::exec::acquire(conn).await?;
-    DB::__request_context(&mut **conn, credential, requested, now).await
+    let read = DB::__request_context(&mut **conn, &credential.lookup(), requested, now).await?;
+    Ok(read.map(|read| read.context))
 }
 
 /// Records that a developer acts in `org`, with an audit row, in one

@@ -14,3 +14,6 @@ pub(crate) async fn db() -> Option<tenancy_tests::TestDb<Db>> {
 
 #[path = "suite.rs"]
 mod suite;
+
+#[path = "cache.rs"]
+mod cache;

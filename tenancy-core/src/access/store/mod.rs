@@ -19,12 +19,15 @@ use sqlx::Connection;
 use super::event_log::{LoggedEvent, NewEvent};
 use super::models::{Membership, NewRoleAssignment, Role, RoleAssignment};
 use super::permission::{PermissionDef, PermissionSet};
-use super::session::{Credential, RequestContext};
 use crate::billing::{BillingState, SubscriptionStatus};
 use crate::error::{Error, Result};
-use crate::exec::Backend;
 use crate::id::{Id, OrgId, UserId};
 use crate::scope::Scope;
+
+mod context;
+
+pub use context::SessionStore;
+pub(crate) use context::{Live, Lookup};
 
 mod sealed {
     pub trait Sealed {}
@@ -42,7 +45,7 @@ pub struct OrgRow {
 
 /// A backend that stores access rules: `sqlx::Sqlite` and `sqlx::Postgres`.
 #[doc(hidden)]
-pub trait AccessStore: Backend + sealed::Sealed {
+pub trait AccessStore: SessionStore + sealed::Sealed {
     /// The permissions of `user` in `org` (all those the tier allows when
     /// `all`), in one statement.
     fn __permissions<'a>(
@@ -176,38 +179,6 @@ pub trait AccessStore: Backend + sealed::Sealed {
         id: Id<Membership>,
     ) -> BoxFuture<'a, Result<Membership>>;
 
-    /// Stores a new session, acting in `org` until told otherwise.
-    fn __open_session(
-        conn: &mut Self::Connection,
-        user: UserId,
-        org: Option<OrgId>,
-        token_hash: Vec<u8>,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> BoxFuture<'_, Result<()>>;
-
-    /// Ends the session with this token hash.
-    fn __close_session(
-        conn: &mut Self::Connection,
-        token_hash: Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'_, Result<()>>;
-
-    /// The context of a request, in one statement.
-    fn __request_context<'a>(
-        conn: &'a mut Self::Connection,
-        credential: &'a Credential,
-        requested: Option<OrgId>,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<Option<RequestContext>>>;
-
-    /// Records the organization a session acts in.
-    fn __select_org(
-        conn: &mut Self::Connection,
-        session: i64,
-        org: OrgId,
-    ) -> BoxFuture<'_, Result<()>>;
-
     /// Starts a transaction (a savepoint inside one).
     fn __begin(conn: &mut Self::Connection) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>>;
 }
@@ -271,121 +242,6 @@ const PERMISSIONS: &str = "SELECT p.key FROM permissions p \
         AND a.is_active AND m.is_active AND r.is_active \
         AND (r.organization_id = $1 OR r.organization_id IS NULL))) \
     ORDER BY p.key";
-
-/// The context of a request: the principal (`$principal` selects it),
-/// its organization (`$2`, else its session's, else its first
-/// membership), membership, owner, billing, and its permissions
-/// aggregated with `$agg`, in one statement.
-macro_rules! context_sql {
-    // A session's principal, valid now (`$1` the token hash, `$3` now).
-    (token, $agg:literal) => {
-        context_sql!(
-            @ "SELECT u.id AS user_id, u.is_developer, s.id AS session_id, s.selected_org \
-               FROM sessions s JOIN users u ON u.id = s.user_id \
-               WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $3",
-            $agg
-        )
-    };
-    // A principal the app authenticated (`$1` the user id).
-    (user, $agg:literal) => {
-        context_sql!(
-            @ "SELECT u.id AS user_id, u.is_developer, CAST(NULL AS BIGINT) AS session_id, \
-               CAST(NULL AS BIGINT) AS selected_org FROM users u WHERE u.id = $1",
-            $agg
-        )
-    };
-    (@ $principal:literal, $agg:literal) => {
-        concat!(
-            "WITH principal AS (", $principal, "), \
-             target AS (SELECT p.user_id, p.is_developer, p.session_id, p.selected_org, \
-                 COALESCE($2, \
-                     CASE WHEN p.is_developer OR EXISTS (SELECT 1 FROM memberships ms \
-                         WHERE ms.user_id = p.user_id AND ms.organization_id = p.selected_org \
-                         AND ms.is_active) THEN p.selected_org END, \
-                     (SELECT MIN(m.organization_id) FROM memberships m \
-                         WHERE m.user_id = p.user_id AND m.is_active)) AS org_id \
-                 FROM principal p) \
-             SELECT t.user_id, t.is_developer, t.session_id, t.selected_org, t.org_id, \
-                 o.owner_id, ow.email, o.tier, o.subscription_status, o.stripe_customer_id, \
-                 o.stripe_subscription_id, o.delinquent_since, o.billing_event_at, \
-                 (SELECT ", $agg, " FROM (SELECT CAST(m.organization_id AS TEXT) AS key FROM memberships m \
-                     WHERE m.user_id = t.user_id AND m.is_active) pm) AS memberships, \
-                 (SELECT ", $agg, " FROM permissions pm \
-                     LEFT JOIN subscription_tiers need ON need.key = pm.required_tier \
-                     LEFT JOIN subscription_tiers have ON have.key = o.tier \
-                     WHERE o.id IS NOT NULL \
-                     AND (pm.required_tier IS NULL OR COALESCE(have.rank, 0) >= need.rank) \
-                     AND (t.is_developer OR o.owner_id = t.user_id OR EXISTS ( \
-                         SELECT 1 FROM user_role_assignments a \
-                         JOIN memberships m ON m.organization_id = a.organization_id AND m.id = a.membership_id \
-                         JOIN roles r ON r.id = a.role_id \
-                         JOIN role_permissions rp ON rp.role_id = r.id \
-                         WHERE a.organization_id = o.id AND m.user_id = t.user_id AND rp.permission_id = pm.id \
-                         AND a.is_active AND m.is_active AND r.is_active \
-                         AND (r.organization_id = o.id OR r.organization_id IS NULL)))) AS permission_keys \
-             FROM target t \
-             LEFT JOIN organizations o ON o.id = t.org_id \
-             LEFT JOIN users ow ON ow.id = o.owner_id"
-        )
-    };
-}
-
-type ContextColumns = (
-    i64,
-    bool,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-    Option<String>,
-    Option<String>,
-);
-
-fn context(columns: ContextColumns) -> Result<RequestContext> {
-    let (user, is_developer, session, selected_org, org, owner, owner_email) = (
-        columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6,
-    );
-    let billing = match columns.7 {
-        Some(tier) => {
-            let row = (
-                owner, tier, columns.8, columns.9, columns.10, columns.11, columns.12,
-            );
-            Some(org_row(row)?.billing)
-        }
-        None => None,
-    };
-    let memberships: Vec<OrgId> = columns
-        .13
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|id| id.parse().ok())
-        .map(OrgId::new)
-        .collect();
-    let org = org.map(OrgId::new);
-    let keys = columns.14.unwrap_or_default();
-    Ok(RequestContext {
-        user: UserId::new(user),
-        is_developer,
-        session,
-        selected_org: selected_org.map(OrgId::new),
-        org,
-        is_member: org.is_some_and(|org| memberships.contains(&org)),
-        owner: owner.map(UserId::new),
-        owner_email,
-        memberships,
-        billing,
-        permissions: PermissionSet::from_keys(
-            keys.split(',').filter(|k| !k.is_empty()).map(str::to_owned),
-        ),
-    })
-}
 
 macro_rules! impl_access_store {
     ($feature:literal, $db:ty, $lock:literal, $agg:literal) => {
@@ -710,80 +566,6 @@ macro_rules! impl_access_store {
             ) -> BoxFuture<'a, Result<Membership>> {
                 use crate::model::SoftDelete as _;
                 Box::pin(async move { Membership::restore(scope, id).execute(conn).await })
-            }
-
-            fn __open_session(
-                conn: &mut Self::Connection,
-                user: UserId,
-                org: Option<OrgId>,
-                token_hash: Vec<u8>,
-                now: DateTime<Utc>,
-                expires_at: DateTime<Utc>,
-            ) -> BoxFuture<'_, Result<()>> {
-                Box::pin(async move {
-                    sqlx::query(
-                        "INSERT INTO sessions (user_id, selected_org, token_hash, created_at, expires_at) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(user)
-                    .bind(org)
-                    .bind(token_hash)
-                    .bind(now)
-                    .bind(expires_at)
-                    .execute(conn)
-                    .await?;
-                    Ok(())
-                })
-            }
-
-            fn __close_session(conn: &mut Self::Connection, token_hash: Vec<u8>, now: DateTime<Utc>) -> BoxFuture<'_, Result<()>> {
-                Box::pin(async move {
-                    sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL")
-                        .bind(token_hash)
-                        .bind(now)
-                        .execute(conn)
-                        .await?;
-                    Ok(())
-                })
-            }
-
-            fn __request_context<'a>(
-                conn: &'a mut Self::Connection,
-                credential: &'a Credential,
-                requested: Option<OrgId>,
-                now: DateTime<Utc>,
-            ) -> BoxFuture<'a, Result<Option<RequestContext>>> {
-                Box::pin(async move {
-                    let row: Option<ContextColumns> = match credential {
-                        Credential::Token(token) => {
-                            sqlx::query_as(context_sql!(token, $agg))
-                                .bind(super::session::token_hash(token))
-                                .bind(requested)
-                                .bind(now)
-                                .fetch_optional(conn)
-                                .await?
-                        }
-                        Credential::User(user) => {
-                            sqlx::query_as(context_sql!(user, $agg))
-                                .bind(*user)
-                                .bind(requested)
-                                .fetch_optional(conn)
-                                .await?
-                        }
-                    };
-                    row.map(context).transpose()
-                })
-            }
-
-            fn __select_org(conn: &mut Self::Connection, session: i64, org: OrgId) -> BoxFuture<'_, Result<()>> {
-                Box::pin(async move {
-                    sqlx::query("UPDATE sessions SET selected_org = $2 WHERE id = $1")
-                        .bind(session)
-                        .bind(org)
-                        .execute(conn)
-                        .await?;
-                    Ok(())
-                })
             }
 
             fn __begin(conn: &mut Self::Connection) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>> {

@@ -1,0 +1,349 @@
+//! The statements of sessions and request contexts, once per backend.
+//!
+//! They are apart from the rest of [`AccessStore`](super::AccessStore)
+//! because they run on every request: the context statement reads all a
+//! request needs in one round trip, and the check statement tells, in one
+//! indexed lookup, whether a context read earlier still holds.
+
+// Without a backend feature nothing instantiates the statements below.
+#![cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, unused_imports, unused_macros)
+)]
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+
+use super::org_row;
+use crate::access::permission::PermissionSet;
+use crate::access::session::RequestContext;
+use crate::error::Result;
+use crate::exec::Backend;
+use crate::id::{OrgId, UserId};
+
+/// Who a request's credential names, as the statements look it up: a
+/// session's token by its hash, or a user the app authenticated.
+#[doc(hidden)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Lookup {
+    /// The SHA-256 of a session token.
+    TokenHash([u8; 32]),
+    /// A user the app authenticated itself.
+    User(UserId),
+}
+
+/// A request context and the access version it was read at.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub struct Versioned {
+    /// The context.
+    pub context: RequestContext,
+    /// `access_version.version` in the same statement's snapshot.
+    pub version: i64,
+}
+
+/// What the check statement reads: the live session (none for a user the
+/// app authenticated) and the access version now.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Live {
+    /// The session's id, user and selected organization.
+    pub session: Option<(i64, UserId, Option<OrgId>)>,
+    /// `access_version.version` now.
+    pub version: i64,
+}
+
+/// The statements run for sessions and on every request.
+#[doc(hidden)]
+pub trait SessionStore: Backend {
+    /// Stores a new session, acting in `org` until told otherwise.
+    fn __open_session(
+        conn: &mut Self::Connection,
+        user: UserId,
+        org: Option<OrgId>,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<()>>;
+
+    /// Ends the session with this token hash.
+    fn __close_session(
+        conn: &mut Self::Connection,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<()>>;
+
+    /// The context of a request and the access version, in one statement;
+    /// `None` when `lookup` names no live session or no user.
+    fn __request_context<'a>(
+        conn: &'a mut Self::Connection,
+        lookup: &'a Lookup,
+        requested: Option<OrgId>,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Versioned>>>;
+
+    /// The live session of `lookup` and the access version, in one indexed
+    /// lookup; `None` when the session is unknown, expired or revoked.
+    fn __check<'a>(
+        conn: &'a mut Self::Connection,
+        lookup: &'a Lookup,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<Option<Live>>>;
+
+    /// Records the organization a session acts in.
+    fn __select_org(
+        conn: &mut Self::Connection,
+        session: i64,
+        org: OrgId,
+    ) -> BoxFuture<'_, Result<()>>;
+}
+
+/// The context of a request: the principal (`$principal` selects it),
+/// its organization (`$2`, else its session's, else its first
+/// membership), membership, owner, billing, and its permissions
+/// aggregated with `$agg`, in one statement.
+macro_rules! context_sql {
+    // A session's principal, valid now (`$1` the token hash, `$3` now).
+    (token, $agg:literal) => {
+        context_sql!(
+            @ "SELECT u.id AS user_id, u.is_developer, s.id AS session_id, s.selected_org \
+               FROM sessions s JOIN users u ON u.id = s.user_id \
+               WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $3",
+            $agg
+        )
+    };
+    // A principal the app authenticated (`$1` the user id).
+    (user, $agg:literal) => {
+        context_sql!(
+            @ "SELECT u.id AS user_id, u.is_developer, CAST(NULL AS BIGINT) AS session_id, \
+               CAST(NULL AS BIGINT) AS selected_org FROM users u WHERE u.id = $1",
+            $agg
+        )
+    };
+    (@ $principal:literal, $agg:literal) => {
+        concat!(
+            "WITH principal AS (", $principal, "), \
+             target AS (SELECT p.user_id, p.is_developer, p.session_id, p.selected_org, \
+                 COALESCE($2, \
+                     CASE WHEN p.is_developer OR EXISTS (SELECT 1 FROM memberships ms \
+                         WHERE ms.user_id = p.user_id AND ms.organization_id = p.selected_org \
+                         AND ms.is_active) THEN p.selected_org END, \
+                     (SELECT MIN(m.organization_id) FROM memberships m \
+                         WHERE m.user_id = p.user_id AND m.is_active)) AS org_id \
+                 FROM principal p) \
+             SELECT t.user_id, t.is_developer, t.session_id, t.selected_org, t.org_id, \
+                 o.owner_id, ow.email, o.tier, o.subscription_status, o.stripe_customer_id, \
+                 o.stripe_subscription_id, o.delinquent_since, o.billing_event_at, \
+                 (SELECT ", $agg, " FROM (SELECT CAST(m.organization_id AS TEXT) AS key FROM memberships m \
+                     WHERE m.user_id = t.user_id AND m.is_active) pm) AS memberships, \
+                 (SELECT ", $agg, " FROM permissions pm \
+                     LEFT JOIN subscription_tiers need ON need.key = pm.required_tier \
+                     LEFT JOIN subscription_tiers have ON have.key = o.tier \
+                     WHERE o.id IS NOT NULL \
+                     AND (pm.required_tier IS NULL OR COALESCE(have.rank, 0) >= need.rank) \
+                     AND (t.is_developer OR o.owner_id = t.user_id OR EXISTS ( \
+                         SELECT 1 FROM user_role_assignments a \
+                         JOIN memberships m ON m.organization_id = a.organization_id AND m.id = a.membership_id \
+                         JOIN roles r ON r.id = a.role_id \
+                         JOIN role_permissions rp ON rp.role_id = r.id \
+                         WHERE a.organization_id = o.id AND m.user_id = t.user_id AND rp.permission_id = pm.id \
+                         AND a.is_active AND m.is_active AND r.is_active \
+                         AND (r.organization_id = o.id OR r.organization_id IS NULL)))) AS permission_keys, \
+                 (SELECT v.version FROM access_version v) AS access_version \
+             FROM target t \
+             LEFT JOIN organizations o ON o.id = t.org_id \
+             LEFT JOIN users ow ON ow.id = o.owner_id"
+        )
+    };
+}
+
+type ContextColumns = (
+    i64,
+    bool,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+fn context(columns: ContextColumns) -> Result<Versioned> {
+    let (user, is_developer, session, selected_org, org, owner, owner_email) = (
+        columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6,
+    );
+    let billing = match columns.7 {
+        Some(tier) => {
+            let row = (
+                owner, tier, columns.8, columns.9, columns.10, columns.11, columns.12,
+            );
+            Some(org_row(row)?.billing)
+        }
+        None => None,
+    };
+    let memberships: Vec<OrgId> = columns
+        .13
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .map(OrgId::new)
+        .collect();
+    let org = org.map(OrgId::new);
+    let keys = columns.14.unwrap_or_default();
+    let context = RequestContext {
+        user: UserId::new(user),
+        is_developer,
+        session,
+        selected_org: selected_org.map(OrgId::new),
+        org,
+        is_member: org.is_some_and(|org| memberships.contains(&org)),
+        owner: owner.map(UserId::new),
+        owner_email,
+        memberships,
+        billing,
+        permissions: PermissionSet::from_keys(
+            keys.split(',').filter(|k| !k.is_empty()).map(str::to_owned),
+        ),
+    };
+    Ok(Versioned {
+        context,
+        version: columns.15,
+    })
+}
+
+/// The check of a session: valid now (`$2`), with the access version.
+const CHECK_SESSION: &str = "SELECT s.id, s.user_id, s.selected_org, v.version \
+    FROM sessions s CROSS JOIN access_version v \
+    WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2";
+
+/// The check of a user the app authenticated: the access version alone,
+/// since every change of a user bumps it.
+const CHECK_VERSION: &str = "SELECT version FROM access_version";
+
+macro_rules! impl_session_store {
+    ($feature:literal, $db:ty, $agg:literal) => {
+        #[cfg(feature = $feature)]
+        impl SessionStore for $db {
+            fn __open_session(
+                conn: &mut Self::Connection,
+                user: UserId,
+                org: Option<OrgId>,
+                token_hash: [u8; 32],
+                now: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> BoxFuture<'_, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO sessions (user_id, selected_org, token_hash, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(user)
+                    .bind(org)
+                    .bind(token_hash.to_vec())
+                    .bind(now)
+                    .bind(expires_at)
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            }
+
+            fn __close_session(
+                conn: &mut Self::Connection,
+                token_hash: [u8; 32],
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'_, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(token_hash.to_vec())
+                    .bind(now)
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            }
+
+            fn __request_context<'a>(
+                conn: &'a mut Self::Connection,
+                lookup: &'a Lookup,
+                requested: Option<OrgId>,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'a, Result<Option<Versioned>>> {
+                Box::pin(async move {
+                    let row: Option<ContextColumns> = match lookup {
+                        Lookup::TokenHash(hash) => {
+                            sqlx::query_as(context_sql!(token, $agg))
+                                .bind(hash.to_vec())
+                                .bind(requested)
+                                .bind(now)
+                                .fetch_optional(conn)
+                                .await?
+                        }
+                        Lookup::User(user) => {
+                            sqlx::query_as(context_sql!(user, $agg))
+                                .bind(*user)
+                                .bind(requested)
+                                .fetch_optional(conn)
+                                .await?
+                        }
+                    };
+                    row.map(context).transpose()
+                })
+            }
+
+            fn __check<'a>(
+                conn: &'a mut Self::Connection,
+                lookup: &'a Lookup,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'a, Result<Option<Live>>> {
+                Box::pin(async move {
+                    match lookup {
+                        Lookup::TokenHash(hash) => {
+                            let row: Option<(i64, i64, Option<i64>, i64)> = sqlx::query_as(CHECK_SESSION)
+                                .bind(hash.to_vec())
+                                .bind(now)
+                                .fetch_optional(conn)
+                                .await?;
+                            Ok(row.map(|(session, user, selected, version)| Live {
+                                session: Some((session, UserId::new(user), selected.map(OrgId::new))),
+                                version,
+                            }))
+                        }
+                        Lookup::User(_) => {
+                            let version: i64 = sqlx::query_scalar(CHECK_VERSION).fetch_one(conn).await?;
+                            Ok(Some(Live { session: None, version }))
+                        }
+                    }
+                })
+            }
+
+            fn __select_org(
+                conn: &mut Self::Connection,
+                session: i64,
+                org: OrgId,
+            ) -> BoxFuture<'_, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query("UPDATE sessions SET selected_org = $2 WHERE id = $1")
+                        .bind(session)
+                        .bind(org)
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            }
+        }
+    };
+}
+
+impl_session_store!("sqlite", sqlx::Sqlite, "group_concat(pm.key, ',')");
+impl_session_store!("postgres", sqlx::Postgres, "string_agg(pm.key, ',')");
