@@ -26,7 +26,9 @@
 //!
 //! [`TenancyLayer`] authenticates every request (session tokens by
 //! default, or any [`Authenticator`]), reads its principal, organization,
-//! permissions and billing state in one statement, refuses members of other
+//! permissions and billing state in one statement (or from a
+//! [`ContextCache`](tenancy_core::access::ContextCache) after one indexed
+//! check that no access table changed), refuses members of other
 //! organizations and, once billing lapsed, everyone but the owner. The
 //! request's [`Scope`](tenancy_core::Scope) (an extractor of
 //! `tenancy-core`), the [`Principal`] and [`Require<P>`] are then

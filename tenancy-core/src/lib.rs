@@ -105,7 +105,7 @@
 //! | `rust_decimal` |         | `Decimal` values in filters and updates |
 //! | `uuid`         |         | `Uuid` values in filters and updates |
 //! | `axum`         |         | [`Scope`] as an axum extractor, [`http::Problem`] |
-//! | `testing`      |         | [`testing::assert_isolated`], an isolation check for your models |
+//! | `testing`      |         | `testing::assert_isolated`, an isolation check for your models |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "derive")]

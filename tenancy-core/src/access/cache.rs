@@ -33,7 +33,14 @@ use crate::id::OrgId;
 pub const DEFAULT_CAPACITY: usize = 10_000;
 
 /// Request contexts, each served only after the database confirms it still
-/// holds; see the [module documentation](self).
+/// holds: one indexed lookup reads the session (still valid, still acting
+/// in the same organization) and `access_version`, a counter that triggers
+/// bump in the same transaction as any change of an access table (users,
+/// organizations, memberships, roles, role permissions, role assignments,
+/// permissions, tiers). A context is served only while the counter has not
+/// moved since the statement that read it; otherwise it is read again.
+/// Writes with triggers disabled (PostgreSQL's `session_replication_role =
+/// replica`) must bump the counter themselves.
 ///
 /// One cache serves one database: share it (it is cheap to clone) between
 /// the app's handlers, never between databases.

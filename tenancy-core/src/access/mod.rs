@@ -11,7 +11,8 @@
 //! team, only the owner, or (always) developers may act. Every change is
 //! written to the audit log in the same transaction.
 //!
-//! The tables are in [`schema`]; the models of [`models`] are ordinary
+//! The tables are in [`schema`]; the models ([`User`], [`Membership`], [`Role`],
+//! [`RoleAssignment`], [`StoredPermission`]) are ordinary
 //! scoped models, readable with the usual operations.
 
 mod billing;

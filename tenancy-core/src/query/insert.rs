@@ -100,10 +100,10 @@ impl<M: Table> Insert<M> {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`] naming the field when a reference names a row the
-    /// organization cannot see (nothing is written); [`Error::Conflict`] when
-    /// a unique key or foreign key refuses the row, [`Error::Invalid`] when a
-    /// check or not-null constraint does, [`Error::Database`] when the
+    /// [`Error::Invalid`](crate::Error::Invalid) naming the field when a reference names a row the
+    /// organization cannot see (nothing is written); [`Error::Conflict`](crate::Error::Conflict) when
+    /// a unique key or foreign key refuses the row, [`Error::Invalid`](crate::Error::Invalid) when a
+    /// check or not-null constraint does, [`Error::Database`](crate::Error::Database) when the
     /// statement fails otherwise.
     pub async fn execute<'c, A, DB>(self, connection: A) -> Result<M>
     where
