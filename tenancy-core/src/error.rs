@@ -36,7 +36,8 @@ pub enum Error {
     Forbidden,
 
     /// The change conflicts with data already stored, such as a duplicate
-    /// unique key or a row still referenced by another.
+    /// unique key or a row still referenced by another, or with a change
+    /// committed while it ran (then trying again may succeed).
     #[error("conflicts with existing data")]
     Conflict {
         /// The name of the violated constraint, when the database reports it.

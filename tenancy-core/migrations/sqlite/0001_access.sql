@@ -1,6 +1,7 @@
 -- tenancy: organizations, users, sessions, roles, permissions, billing and the audit log.
--- Apply as is, or copy into your own migrations. Every tenant table has its
--- own organization_id, and every key between tenant tables includes it.
+-- Apply as is, or copy into your own migrations, with 0002_access_version.sql.
+-- Every tenant table has its own organization_id, and every key between
+-- tenant tables includes it.
 
 CREATE TABLE subscription_tiers (
     key TEXT PRIMARY KEY,

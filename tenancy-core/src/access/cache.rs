@@ -1,28 +1,16 @@
 //! A cache of request contexts that is checked against the database on
-//! every use, so that it cannot serve a revoked role.
+//! every use, so that it does not serve a revoked role.
 //!
-//! Reading a request's context (principal, organization, membership,
-//! owner, billing, permissions) is one statement, but a heavy one: it
+//! Reading a request's context is one statement, but a heavy one: it
 //! touches every access table. Most requests repeat the previous one's
-//! answer, so the cache keeps it, and verifies it with one indexed lookup
-//! instead: the session (still valid, still acting in the same
-//! organization) and `access_version.version`, a counter that triggers on
-//! every access table (users, organizations, memberships, roles, role
-//! permissions, role assignments, permissions, tiers) bump in the same
-//! transaction as the change. A context is served only when the counter
-//! has not moved since the statement that read it, so no write by any path,
-//! any app instance or a hand-written `UPDATE` can leave it stale. A moved
-//! counter costs that request a second statement, the full read.
-//!
-//! Billing deadlines are not cached answers: the context holds the stored
-//! billing state, and the gate weighs it against the clock on every request.
+//! answer, so [`ContextCache`] keeps it and verifies it with one indexed
+//! lookup instead.
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
-use sqlx::Acquire;
 
 use super::session::{Credential, RequestContext};
 use super::store::{AccessStore, Live, Lookup};
@@ -32,15 +20,29 @@ use crate::id::OrgId;
 /// How many contexts [`ContextCache::default`] keeps.
 pub const DEFAULT_CAPACITY: usize = 10_000;
 
-/// Request contexts, each served only after the database confirms it still
-/// holds: one indexed lookup reads the session (still valid, still acting
-/// in the same organization) and `access_version`, a counter that triggers
-/// bump in the same transaction as any change of an access table (users,
-/// organizations, memberships, roles, role permissions, role assignments,
-/// permissions, tiers). A context is served only while the counter has not
-/// moved since the statement that read it; otherwise it is read again.
-/// Writes with triggers disabled (PostgreSQL's `session_replication_role =
-/// replica`) must bump the counter themselves.
+/// Request contexts (principal, organization, membership, owner, billing,
+/// permissions), each served only after one indexed lookup confirms it
+/// still holds.
+///
+/// The lookup reads the session (still valid, still acting in the same
+/// organization) and `access_version.version`, a value that triggers on the
+/// access tables (users, organizations, memberships, roles, role
+/// permissions, role assignments, permissions, tiers) replace with a new
+/// random one in the same transaction as any change of what a context
+/// reads. A context is served only while the version is the one read with
+/// it, so a change committed by any app instance, by the library or by
+/// hand-written SQL is seen on the very next request. A changed version
+/// costs that request a second statement, the full read.
+///
+/// What triggers cannot see must replace the version itself: writes with
+/// triggers disabled, and, on SQLite, a rebuilt access table until its
+/// triggers are recreated (see `migrations/*/0002_access_version.sql`). The
+/// cache checks once, on first use, that every trigger is in place; when one
+/// is missing it logs an error and reads every context in full.
+///
+/// Billing deadlines are not cached answers: the context holds the stored
+/// billing state, and the billing gate weighs it against the clock on every
+/// request.
 ///
 /// One cache serves one database: share it (it is cheap to clone) between
 /// the app's handlers, never between databases.
@@ -51,11 +53,17 @@ pub struct ContextCache {
 
 struct Inner {
     capacity: usize,
+    /// [`UNCHECKED`], [`TRIGGERS_IN_PLACE`] or [`TRIGGERS_MISSING`].
+    triggers: AtomicU8,
     entries: quick_cache::sync::Cache<Key, Arc<Entry>>,
     hits: AtomicU64,
     reloads: AtomicU64,
     misses: AtomicU64,
 }
+
+const UNCHECKED: u8 = 0;
+const TRIGGERS_IN_PLACE: u8 = 1;
+const TRIGGERS_MISSING: u8 = 2;
 
 /// A context is cached per credential and organization asked for.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -99,7 +107,7 @@ pub struct CacheStats {
 }
 
 impl ContextCache {
-    /// A cache of at most `capacity` contexts (one per session and
+    /// A cache of at most `capacity` contexts (one per credential and
     /// organization asked for); the least used go first. A `capacity` of 0
     /// keeps nothing: every request reads its context in full.
     #[must_use]
@@ -107,6 +115,7 @@ impl ContextCache {
         Self {
             inner: Arc::new(Inner {
                 capacity,
+                triggers: AtomicU8::new(UNCHECKED),
                 entries: quick_cache::sync::Cache::new(capacity.max(1)),
                 hits: AtomicU64::new(0),
                 reloads: AtomicU64::new(0),
@@ -120,29 +129,38 @@ impl ContextCache {
     /// holds, else by the full statement (one round trip when nothing was
     /// cached, two when the cached context went stale).
     ///
+    /// It takes a pool, not a transaction: a context read inside a
+    /// transaction could hold changes that are then rolled back.
+    ///
     /// `None` when the credential proves nobody (an unknown, expired or
-    /// revoked token); nothing is cached for it.
+    /// revoked token). Contexts a request is refused for (an organization
+    /// that does not exist, or the principal is no member of) are not kept.
     ///
     /// # Errors
     ///
-    /// [`Error::Database`](crate::Error::Database) when a statement fails.
-    pub async fn request_context<'c, A, DB>(
+    /// [`Error::Database`](crate::Error::Database) when a statement fails,
+    /// for instance because the `access_version` table is missing.
+    pub async fn request_context<DB>(
         &self,
-        conn: A,
+        pool: &sqlx::Pool<DB>,
         credential: &Credential,
         requested: Option<OrgId>,
         now: DateTime<Utc>,
     ) -> Result<Option<Arc<RequestContext>>>
     where
-        A: Acquire<'c, Database = DB> + Send + 'c,
         DB: AccessStore,
     {
         let key = Key {
             lookup: credential.lookup(),
             requested,
         };
-        let mut conn = crate::exec::acquire(conn).await?;
-        let cached = self.inner.entries.get(&key);
+        let mut conn = crate::exec::acquire(pool).await?;
+        let usable = self.inner.capacity > 0 && self.triggers_in_place::<DB>(&mut conn).await?;
+        let cached = if usable {
+            self.inner.entries.get(&key)
+        } else {
+            None
+        };
         if let Some(entry) = &cached {
             let Some(live) = DB::__check(&mut **conn, &key.lookup, now).await? else {
                 self.inner.entries.remove(&key);
@@ -165,14 +183,39 @@ impl ContextCache {
             return Ok(None);
         };
         let context = Arc::new(read.context);
-        let entry = Arc::new(Entry {
-            context: Arc::clone(&context),
-            version: read.version,
-        });
-        if self.inner.capacity > 0 {
+        if usable && admitted(&context) {
+            let entry = Arc::new(Entry {
+                context: Arc::clone(&context),
+                version: read.version,
+            });
             self.inner.entries.insert(key, entry);
+        } else if cached.is_some() {
+            self.inner.entries.remove(&key);
         }
         Ok(Some(context))
+    }
+
+    /// Whether the triggers that keep `access_version` are all in place,
+    /// asked once per cache.
+    async fn triggers_in_place<DB: AccessStore>(&self, conn: &mut DB::Connection) -> Result<bool> {
+        match self.inner.triggers.load(Ordering::Acquire) {
+            TRIGGERS_IN_PLACE => return Ok(true),
+            TRIGGERS_MISSING => return Ok(false),
+            _ => {}
+        }
+        let in_place = DB::__version_triggers_in_place(conn).await?;
+        let state = if in_place {
+            TRIGGERS_IN_PLACE
+        } else {
+            tracing::error!(
+                "tenancy: a trigger of `access_version` is missing or disabled, so no request \
+                 context is cached and every request reads its context in full; apply \
+                 tenancy-core's migrations/*/0002_access_version.sql again to restore them"
+            );
+            TRIGGERS_MISSING
+        };
+        self.inner.triggers.store(state, Ordering::Release);
+        Ok(in_place)
     }
 
     /// How the cache has served so far.
@@ -195,6 +238,16 @@ impl ContextCache {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.inner.entries.is_empty()
+    }
+}
+
+/// Whether a request would be let through with this context: only those
+/// are kept, so that naming made-up organizations cannot crowd out the
+/// contexts of real requests.
+fn admitted(context: &RequestContext) -> bool {
+    match context.org {
+        None => true,
+        Some(_) => context.billing.is_some() && (context.is_member || context.is_developer),
     }
 }
 

@@ -48,8 +48,10 @@ pub use session::{
 pub use store::{AccessStore, SessionStore};
 
 /// The tables of access rules, for each backend: apply them with
-/// [`apply`](schema::apply), or copy them into your own migrations
-/// (`tenancy-core/migrations/`).
+/// [`apply`](schema::apply), or copy both files of each backend into your
+/// own migrations (`tenancy-core/migrations/`): `0001_access.sql`, the
+/// tables, and `0002_access_version.sql`, the version and the triggers that
+/// keep [`ContextCache`] from serving a changed context.
 pub mod schema {
     /// The tables on SQLite.
     pub const SQLITE: &str = concat!(
@@ -62,7 +64,7 @@ pub mod schema {
         include_str!("../../migrations/postgres/0002_access_version.sql"),
     );
 
-    /// Creates the tables.
+    /// Creates the tables, the access version and its triggers.
     ///
     /// # Errors
     ///

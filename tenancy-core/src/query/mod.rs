@@ -34,8 +34,8 @@ pub use update::Update;
 pub(crate) use plan::{Param, Shape, ShapeKey, sentinel};
 
 use sea_query::{
-    Alias, Asterisk, Condition, DeleteStatement, Expr, ExprTrait, InsertStatement, Order, Query,
-    ReturningClause, SelectStatement, UpdateStatement, Value, Values,
+    Alias, Asterisk, Condition, DeleteStatement, Expr, ExprTrait, InsertStatement, LockType, Order,
+    Query, ReturningClause, SelectStatement, UpdateStatement, Value, Values,
 };
 
 use crate::exec::Backend;
@@ -191,6 +191,12 @@ fn reference_check(
     if let Some(soft) = target.soft_delete {
         exists.and_where(column(&inner, soft.active).eq(literal(true)));
     }
+    // On PostgreSQL, a write that names a row waits for a concurrent one
+    // deactivating it and then sees it inactive, rather than writing a live
+    // row under a parent deactivated meanwhile (where the cascade no longer
+    // reaches it); the deactivation likewise waits for the write and then
+    // cascades to its row. SQLite has one writer at a time and no clause.
+    exists.lock(LockType::Share);
     let exists = Expr::exists(exists);
     if nullable {
         Expr::val(value).is_null().or(exists)

@@ -4,7 +4,8 @@
 //! may not do; when it changes no row, the cause is one of: the row is not
 //! there for this organization (`NotFound`), it is a system row of a shared
 //! table (`Forbidden`: visible, never writable), or a referenced row is not
-//! visible to the organization (`Invalid`, naming the column). Finding out
+//! visible to the organization (`Invalid`, naming the column); when none
+//! holds any more, a concurrent change refused it (`Conflict`). Finding out
 //! takes a few more statements, run only on this failure path.
 
 use sea_query::{Condition, Expr, ExprTrait, Value};
@@ -101,9 +102,10 @@ async fn try_explain<DB: Backend>(
             ));
         }
     }
-    // Every check passes now: a concurrent change must have refused the
-    // write; report it as the row being gone.
-    Ok(not_found)
+    // Every check passes now: a change committed meanwhile (a referenced
+    // row deactivated, then restored) refused the write. Trying again may
+    // succeed.
+    Ok(Error::Conflict { constraint: None })
 }
 
 /// The value of an update's reference column, if it is a key.

@@ -11,10 +11,10 @@ use tenancy_core::access::{
     self, CacheStats, ContextCache, Credential, NewRole, RequestContext, Role,
 };
 use tenancy_core::billing::SubscriptionStatus;
-use tenancy_core::{OrgId, Scoped};
+use tenancy_core::{Error, OrgId, Scoped};
 
 use super::{Db, db};
-use crate::fixtures::{EditRecipes, ViewRecipes, principal, shop, user};
+use crate::fixtures::{AppPermissions, EditRecipes, ViewRecipes, principal, shop, system, user};
 
 async fn version(pool: &Pool<Db>) -> i64 {
     sqlx::query_scalar("SELECT version FROM access_version")
@@ -50,7 +50,7 @@ fn stats(hits: u64, reloads: u64, misses: u64) -> CacheStats {
 }
 
 #[tokio::test]
-async fn every_access_table_bumps_the_version_and_nothing_else_does() {
+async fn every_change_a_context_reads_replaces_the_version_and_nothing_else_does() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
     let baker = Role::insert(
@@ -69,24 +69,53 @@ async fn every_access_table_bumps_the_version_and_nothing_else_does() {
         .await
         .unwrap();
 
+    let mut seen = vec![version(&db).await];
     let changes = [
         "INSERT INTO subscription_tiers (key, rank) VALUES ('pro', 30)",
-        "UPDATE users SET name = 'renamed'",
-        "UPDATE organizations SET name = 'renamed'",
+        "UPDATE users SET is_developer = is_developer",
+        "UPDATE organizations SET tier = tier",
         "UPDATE memberships SET is_active = is_active",
-        "UPDATE permissions SET description = 'changed'",
-        "UPDATE roles SET name = 'renamed'",
+        "UPDATE permissions SET required_tier = required_tier",
+        "UPDATE roles SET is_active = is_active",
         "UPDATE user_role_assignments SET is_active = is_active",
         "DELETE FROM role_permissions",
     ];
     for sql in changes {
-        let before = version(&db).await;
         raw(&db, sql).await;
-        assert!(version(&db).await > before, "`{sql}` left the version");
+        let now = version(&db).await;
+        assert!(!seen.contains(&now), "`{sql}` left the version");
+        seen.push(now);
+    }
+    if <Db as sqlx::Database>::NAME == "PostgreSQL" {
+        sqlx::query("TRUNCATE role_permissions")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        assert!(!seen.contains(&version(&db).await), "TRUNCATE left it");
     }
 
-    // A change rolled back leaves the version where it was.
+    // What no context reads keeps it: names, descriptions, and syncing the
+    // same permissions again (as every app instance does when it starts).
     let before = version(&db).await;
+    for sql in [
+        "UPDATE users SET name = 'renamed'",
+        "UPDATE organizations SET name = 'renamed'",
+        "UPDATE permissions SET description = 'changed'",
+        "UPDATE roles SET name = 'renamed'",
+    ] {
+        raw(&db, sql).await;
+    }
+    access::sync_permissions(db.pool(), &system(), AppPermissions::ALL)
+        .await
+        .unwrap();
+    assert_ne!(version(&db).await, before, "the descriptions were restored");
+    let before = version(&db).await;
+    access::sync_permissions(db.pool(), &system(), AppPermissions::ALL)
+        .await
+        .unwrap();
+    assert_eq!(version(&db).await, before);
+
+    // A change rolled back leaves the version where it was.
     let mut tx = db.pool().begin().await.unwrap();
     sqlx::query("UPDATE memberships SET is_active = FALSE")
         .execute(&mut *tx)
@@ -118,6 +147,53 @@ async fn every_access_table_bumps_the_version_and_nothing_else_does() {
     };
     access::record_event(db.pool(), &event).await.unwrap();
     assert_eq!(version(&db).await, before);
+}
+
+#[tokio::test]
+async fn without_its_triggers_the_cache_reads_every_context() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let drop = if <Db as sqlx::Database>::NAME == "PostgreSQL" {
+        "DROP TRIGGER memberships_access_version ON memberships"
+    } else {
+        "DROP TRIGGER memberships_access_version_update"
+    };
+    sqlx::query(drop).execute(db.pool()).await.unwrap();
+    let credential = Credential::User(principal(&s.member));
+    let cache = ContextCache::default();
+    assert!(
+        context(&db, &cache, &credential, None, Utc::now())
+            .await
+            .unwrap()
+            .is_member
+    );
+    access::deactivate_member(db.pool(), &s.as_owner(), s.member_ship.id)
+        .await
+        .unwrap();
+    let gone = context(&db, &cache, &credential, Some(s.org), Utc::now())
+        .await
+        .unwrap();
+    assert!(!gone.is_member, "read in full, not from the cache");
+    assert_eq!(cache.stats(), stats(0, 0, 2));
+    assert!(cache.is_empty());
+}
+
+#[tokio::test]
+async fn refused_contexts_are_not_kept() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let other = shop(&db, "candleco", "free").await;
+    let credential = Credential::User(principal(&s.member));
+    let cache = ContextCache::default();
+    for org in [other.org, OrgId::new(999_999)] {
+        let refused = context(&db, &cache, &credential, Some(org), Utc::now())
+            .await
+            .unwrap();
+        assert!(!refused.is_member);
+    }
+    assert!(cache.is_empty());
+    context(&db, &cache, &credential, Some(s.org), Utc::now()).await;
+    assert_eq!(cache.len(), 1);
 }
 
 #[tokio::test]
@@ -328,4 +404,111 @@ async fn a_cache_of_no_capacity_reads_every_context() {
     }
     assert_eq!(cache.stats(), stats(0, 0, 3));
     assert!(cache.is_empty());
+}
+
+/// Writers revoke and grant roles, deactivate and restore members and
+/// change the billing customer while readers go through the cache; once
+/// all is done, every cached context is the one a full read gives. On
+/// PostgreSQL, where these transactions lock rows of the same organization
+/// and the one version row at once, none of them deadlocks.
+#[tokio::test]
+async fn concurrent_changes_leave_no_stale_context_and_no_deadlock() {
+    const ROUNDS: usize = 15;
+    let Some(db) = db().await else { return };
+    if <Db as sqlx::Database>::NAME != "PostgreSQL" {
+        // SQLite has one writer at a time: nothing to interleave.
+        return;
+    }
+    let s = shop(&db, "soapworks", "free").await;
+    let baker = Role::insert(
+        &s.as_owner(),
+        NewRole {
+            name: "baker".into(),
+        },
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    access::grant::<EditRecipes, _, _>(db.pool(), &s.as_owner(), baker.id)
+        .await
+        .unwrap();
+    let pool = db.pool().clone();
+    let cache = ContextCache::default();
+    let credential = Credential::User(principal(&s.member));
+    let roles = {
+        let (pool, scope, membership) = (pool.clone(), s.as_owner(), s.member_ship.id);
+        tokio::spawn(async move {
+            for _ in 0..ROUNDS {
+                // The member may be deactivated in between: the assignment
+                // is then refused (`Invalid`), or revoked with them; once
+                // restored with them, the next one is a duplicate
+                // (`Conflict`), as is one that a deactivation and restore
+                // raced past (`Conflict`, to retry).
+                match access::assign_role(&pool, &scope, membership, baker.id).await {
+                    Ok(assigned) => match access::revoke_role(&pool, &scope, assigned.id).await {
+                        Ok(_) | Err(Error::NotFound { .. }) => {}
+                        Err(other) => panic!("{other:?}"),
+                    },
+                    Err(Error::Invalid { .. } | Error::Conflict { .. }) => {}
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+        })
+    };
+    let members = {
+        let (pool, scope, membership) = (pool.clone(), s.as_owner(), s.member_ship.id);
+        tokio::spawn(async move {
+            for _ in 0..ROUNDS {
+                access::deactivate_member(&pool, &scope, membership)
+                    .await
+                    .unwrap();
+                access::restore_member(&pool, &scope, membership)
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let billing = {
+        let (pool, org) = (pool.clone(), s.org);
+        tokio::spawn(async move {
+            for round in 0..ROUNDS {
+                access::link_stripe_customer(&pool, &system(), org, &format!("cus_{round}"))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (pool, cache, credential) = (pool.clone(), cache.clone(), credential.clone());
+            tokio::spawn(async move {
+                for _ in 0..ROUNDS * 4 {
+                    cache
+                        .request_context(&pool, &credential, None, Utc::now())
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in [roles, members, billing].into_iter().chain(readers) {
+        task.await.unwrap();
+    }
+    let now = Utc::now();
+    let cached = context(&db, &cache, &credential, None, now).await.unwrap();
+    let full = access::request_context(db.pool(), &credential, None, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(*cached, full);
+    assert!(cached.is_member);
+    assert_eq!(
+        cached
+            .billing
+            .as_ref()
+            .unwrap()
+            .stripe_customer_id
+            .as_deref(),
+        Some(format!("cus_{}", ROUNDS - 1).as_str())
+    );
 }

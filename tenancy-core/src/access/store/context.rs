@@ -96,6 +96,10 @@ pub trait SessionStore: Backend {
         session: i64,
         org: OrgId,
     ) -> BoxFuture<'_, Result<()>>;
+
+    /// Whether every trigger that replaces the access version is in place
+    /// and enabled.
+    fn __version_triggers_in_place(conn: &mut Self::Connection) -> BoxFuture<'_, Result<bool>>;
 }
 
 /// The context of a request: the principal (`$principal` selects it),
@@ -219,17 +223,52 @@ fn context(columns: ContextColumns) -> Result<Versioned> {
     })
 }
 
-/// The check of a session: valid now (`$2`), with the access version.
-const CHECK_SESSION: &str = "SELECT s.id, s.user_id, s.selected_org, v.version \
-    FROM sessions s CROSS JOIN access_version v \
+/// The check of a session: valid now (`$2`), with the access version (a
+/// missing version row decodes as an error, not as a missing session).
+const CHECK_SESSION: &str = "SELECT s.id, s.user_id, s.selected_org, \
+    (SELECT v.version FROM access_version v) \
+    FROM sessions s \
     WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2";
+
+/// The tables whose changes replace the access version: every table the
+/// context statement reads but `sessions`, which the check reads itself.
+/// Their triggers (migration `0002_access_version.sql`) list, for updates,
+/// the columns the context statement reads: keep both in step.
+const VERSIONED_TABLES: [&str; 8] = [
+    "subscription_tiers",
+    "users",
+    "organizations",
+    "memberships",
+    "permissions",
+    "roles",
+    "role_permissions",
+    "user_role_assignments",
+];
+
+/// The triggers that replace the access version, by name.
+fn version_triggers(suffixes: &[&str]) -> Vec<String> {
+    VERSIONED_TABLES
+        .iter()
+        .flat_map(|table| {
+            suffixes
+                .iter()
+                .map(move |suffix| format!("{table}_access_version{suffix}"))
+        })
+        .collect()
+}
+
+/// How many of `names` are triggers that fire (SQLite has no disabled ones).
+const SQLITE_TRIGGERS: &str = "SELECT count(*) FROM sqlite_master \
+    WHERE type = 'trigger' AND name IN (SELECT value FROM json_each($1))";
+const POSTGRES_TRIGGERS: &str = "SELECT count(*) FROM pg_trigger \
+    WHERE tgname = ANY($1) AND tgenabled IN ('O', 'A')";
 
 /// The check of a user the app authenticated: the access version alone,
 /// since every change of a user bumps it.
 const CHECK_VERSION: &str = "SELECT version FROM access_version";
 
 macro_rules! impl_session_store {
-    ($feature:literal, $db:ty, $agg:literal) => {
+    ($feature:literal, $db:ty, $agg:literal, $triggers:expr) => {
         #[cfg(feature = $feature)]
         impl SessionStore for $db {
             fn __open_session(
@@ -341,9 +380,28 @@ macro_rules! impl_session_store {
                     Ok(())
                 })
             }
+
+            fn __version_triggers_in_place(
+                conn: &mut Self::Connection,
+            ) -> BoxFuture<'_, Result<bool>> {
+                Box::pin(async move {
+                    let (statement, names) = $triggers;
+                    let expected = names.len();
+                    let found: i64 = sqlx::query_scalar(statement)
+                        .bind(names)
+                        .fetch_one(conn)
+                        .await?;
+                    Ok(usize::try_from(found).is_ok_and(|found| found == expected))
+                })
+            }
         }
     };
 }
 
-impl_session_store!("sqlite", sqlx::Sqlite, "group_concat(pm.key, ',')");
-impl_session_store!("postgres", sqlx::Postgres, "string_agg(pm.key, ',')");
+impl_session_store!("sqlite", sqlx::Sqlite, "group_concat(pm.key, ',')", {
+    let names = version_triggers(&["_insert", "_update", "_delete"]);
+    (SQLITE_TRIGGERS, sqlx::types::Json(names))
+});
+impl_session_store!("postgres", sqlx::Postgres, "string_agg(pm.key, ',')", {
+    (POSTGRES_TRIGGERS, version_triggers(&["", "_truncate"]))
+});

@@ -405,7 +405,10 @@ macro_rules! impl_access_store {
                         "INSERT INTO permissions (key, category, required_tier, description) \
                          VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET \
                          category = excluded.category, required_tier = excluded.required_tier, \
-                         description = excluded.description",
+                         description = excluded.description \
+                         WHERE permissions.category IS DISTINCT FROM excluded.category \
+                         OR permissions.required_tier IS DISTINCT FROM excluded.required_tier \
+                         OR permissions.description IS DISTINCT FROM excluded.description",
                     )
                     .bind(def.key)
                     .bind(def.category)
@@ -579,6 +582,9 @@ impl_access_store!("sqlite", sqlx::Sqlite, "", "group_concat(pm.key, ',')");
 impl_access_store!(
     "postgres",
     sqlx::Postgres,
-    " FOR UPDATE",
+    // Not `FOR UPDATE`: that would also block the foreign-key checks of
+    // rows naming the organization (the audit log's), which lock it
+    // `FOR KEY SHARE`.
+    " FOR NO KEY UPDATE",
     "string_agg(pm.key, ',')"
 );
