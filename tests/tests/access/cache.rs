@@ -14,7 +14,9 @@ use tenancy_core::billing::SubscriptionStatus;
 use tenancy_core::{Error, OrgId, Scoped};
 
 use super::{Db, db};
-use crate::fixtures::{AppPermissions, EditRecipes, ViewRecipes, principal, shop, system, user};
+use crate::fixtures::{
+    AppPermissions, EditRecipes, Shop, ViewRecipes, principal, shop, system, user,
+};
 
 async fn version(pool: &Pool<Db>) -> i64 {
     sqlx::query_scalar("SELECT version FROM access_version")
@@ -41,6 +43,23 @@ async fn context(
         .unwrap()
 }
 
+/// A role of `shop` granting `recipes.edit`.
+async fn baker(pool: &Pool<Db>, shop: &Shop) -> Role {
+    let role = Role::insert(
+        &shop.as_owner(),
+        NewRole {
+            name: "baker".into(),
+        },
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    access::grant::<EditRecipes, _, _>(pool, &shop.as_owner(), role.id)
+        .await
+        .unwrap();
+    role
+}
+
 fn stats(hits: u64, reloads: u64, misses: u64) -> CacheStats {
     let mut stats = CacheStats::default();
     stats.hits = hits;
@@ -53,18 +72,7 @@ fn stats(hits: u64, reloads: u64, misses: u64) -> CacheStats {
 async fn every_change_a_context_reads_replaces_the_version_and_nothing_else_does() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    let baker = Role::insert(
-        &s.as_owner(),
-        NewRole {
-            name: "baker".into(),
-        },
-    )
-    .execute(db.pool())
-    .await
-    .unwrap();
-    access::grant::<EditRecipes, _, _>(db.pool(), &s.as_owner(), baker.id)
-        .await
-        .unwrap();
+    let baker = baker(&db, &s).await;
     access::assign_role(db.pool(), &s.as_owner(), s.member_ship.id, baker.id)
         .await
         .unwrap();
@@ -200,18 +208,7 @@ async fn refused_contexts_are_not_kept() {
 async fn a_cached_context_is_served_until_any_access_change() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    let baker = Role::insert(
-        &s.as_owner(),
-        NewRole {
-            name: "baker".into(),
-        },
-    )
-    .execute(db.pool())
-    .await
-    .unwrap();
-    access::grant::<EditRecipes, _, _>(db.pool(), &s.as_owner(), baker.id)
-        .await
-        .unwrap();
+    let baker = baker(&db, &s).await;
     access::grant::<ViewRecipes, _, _>(db.pool(), &s.as_owner(), baker.id)
         .await
         .unwrap();
@@ -420,18 +417,7 @@ async fn concurrent_changes_leave_no_stale_context_and_no_deadlock() {
         return;
     }
     let s = shop(&db, "soapworks", "free").await;
-    let baker = Role::insert(
-        &s.as_owner(),
-        NewRole {
-            name: "baker".into(),
-        },
-    )
-    .execute(db.pool())
-    .await
-    .unwrap();
-    access::grant::<EditRecipes, _, _>(db.pool(), &s.as_owner(), baker.id)
-        .await
-        .unwrap();
+    let baker = baker(&db, &s).await;
     let pool = db.pool().clone();
     let cache = ContextCache::default();
     let credential = Credential::User(principal(&s.member));
