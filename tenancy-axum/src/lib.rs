@@ -37,13 +37,17 @@
 //!
 //! | status | code | when |
 //! |---|---|---|
+//! | 400 | `invalid_organization` | the organization header is not an id |
 //! | 401 | `unauthenticated` | nobody is signed in |
 //! | 401 | `invalid_credentials` | unknown, expired or revoked token |
 //! | 402 | `billing_lapsed` | billing lapsed and the principal is not the owner |
 //! | 403 | `not_a_member` | the principal named an organization it does not belong to |
 //! | 403 | `no_organization` | the principal belongs to no organization |
 //! | 403 | `missing_permission` | [`Require<P>`] and the principal lacks `P` |
+//! | 403 | `forbidden` | the organization may not write this row (a system row) |
 //! | 404 | `not_found` | an id unknown to the organization (another's included) |
+//! | 409 | `conflict` | a duplicate, a row still in use, or a change committed meanwhile |
+//! | 422 | `invalid` | a value or reference the organization may not use (the field named) |
 //! | 500 | `internal` | the database failed, or the layer is missing (logged with the fix) |
 //!
 //! Stripe's webhook endpoint is [`stripe_webhook`].
