@@ -209,8 +209,8 @@ impl ContextCache {
         } else {
             tracing::error!(
                 "tenancy: a trigger of `access_version` is missing or disabled, so no request \
-                 context is cached and every request reads its context in full; apply \
-                 tenancy-core's migrations/*/0002_access_version.sql again to restore them"
+                 context is cached and every request reads its context in full; recreate the \
+                 triggers from tenancy-core's migrations/*/0002_access_version.sql"
             );
             TRIGGERS_MISSING
         };

@@ -426,13 +426,13 @@ async fn concurrent_changes_leave_no_stale_context_and_no_deadlock() {
         tokio::spawn(async move {
             for _ in 0..ROUNDS {
                 // The member may be deactivated in between: the assignment
-                // is then refused (`Invalid`), or revoked with them; once
-                // restored with them, the next one is a duplicate
-                // (`Conflict`), as is one that a deactivation and restore
-                // raced past (`Conflict`, to retry).
+                // is then refused (`Invalid`), or revoked with them
+                // (`NotFound`); once restored with them, the next one is a
+                // duplicate (`Conflict`), and a write that a deactivation
+                // and restore raced past is `Conflict` too (to retry).
                 match access::assign_role(&pool, &scope, membership, baker.id).await {
                     Ok(assigned) => match access::revoke_role(&pool, &scope, assigned.id).await {
-                        Ok(_) | Err(Error::NotFound { .. }) => {}
+                        Ok(_) | Err(Error::NotFound { .. } | Error::Conflict { .. }) => {}
                         Err(other) => panic!("{other:?}"),
                     },
                     Err(Error::Invalid { .. } | Error::Conflict { .. }) => {}
