@@ -13,6 +13,7 @@
 //! other: a function that needs one does not compile with the other.
 
 use crate::error::{Error, Result};
+use crate::exec::{self, Backend, Tenant};
 use crate::id::{OrgId, UserId};
 use crate::model::OrgOwned;
 
@@ -114,6 +115,33 @@ impl Scope {
         &self.actor
     }
 
+    /// Begins a transaction that acts for this scope's organization, for
+    /// several operations that must commit together.
+    ///
+    /// On PostgreSQL the transaction names the organization in the
+    /// transaction-local setting that row-level security reads
+    /// ([`ddl::row_level_security`](crate::ddl::row_level_security)), in
+    /// the same message as its `BEGIN`, so beginning costs one round trip
+    /// and the statements inside none extra. The setting ends with the
+    /// transaction: a pooled connection never carries it to its next user.
+    /// On SQLite it is a plain transaction.
+    ///
+    /// Pass it as `&mut *tx` to the operations of this scope. A transaction
+    /// begun otherwise (`pool.begin()`) names no organization, so on tables
+    /// with row-level security it sees no row and writes none: begin it
+    /// here.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when no connection is available or the
+    /// transaction does not begin.
+    pub async fn begin<DB: Backend>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<sqlx::Transaction<'static, DB>> {
+        exec::begin_on_pool(pool, Tenant::Org(self.org)).await
+    }
+
     /// Checks that `row`, obtained by some other path than this scope (a
     /// cache, a join, a message), belongs to this scope's organization.
     ///
@@ -157,6 +185,27 @@ impl SystemScope {
     #[must_use]
     pub const fn reason(&self) -> &'static str {
         self.reason
+    }
+
+    /// Begins a transaction for cross-organization work: on PostgreSQL it
+    /// turns on the transaction-local bypass of row-level security
+    /// ([`ddl::SYSTEM_SETTING`](crate::ddl::SYSTEM_SETTING)), which ends
+    /// with the transaction; on SQLite it is a plain transaction. Logged
+    /// with the reason.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when no connection is available or the
+    /// transaction does not begin.
+    pub async fn begin<DB: Backend>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<sqlx::Transaction<'static, DB>> {
+        tracing::info!(
+            reason = self.reason,
+            "tenancy: cross-organization transaction"
+        );
+        exec::begin_on_pool(pool, Tenant::System).await
     }
 }
 

@@ -235,4 +235,39 @@ impl Cluster {
             .connect_with(self.options(&name))
             .await
     }
+
+    /// A pool on `database` that connects as a new role made the way
+    /// production should be: it may log in and read and write every table
+    /// and sequence of the `public` schema, but it is not a superuser, owns
+    /// nothing and has no `BYPASSRLS`, so row-level security applies to it.
+    ///
+    /// Create the tables (as the superuser) before calling this: the grants
+    /// cover the tables that exist.
+    ///
+    /// # Errors
+    ///
+    /// When the cluster refuses the role, the grants or the connection.
+    pub async fn app_pool(&self, owner: &PgPool) -> Result<PgPool, sqlx::Error> {
+        let database: String = sqlx::query_scalar("SELECT current_database()")
+            .fetch_one(owner)
+            .await?;
+        let role = format!(
+            "{database}_app_{}",
+            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+        );
+        // `role` and `database` are made of digits and underscores only.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+             GRANT CONNECT ON DATABASE {database} TO {role};
+             GRANT USAGE ON SCHEMA public TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"
+        )))
+        .execute(owner)
+        .await?;
+        PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(self.options(&database).username(&role))
+            .await
+    }
 }

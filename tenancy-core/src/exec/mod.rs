@@ -8,6 +8,11 @@
 //! per model and backend, on first use, and then only bound; only selects
 //! with a filter or an ordering, whose shape is the caller's, are rendered
 //! per call.
+//!
+//! On PostgreSQL every scoped operation runs inside a transaction that names
+//! its organization in a transaction-local setting, which the row-level
+//! security policies of [`ddl::row_level_security`](crate::ddl::row_level_security)
+//! read (see [`Tenant`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -16,7 +21,9 @@ use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Executor, SqlSafeStr, SqlStr};
 
+use crate::ddl;
 use crate::error::{Error, Result};
+use crate::id::OrgId;
 use crate::model::RowCodec;
 use crate::query;
 
@@ -69,12 +76,17 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     /// `&mut Self::Connection` by itself.
     #[doc(hidden)]
     fn __executor(connection: &mut Self::Connection) -> impl Executor<'_, Database = Self>;
+
+    /// Whether the backend has row-level security, so that a transaction
+    /// must say whom it acts for.
+    #[doc(hidden)]
+    const ROW_LEVEL_SECURITY: bool;
 }
 
 /// Implements [`Backend`] for one sqlx database: the same code for each,
 /// but for the sea-query dialect and the cache slot.
 macro_rules! impl_backend {
-    ($feature:literal, $database:ty, $dialect:ty, $slot:literal) => {
+    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal) => {
         #[cfg(feature = $feature)]
         impl sealed::Sealed for $database {}
 
@@ -82,6 +94,8 @@ macro_rules! impl_backend {
         #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
         impl Backend for $database {
             const SHAPE_SLOT: usize = $slot;
+
+            const ROW_LEVEL_SECURITY: bool = $rls;
 
             type Dialect = $dialect;
 
@@ -118,13 +132,108 @@ macro_rules! impl_backend {
     };
 }
 
-impl_backend!("sqlite", sqlx::Sqlite, sea_query::SqliteQueryBuilder, 0);
+impl_backend!(
+    "sqlite",
+    sqlx::Sqlite,
+    sea_query::SqliteQueryBuilder,
+    0,
+    false
+);
 impl_backend!(
     "postgres",
     sqlx::Postgres,
     sea_query::PostgresQueryBuilder,
-    1
+    1,
+    true
 );
+
+/// Whom a transaction acts for, as row-level security sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tenant {
+    /// One organization.
+    Org(OrgId),
+    /// Every organization: a [`SystemScope`](crate::SystemScope)'s work.
+    System,
+    /// Nobody in particular: reads of global tables, which have no policy.
+    Unscoped,
+}
+
+impl Tenant {
+    /// The statement that begins a transaction acting for this tenant on
+    /// PostgreSQL: one message, so that naming the tenant costs no round
+    /// trip of its own; `None` when nothing needs naming.
+    pub(crate) fn begin_statement(self) -> Option<SqlStr> {
+        let setting = match self {
+            // An `i64` printed in decimal: digits and a sign, nothing to
+            // escape.
+            Self::Org(org) => format!("'{}', '{}'", ddl::ORG_SETTING, org.get()),
+            Self::System => format!("'{}', 'on'", ddl::SYSTEM_SETTING),
+            Self::Unscoped => return None,
+        };
+        let sql = format!("BEGIN; SELECT set_config({setting}, true)");
+        Some(sqlx::AssertSqlSafe(sql).into_sql_str())
+    }
+}
+
+/// Begins a transaction acting for `tenant` on `connection` (on SQLite, a
+/// plain one).
+pub(crate) async fn begin<DB: Backend>(
+    connection: &mut DB::Connection,
+    tenant: Tenant,
+) -> Result<sqlx::Transaction<'_, DB>> {
+    let statement = tenant.begin_statement().filter(|_| DB::ROW_LEVEL_SECURITY);
+    Ok(match statement {
+        Some(statement) if !sqlx::Connection::is_in_transaction(connection) => {
+            sqlx::Connection::begin_with(connection, statement).await?
+        }
+        _ => sqlx::Connection::begin(connection).await?,
+    })
+}
+
+/// Begins a transaction acting for `tenant` on a connection of `pool`.
+pub(crate) async fn begin_on_pool<DB: Backend>(
+    pool: &sqlx::Pool<DB>,
+    tenant: Tenant,
+) -> Result<sqlx::Transaction<'static, DB>> {
+    Ok(
+        match tenant.begin_statement().filter(|_| DB::ROW_LEVEL_SECURITY) {
+            Some(statement) => pool.begin_with(statement).await?,
+            None => pool.begin().await?,
+        },
+    )
+}
+
+/// Runs `work` on a connection lent by `lender`, acting for `tenant`.
+///
+/// On PostgreSQL, outside a transaction, `work` runs in one that begins by
+/// naming the tenant (`BEGIN; SELECT set_config(.., true)` in one message)
+/// and commits after it: three round trips, and the setting ends with the
+/// transaction, so a pooled connection never carries it to its next user.
+/// Inside the caller's transaction, `work` runs as is: the transaction
+/// names its tenant when it begins ([`Scope::begin`](crate::Scope::begin)),
+/// and one that does not sees no row of a table with row-level security.
+/// On SQLite, `work` just runs.
+pub(crate) async fn run<'c, A, DB, T>(
+    lender: A,
+    tenant: Tenant,
+    work: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>> + Send,
+) -> Result<T>
+where
+    A: sqlx::Acquire<'c, Database = DB> + Send + 'c,
+    DB: Backend,
+    T: Send,
+{
+    let mut connection = acquire(lender).await?;
+    let names_tenant = DB::ROW_LEVEL_SECURITY && tenant != Tenant::Unscoped;
+    if names_tenant && !sqlx::Connection::is_in_transaction(&**connection) {
+        let mut tx = begin::<DB>(&mut **connection, tenant).await?;
+        let out = work(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    } else {
+        work(&mut **connection).await
+    }
+}
 
 /// The statements of one model on one backend, each rendered the first
 /// time it is used (see [`query::Shape`] for how they are bound).

@@ -12,7 +12,7 @@ use super::plan::ShapeKey;
 use super::select::key_access;
 use super::{Cascade, refusal, sentinel};
 use crate::error::{Error, Result};
-use crate::exec::{Backend, Binds, Prepared};
+use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
 use crate::model::{ModelInfo, RowCodec, Table};
 
@@ -87,9 +87,8 @@ impl<M: Table> Delete<M> {
             ..Binds::default()
         };
         let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        let connection = crate::exec::acquire(connection).await?;
         let (writer, id) = (self.writer, self.id.get());
-        with_cascades::<M, DB, _>(connection, writer, id, Cascade::Deactivate, |conn| {
+        with_cascades::<M, DB, _, _>(connection, writer, id, Cascade::Deactivate, move |conn| {
             Box::pin(async move {
                 let deleted = prepared.execute(DB::__executor(&mut *conn)).await?;
                 if deleted == 0 {
@@ -107,26 +106,36 @@ impl<M: Table> Delete<M> {
 
 /// Runs `step` on the row `id` of `M`, then `action` on its cascade
 /// children, in one transaction (a savepoint inside the caller's); without
-/// cascades, just `step`, with no transaction of its own.
-async fn with_cascades<M, DB, T>(
-    mut connection: crate::exec::Connection<'_, DB>,
+/// cascades, just `step`, in no more of a transaction than naming the
+/// tenant needs.
+async fn with_cascades<'c, M, DB, A, T>(
+    connection: A,
     writer: Writer,
     id: i64,
     action: Cascade,
-    step: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>>,
+    step: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>> + Send + 'static,
 ) -> Result<T>
 where
+    A: Acquire<'c, Database = DB> + Send + 'c,
     M: RowCodec<DB>,
     DB: Backend,
+    T: Send + 'static,
 {
-    if M::__model().cascades.is_empty() {
-        return step(&mut **connection).await;
+    let model = M::__model();
+    let tenant = writer.tenant(model);
+    if model.cascades.is_empty() {
+        return exec::run(connection, tenant, step).await;
     }
-    let mut tx = sqlx::Connection::begin(&mut **connection).await?;
-    let out = step(&mut *tx).await?;
-    cascade::<M, DB>(&mut *tx, writer, id, action).await?;
-    tx.commit().await?;
-    Ok(out)
+    exec::run(connection, tenant, move |conn| {
+        Box::pin(async move {
+            let mut tx = exec::begin::<DB>(conn, tenant).await?;
+            let out = step(&mut *tx).await?;
+            cascade::<M, DB>(&mut *tx, writer, id, action).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+    })
+    .await
 }
 
 /// Runs `action` on every cascade child of the row `parent_id` of `M`.
@@ -230,9 +239,8 @@ impl<M: Table> Restore<M> {
             ..Binds::default()
         };
         let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        let connection = crate::exec::acquire(connection).await?;
         let (writer, id) = (self.writer, self.id.get());
-        with_cascades::<M, DB, _>(connection, writer, id, Cascade::Restore, |conn| {
+        with_cascades::<M, DB, _, _>(connection, writer, id, Cascade::Restore, move |conn| {
             Box::pin(async move {
                 match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
                     Some(row) => Ok(row),

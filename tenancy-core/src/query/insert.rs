@@ -10,9 +10,9 @@ use super::plan::{AccessKind, ShapeKey};
 use super::select::key_access;
 use super::{Access, refusal, sentinel};
 use crate::error::Result;
-use crate::exec::{Backend, Binds, Prepared};
+use crate::exec::{self, Backend, Binds, Prepared, Tenant};
 use crate::id::OrgId;
-use crate::model::{RowCodec, Table};
+use crate::model::{Kind, ModelInfo, RowCodec, Table};
 
 /// Whose rows a write may touch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +46,15 @@ impl Writer {
         match self {
             Self::Org(org) => Some(org.get()),
             Self::SystemRows | Self::All => None,
+        }
+    }
+
+    /// Whom a write of `model` acts for.
+    pub(crate) fn tenant(self, model: &ModelInfo) -> Tenant {
+        match (self, model.kind) {
+            (Self::Org(org), _) => Tenant::Org(org),
+            (Self::All, Kind::Global) => Tenant::Unscoped,
+            (Self::SystemRows | Self::All, _) => Tenant::System,
         }
     }
 }
@@ -124,25 +133,22 @@ impl<M: Table> Insert<M> {
             ..Binds::default()
         };
         let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        let mut connection = crate::exec::acquire(connection).await?;
-        let inserted = prepared
-            .fetch_optional(<DB as Backend>::__executor(&mut **connection))
-            .await?;
-        match inserted {
-            Some(row) => Ok(row),
-            None => {
-                let references = M::__references(&self.new);
-                Err(refusal::explain::<DB>(
-                    &mut **connection,
-                    model,
-                    self.writer,
-                    None,
-                    false,
-                    &references,
-                )
-                .await)
-            }
-        }
+        let (writer, new) = (self.writer, self.new);
+        exec::run(connection, writer.tenant(model), move |conn| {
+            Box::pin(async move {
+                match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
+                    Some(row) => Ok(row),
+                    None => {
+                        let references = M::__references(&new);
+                        Err(
+                            refusal::explain::<DB>(conn, model, writer, None, false, &references)
+                                .await,
+                        )
+                    }
+                }
+            })
+        })
+        .await
     }
 }
 

@@ -12,12 +12,12 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use sea_query::{Alias, ExprTrait, JoinType, Order, Query, SelectStatement, Values};
-use sqlx::Executor;
+use sqlx::Acquire;
 
 use super::select::Select;
 use super::{Statement, column, literal};
 use crate::error::{Error, Result};
-use crate::exec::{Backend, Prepared};
+use crate::exec::{self, Backend, Prepared};
 use crate::model::{Kind, ModelInfo, RowCodec, Table};
 
 /// The alias of the child table, so that a table can be joined to itself
@@ -105,9 +105,9 @@ impl<P: Table, C: Table> WithChildren<P, C> {
     /// # Errors
     ///
     /// [`Error::Database`] when the statement fails or a row does not decode.
-    pub async fn fetch_all<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<Vec<(P, Vec<C>)>>
+    pub async fn fetch_all<'c, A, DB>(self, connection: A) -> Result<Vec<(P, Vec<C>)>>
     where
-        E: 'e + Executor<'c, Database = DB>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
         P: RowCodec<DB>,
         C: RowCodec<DB>,
@@ -117,23 +117,29 @@ impl<P: Table, C: Table> WithChildren<P, C> {
         let child_offset = parent.columns.len();
         let parent_id = column_index(parent, parent.id_column);
         let child_id = child_offset + column_index(child, child.id_column);
-        let mut out: Vec<(P, Vec<C>)> = Vec::new();
-        let mut current: Option<i64> = None;
-        Prepared::<DB>::rendered(self.statement())?
-            .for_each_row(executor, |row| {
-                let id = <DB as Backend>::__get_key(row, parent_id)?;
-                if id != current || out.is_empty() {
-                    out.push((P::__decode(row, 0)?, Vec::new()));
-                    current = id;
-                }
-                let has_child = <DB as Backend>::__get_key(row, child_id)?.is_some();
-                if let (true, Some((_, children))) = (has_child, out.last_mut()) {
-                    children.push(C::__decode(row, child_offset)?);
-                }
-                Ok::<(), Error>(())
+        let prepared = Prepared::<DB>::rendered(self.statement())?;
+        exec::run(connection, self.parents.tenant(), move |conn| {
+            Box::pin(async move {
+                let mut out: Vec<(P, Vec<C>)> = Vec::new();
+                let mut current: Option<i64> = None;
+                prepared
+                    .for_each_row(DB::__executor(conn), |row| {
+                        let id = <DB as Backend>::__get_key(row, parent_id)?;
+                        if id != current || out.is_empty() {
+                            out.push((P::__decode(row, 0)?, Vec::new()));
+                            current = id;
+                        }
+                        let has_child = <DB as Backend>::__get_key(row, child_id)?.is_some();
+                        if let (true, Some((_, children))) = (has_child, out.last_mut()) {
+                            children.push(C::__decode(row, child_offset)?);
+                        }
+                        Ok::<(), Error>(())
+                    })
+                    .await?;
+                Ok(out)
             })
-            .await?;
-        Ok(out)
+        })
+        .await
     }
 }
 

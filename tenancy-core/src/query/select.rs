@@ -4,15 +4,15 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use sea_query::{Condition, Order, Value, Values};
-use sqlx::Executor;
+use sqlx::Acquire;
 
 use super::plan::{AccessKind, ShapeKey};
 use super::{Access, Paging, Statement};
 use crate::column::{Column, Filter};
 use crate::error::{Error, Result};
-use crate::exec::{Backend, Binds, Prepared};
+use crate::exec::{self, Backend, Binds, Prepared, Tenant};
 use crate::id::{Id, OrgId};
-use crate::model::{RowCodec, SoftDelete, Table};
+use crate::model::{Kind, ModelInfo, RowCodec, SoftDelete, Table};
 
 /// Whose rows a read may see.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +35,15 @@ impl Reader {
         match self {
             Self::Org(_) => AccessKind::Org,
             Self::All => AccessKind::All,
+        }
+    }
+
+    /// Whom a read of `model` acts for.
+    pub(crate) fn tenant(self, model: &ModelInfo) -> Tenant {
+        match (self, model.kind) {
+            (Self::Org(org), _) => Tenant::Org(org),
+            (Self::All, Kind::Global) => Tenant::Unscoped,
+            (Self::All, _) => Tenant::System,
         }
     }
 
@@ -164,13 +173,18 @@ impl<M: Table> Select<M> {
     /// # Errors
     ///
     /// [`Error::Database`] when the statement fails or a row does not decode.
-    pub async fn fetch_all<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<Vec<M>>
+    pub async fn fetch_all<'c, A, DB>(self, connection: A) -> Result<Vec<M>>
     where
-        E: 'e + Executor<'c, Database = DB>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
         M: RowCodec<DB>,
     {
-        self.prepare_rows()?.fetch_all(executor).await
+        let tenant = self.reader.tenant(M::__model());
+        let prepared = self.prepare_rows()?;
+        exec::run(connection, tenant, move |conn| {
+            Box::pin(prepared.fetch_all(DB::__executor(conn)))
+        })
+        .await
     }
 
     /// The first matching row, if any.
@@ -179,13 +193,18 @@ impl<M: Table> Select<M> {
     ///
     /// [`Error::Database`] when the statement fails or the row does not
     /// decode.
-    pub async fn fetch_optional<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<Option<M>>
+    pub async fn fetch_optional<'c, A, DB>(self, connection: A) -> Result<Option<M>>
     where
-        E: 'e + Executor<'c, Database = DB>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
         M: RowCodec<DB>,
     {
-        self.limit(1).prepare_rows()?.fetch_optional(executor).await
+        let tenant = self.reader.tenant(M::__model());
+        let prepared = self.limit(1).prepare_rows()?;
+        exec::run(connection, tenant, move |conn| {
+            Box::pin(prepared.fetch_optional(DB::__executor(conn)))
+        })
+        .await
     }
 
     /// How many rows match, ignoring ordering, limit and offset.
@@ -193,9 +212,9 @@ impl<M: Table> Select<M> {
     /// # Errors
     ///
     /// [`Error::Database`] when the statement fails.
-    pub async fn count<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<u64>
+    pub async fn count<'c, A, DB>(self, connection: A) -> Result<u64>
     where
-        E: 'e + Executor<'c, Database = DB>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
         M: RowCodec<DB>,
     {
@@ -222,7 +241,16 @@ impl<M: Table> Select<M> {
                 Some(filter),
             ))?,
         };
-        prepared.fetch_count(executor).await
+        let tenant = self.reader.tenant(model);
+        exec::run(connection, tenant, move |conn| {
+            Box::pin(prepared.fetch_count(DB::__executor(conn)))
+        })
+        .await
+    }
+
+    /// Whom this read acts for, for a join that reads through it.
+    pub(crate) fn tenant(&self) -> Tenant {
+        self.reader.tenant(M::__model())
     }
 
     /// The parents' ordering, for a join that must repeat it.
@@ -352,14 +380,14 @@ impl<M: Table> Find<M> {
     /// [`Error::NotFound`] when no row has this id among those the scope's
     /// organization may see (rows of other organizations included);
     /// [`Error::Database`] when the statement fails.
-    pub async fn fetch_one<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<M>
+    pub async fn fetch_one<'c, A, DB>(self, connection: A) -> Result<M>
     where
-        E: 'e + Executor<'c, Database = DB>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
         M: RowCodec<DB>,
     {
         let table = M::__model().table;
-        self.fetch_optional(executor)
+        self.fetch_optional(connection)
             .await?
             .ok_or(Error::NotFound { table })
     }
@@ -370,9 +398,9 @@ impl<M: Table> Find<M> {
     /// # Errors
     ///
     /// [`Error::Database`] when the statement fails.
-    pub async fn fetch_optional<'e, 'c: 'e, E, DB>(self, executor: E) -> Result<Option<M>>
+    pub async fn fetch_optional<'c, A, DB>(self, connection: A) -> Result<Option<M>>
     where
-        E: 'e + Executor<'c, Database = DB>,
+        A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
         M: RowCodec<DB>,
     {
@@ -394,9 +422,11 @@ impl<M: Table> Find<M> {
             id: Some(self.id.get()),
             ..Binds::default()
         };
-        Prepared::<DB>::cached(&shape, &binds)?
-            .fetch_optional(executor)
-            .await
+        let prepared = Prepared::<DB>::cached(&shape, &binds)?;
+        exec::run(connection, self.reader.tenant(model), move |conn| {
+            Box::pin(prepared.fetch_optional(DB::__executor(conn)))
+        })
+        .await
     }
 }
 

@@ -11,7 +11,7 @@ use super::select::key_access;
 use super::{refusal, sentinel};
 use crate::column::{Column, Settable};
 use crate::error::Result;
-use crate::exec::{Backend, Binds, Prepared};
+use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
 use crate::model::{RowCodec, Table};
 
@@ -139,14 +139,20 @@ impl<M: Table> Update<M> {
         let model = M::__model();
         let access = self.writer.access();
         let id = self.id.get();
-        let mut connection = crate::exec::acquire(connection).await?;
+        let tenant = self.writer.tenant(model);
         if self.sets.is_empty() {
             // Nothing to set: the row as it is, as a find would read it.
             let find = super::find(model, &access, false, Value::BigInt(Some(id)));
-            return Prepared::<DB>::rendered(find)?
-                .fetch_optional(<DB as Backend>::__executor(&mut **connection))
-                .await?
-                .ok_or(crate::Error::NotFound { table: model.table });
+            let prepared = Prepared::<DB>::rendered(find)?;
+            return exec::run(connection, tenant, move |conn| {
+                Box::pin(async move {
+                    prepared
+                        .fetch_optional(DB::__executor(conn))
+                        .await?
+                        .ok_or(crate::Error::NotFound { table: model.table })
+                })
+            })
+            .await;
         }
         let prepared = match self.column_mask() {
             Some(columns) => {
@@ -182,26 +188,21 @@ impl<M: Table> Update<M> {
                 Prepared::<DB>::rendered(statement)?
             }
         };
-        let updated = prepared
-            .fetch_optional(<DB as Backend>::__executor(&mut **connection))
-            .await?;
-        if let Some(row) = updated {
-            return Ok(row);
-        }
         let references: Vec<(&'static str, Option<i64>)> = self
             .sets
             .iter()
             .map(|(_, name, value)| (*name, refusal::key_of(value)))
             .collect();
-        Err(refusal::explain::<DB>(
-            &mut **connection,
-            model,
-            self.writer,
-            Some(id),
-            false,
-            &references,
-        )
-        .await)
+        let writer = self.writer;
+        exec::run(connection, tenant, move |conn| {
+            Box::pin(async move {
+                if let Some(row) = prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
+                    return Ok(row);
+                }
+                Err(refusal::explain::<DB>(conn, model, writer, Some(id), false, &references).await)
+            })
+        })
+        .await
     }
 }
 

@@ -35,7 +35,61 @@
 //! );
 //! ```
 
+mod rls;
+
+pub use rls::{ORG_SETTING, SYSTEM_SETTING, row_level_security};
+
 use crate::model::{Kind, ModelInfo, OrgOwned, Table};
+
+/// The models of an application, listed once for what looks at the schema
+/// as a whole: [row-level security](row_level_security), the Citus DDL and
+/// the audit.
+///
+/// ```
+/// use tenancy_core::{Id, OrgId, Scoped, ddl::Models};
+///
+/// #[derive(Scoped)]
+/// #[tenancy(table = "recipes")]
+/// struct Recipe {
+///     id: Id<Recipe>,
+///     organization_id: OrgId,
+/// }
+///
+/// let models = Models::new().with::<Recipe>();
+/// assert_eq!(models.tables().collect::<Vec<_>>(), ["recipes"]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Models {
+    models: Vec<&'static ModelInfo>,
+}
+
+impl Models {
+    /// No models yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `M` (once, however often it is named), keeping the order of
+    /// declaration: parents before the children that reference them.
+    #[must_use]
+    pub fn with<M: Table>(mut self) -> Self {
+        let model = M::__model();
+        if !self.models.iter().any(|known| std::ptr::eq(*known, model)) {
+            self.models.push(model);
+        }
+        self
+    }
+
+    /// The tables of the models, in declaration order.
+    pub fn tables(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.models.iter().map(|model| model.table)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'static ModelInfo> + '_ {
+        self.models.iter().copied()
+    }
+}
 
 /// `UNIQUE ("organization_id", "id")`: the key composite foreign keys into
 /// this table point at.
@@ -89,6 +143,6 @@ fn foreign_key(model: &ModelInfo, column: &str, target: &ModelInfo) -> String {
 }
 
 /// An identifier in double quotes, as both backends read it.
-fn quote(identifier: &str) -> String {
+pub(crate) fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }

@@ -1,0 +1,205 @@
+//! PostgreSQL row-level security written from the models: the second wall.
+//!
+//! Every statement the library writes already names its organization, but
+//! a raw query, a forgotten join or a future bug would not. With these
+//! policies the database itself hides other organizations' rows and
+//! refuses writes of them, keyed on a setting that the library sets for the
+//! transaction only (see [`Scope::begin`](crate::Scope::begin)); with no
+//! setting, a table shows nothing and accepts nothing.
+//!
+//! The policies read the settings as
+//! `(SELECT NULLIF(current_setting('tenancy.org_id', true), '')::bigint)`:
+//! a missing setting and the empty value PostgreSQL leaves behind after a
+//! transaction-local one are both null, so they match no row rather than
+//! failing the statement, and the sub-select makes the planner evaluate the
+//! setting once per statement, not once per row. `FORCE` makes the policies
+//! apply to the table's owner too; superusers and roles with `BYPASSRLS`
+//! still bypass them, which the audit reports.
+
+use super::{Models, quote};
+use crate::model::{Kind, ModelInfo};
+
+/// The transaction-local setting that names the organization a
+/// transaction acts for.
+pub const ORG_SETTING: &str = "tenancy.org_id";
+
+/// The transaction-local setting (`on`) of work across organizations, set
+/// only for a [`SystemScope`](crate::SystemScope): the explicit bypass.
+pub const SYSTEM_SETTING: &str = "tenancy.system";
+
+/// The organization of the transaction, evaluated once per statement.
+fn tenant() -> String {
+    format!("(SELECT NULLIF(current_setting('{ORG_SETTING}', true), '')::bigint)")
+}
+
+/// Whether the transaction works across organizations.
+fn system() -> String {
+    format!("(SELECT coalesce(current_setting('{SYSTEM_SETTING}', true), '') = 'on')")
+}
+
+/// The statements that turn row-level security on for every scoped, shared
+/// and inherited model, in order; global models have no policy (every
+/// organization reads them, and the library writes them only for a
+/// [`SystemScope`](crate::SystemScope)).
+///
+/// Each table gets `ENABLE` and `FORCE ROW LEVEL SECURITY` and:
+/// - scoped: one policy, `organization_id = <tenant>`, for reads
+///   (`USING`) and writes (`WITH CHECK`);
+/// - shared: reads also see system rows (`organization_id IS NULL`); an
+///   organization inserts, updates to and deletes only its own rows;
+/// - inherited: `EXISTS` a parent row the organization can read, through
+///   the parent's own predicate;
+/// - every one of them: a `tenancy_system` policy that lets a transaction
+///   with [`SYSTEM_SETTING`] on through, which only a
+///   [`SystemScope`](crate::SystemScope) sets.
+///
+/// The statements drop the policies they create first, so running them
+/// again (after adding a model) replaces them. Run them as the tables'
+/// owner, in a migration, on PostgreSQL only.
+///
+/// ```
+/// use tenancy_core::{Id, OrgId, Scoped, ddl};
+///
+/// #[derive(Scoped)]
+/// #[tenancy(table = "recipes")]
+/// struct Recipe {
+///     id: Id<Recipe>,
+///     organization_id: OrgId,
+/// }
+///
+/// let statements = ddl::row_level_security(&ddl::Models::new().with::<Recipe>());
+/// assert!(statements.contains(&r#"ALTER TABLE "recipes" FORCE ROW LEVEL SECURITY"#.to_owned()));
+/// ```
+#[must_use]
+pub fn row_level_security(models: &Models) -> Vec<String> {
+    let mut statements = Vec::new();
+    for model in models.iter() {
+        let policies = policies(model);
+        if policies.is_empty() {
+            continue;
+        }
+        let table = quote(model.table);
+        statements.push(format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"));
+        statements.push(format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"));
+        for name in POLICY_NAMES {
+            statements.push(format!("DROP POLICY IF EXISTS {name} ON {table}"));
+        }
+        for Policy {
+            name,
+            command,
+            using,
+            check,
+        } in policies
+        {
+            let mut statement = format!("CREATE POLICY {name} ON {table} FOR {command}");
+            if let Some(using) = using {
+                statement.push_str(&format!(" USING ({using})"));
+            }
+            if let Some(check) = check {
+                statement.push_str(&format!(" WITH CHECK ({check})"));
+            }
+            statements.push(statement);
+        }
+    }
+    statements
+}
+
+/// Every policy name this module writes, so that a rerun drops them all
+/// whatever the table's kind was before.
+pub(crate) const POLICY_NAMES: [&str; 6] = [
+    "tenancy_org",
+    "tenancy_org_read",
+    "tenancy_org_insert",
+    "tenancy_org_update",
+    "tenancy_org_delete",
+    "tenancy_system",
+];
+
+struct Policy {
+    name: &'static str,
+    command: &'static str,
+    using: Option<String>,
+    check: Option<String>,
+}
+
+impl Policy {
+    fn new(name: &'static str, command: &'static str) -> Self {
+        Self {
+            name,
+            command,
+            using: None,
+            check: None,
+        }
+    }
+
+    fn using(mut self, predicate: &str) -> Self {
+        self.using = Some(predicate.to_owned());
+        self
+    }
+
+    fn check(mut self, predicate: &str) -> Self {
+        self.check = Some(predicate.to_owned());
+        self
+    }
+}
+
+fn policies(model: &ModelInfo) -> Vec<Policy> {
+    let system = system();
+    let bypass = Policy::new("tenancy_system", "ALL")
+        .using(&system)
+        .check(&system);
+    let table = quote(model.table);
+    match model.kind {
+        Kind::Global => Vec::new(),
+        Kind::Scoped { .. } | Kind::Inherited { .. } => {
+            let own = readable(model, &table, 1);
+            vec![
+                Policy::new("tenancy_org", "ALL").using(&own).check(&own),
+                bypass,
+            ]
+        }
+        Kind::Shared { org_column } => {
+            let own = format!("{table}.{} = {}", quote(org_column), tenant());
+            let readable = readable(model, &table, 1);
+            vec![
+                Policy::new("tenancy_org_read", "SELECT").using(&readable),
+                Policy::new("tenancy_org_insert", "INSERT").check(&own),
+                // Updates see what reads see, so that a statement locking a
+                // system row `FOR SHARE` (a reference check) finds it; the
+                // check then refuses to write one.
+                Policy::new("tenancy_org_update", "UPDATE")
+                    .using(&readable)
+                    .check(&own),
+                Policy::new("tenancy_org_delete", "DELETE").using(&own),
+                bypass,
+            ]
+        }
+    }
+}
+
+/// The rows of `model` (named `qualifier`) that the transaction's
+/// organization may read: the predicate the library's own reads carry,
+/// with the setting in place of the bound organization.
+fn readable(model: &ModelInfo, qualifier: &str, depth: usize) -> String {
+    match model.kind {
+        Kind::Scoped { org_column } => format!("{qualifier}.{} = {}", quote(org_column), tenant()),
+        Kind::Shared { org_column } => {
+            let column = format!("{qualifier}.{}", quote(org_column));
+            format!("({column} = {} OR {column} IS NULL)", tenant())
+        }
+        Kind::Inherited { parent, via_column } => {
+            let parent = parent();
+            let alias = format!("tenancy_{depth}");
+            format!(
+                "EXISTS (SELECT 1 FROM {} AS {alias} WHERE {alias}.{} = {qualifier}.{} AND {})",
+                quote(parent.table),
+                quote(parent.id_column),
+                quote(via_column),
+                readable(parent, &alias, depth + 1)
+            )
+        }
+        // A global parent has no organization: nothing of it is the
+        // organization's (the derive refuses one).
+        Kind::Global => "FALSE".to_owned(),
+    }
+}
