@@ -21,6 +21,9 @@ use sqlx::{Pool, Postgres, Sqlite};
 #[derive(Debug)]
 pub struct TestDb<DB: sqlx::Database> {
     pool: Pool<DB>,
+    /// The superuser's pool, when `pool` connects as a role that
+    /// row-level security applies to.
+    admin: Option<Pool<DB>>,
     // Declared after the pool, so it is removed after the pool is dropped.
     _dir: Option<tempfile::TempDir>,
 }
@@ -38,6 +41,13 @@ impl<DB: sqlx::Database> TestDb<DB> {
     #[must_use]
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool
+    }
+
+    /// A pool that sees every row whatever the row-level security: for
+    /// raw set-up and checks around the library.
+    #[must_use]
+    pub fn admin(&self) -> &Pool<DB> {
+        self.admin.as_ref().unwrap_or(&self.pool)
     }
 }
 
@@ -60,6 +70,7 @@ pub async fn sqlite() -> TestDb<Sqlite> {
         .expect("open a SQLite database");
     TestDb {
         pool,
+        admin: None,
         _dir: Some(dir),
     }
 }
@@ -77,7 +88,48 @@ pub async fn postgres() -> Option<TestDb<Postgres>> {
         .fresh_database()
         .await
         .unwrap_or_else(|e| panic!("create a database on the test cluster: {e}"));
-    Some(TestDb { pool, _dir: None })
+    Some(TestDb {
+        pool,
+        admin: None,
+        _dir: None,
+    })
+}
+
+/// A new database on the test cluster with `schema` created and the
+/// `policies` (from `tenancy_core::ddl::row_level_security`) applied by the
+/// superuser, whose [`pool`](TestDb::pool) connects as an application role
+/// that row-level security applies to (see [`pg::Cluster::app_pool`]) and
+/// whose [`admin`](TestDb::admin) pool is the superuser's; `None` when
+/// PostgreSQL is not available outside CI.
+///
+/// # Panics
+///
+/// When the schema, the policies or the role cannot be created.
+pub async fn postgres_with_rls(schema: &str, policies: &[String]) -> Option<TestDb<Postgres>> {
+    let cluster = pg::cluster()?;
+    let admin = cluster
+        .fresh_database()
+        .await
+        .unwrap_or_else(|e| panic!("create a database on the test cluster: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(schema.to_owned()))
+        .execute(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("create the schema: {e}"));
+    for policy in policies {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(policy.clone()))
+            .execute(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("apply `{policy}`: {e}"));
+    }
+    let pool = cluster
+        .app_pool(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("create the application role: {e}"));
+    Some(TestDb {
+        pool,
+        admin: Some(admin),
+        _dir: None,
+    })
 }
 
 /// The README's examples compile, so they cannot rot.

@@ -257,3 +257,23 @@ pub(crate) async fn postgres_db() -> Option<tenancy_tests::TestDb<sqlx::Postgres
         .expect("create the PostgreSQL schema");
     Some(db)
 }
+
+/// Every model of the slice, parents first.
+pub(crate) fn models() -> ddl::Models {
+    ddl::Models::new()
+        .with::<Unit>()
+        .with::<Role>()
+        .with::<Recipe>()
+        .with::<Ingredient>()
+        .with::<RecipeIngredient>()
+        .with::<Batch>()
+        .with::<Member>()
+        .with::<RoleAssignment>()
+}
+
+/// A fresh PostgreSQL database with the schema and row-level security on
+/// every tenant table, used through a role the policies apply to; `None`
+/// when PostgreSQL is not available outside CI.
+pub(crate) async fn postgres_rls_db() -> Option<tenancy_tests::TestDb<sqlx::Postgres>> {
+    tenancy_tests::postgres_with_rls(&postgres_schema(), &ddl::row_level_security(&models())).await
+}

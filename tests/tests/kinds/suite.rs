@@ -143,7 +143,7 @@ async fn inherited_rows_are_scoped_through_their_parent() {
 async fn inherited_writes_verify_the_parent_and_write_nothing_otherwise() {
     let Some(db) = db().await else { return };
     let k = kitchen(&db).await;
-    let before = count_lines(&db).await;
+    let before = count_lines(db.admin()).await;
 
     // Org 1 smuggles org 2's recipe as the parent.
     let smuggled = line(&k.recipes[1], &k.ingredients[0], "5");
@@ -160,7 +160,7 @@ async fn inherited_writes_verify_the_parent_and_write_nothing_otherwise() {
         .unwrap_err();
     assert_eq!(field_of(&err), Some("ingredient_id"), "{err:?}");
     assert_eq!(
-        count_lines(&db).await,
+        count_lines(db.admin()).await,
         before,
         "refused inserts write nothing"
     );
@@ -494,7 +494,7 @@ async fn a_cascade_restores_exactly_what_the_delete_deactivated() {
 async fn a_cascade_in_a_callers_transaction_rolls_back_with_it() {
     let Some(db) = db().await else { return };
     let k = kitchen(&db).await;
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = scope(1).begin(db.pool()).await.unwrap();
     Recipe::delete(&scope(1), k.recipes[0].id)
         .execute(&mut *tx)
         .await
@@ -583,7 +583,7 @@ async fn references_stay_inside_the_tenant() {
     assert_eq!(field_of(&err), Some("recipe_id"), "{err:?}");
 
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM batches")
-        .fetch_one(db.pool())
+        .fetch_one(db.admin())
         .await
         .unwrap();
     assert_eq!(count, 3, "refused writes wrote nothing");
@@ -706,7 +706,7 @@ async fn parents_come_with_their_children_of_the_same_org_only() {
         .execute(db.pool())
         .await
         .unwrap();
-    smuggle_batch(&db, soap.id).await;
+    smuggle_batch(db.admin(), soap.id).await;
 
     let listed = Recipe::select(&scope(1))
         .with_children::<Batch>()
