@@ -117,6 +117,18 @@ impl From<sqlx::Error> for Error {
                     "a value is out of range or malformed for its column",
                 )
             }
+            // PostgreSQL's `insufficient_privilege`: a missing grant, or
+            // row-level security refusing a row. Through the library, the
+            // second means the transaction names another organization than
+            // the scope, or none: a bug of the caller, not of the client.
+            _ if db.code().as_deref() == Some("42501") => {
+                tracing::error!(
+                    "tenancy: PostgreSQL refused a statement for lack of privilege: a missing \
+                     grant, or a transaction that names another organization than the scope (or \
+                     none): begin transactions with `Scope::begin`"
+                );
+                Self::Database(error)
+            }
             _ => Self::Database(error),
         }
     }

@@ -45,8 +45,9 @@ fn system() -> String {
 /// Each table gets `ENABLE` and `FORCE ROW LEVEL SECURITY` and:
 /// - scoped: one policy, `organization_id = <tenant>`, for reads
 ///   (`USING`) and writes (`WITH CHECK`);
-/// - shared: reads also see system rows (`organization_id IS NULL`); an
-///   organization inserts, updates to and deletes only its own rows;
+/// - shared: reads also see system rows (`organization_id IS NULL`) when
+///   an organization is named; an organization inserts, updates to and
+///   deletes only its own rows;
 /// - inherited: `EXISTS` a parent row the organization can read, through
 ///   the parent's own predicate;
 /// - every one of them: a `tenancy_system` policy that lets a transaction
@@ -184,8 +185,11 @@ fn readable(model: &ModelInfo, qualifier: &str, depth: usize) -> String {
     match model.kind {
         Kind::Scoped { org_column } => format!("{qualifier}.{} = {}", quote(org_column), tenant()),
         Kind::Shared { org_column } => {
+            // System rows are every organization's to read, but nobody's
+            // when no organization is named.
             let column = format!("{qualifier}.{}", quote(org_column));
-            format!("({column} = {} OR {column} IS NULL)", tenant())
+            let tenant = tenant();
+            format!("({column} = {tenant} OR ({column} IS NULL AND {tenant} IS NOT NULL))")
         }
         Kind::Inherited { parent, via_column } => {
             let parent = parent();

@@ -126,12 +126,10 @@ where
     if model.cascades.is_empty() {
         return exec::run(connection, tenant, step).await;
     }
-    exec::run(connection, tenant, move |conn| {
+    exec::run_atomic(connection, tenant, move |conn| {
         Box::pin(async move {
-            let mut tx = exec::begin::<DB>(conn, tenant).await?;
-            let out = step(&mut *tx).await?;
-            cascade::<M, DB>(&mut *tx, writer, id, action).await?;
-            tx.commit().await?;
+            let out = step(&mut *conn).await?;
+            cascade::<M, DB>(conn, writer, id, action).await?;
             Ok(out)
         })
     })

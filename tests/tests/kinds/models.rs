@@ -207,6 +207,7 @@ CREATE TABLE recipe_ingredients (
     is_active BOOLEAN NOT NULL,
     deactivated_with_parent BOOLEAN NOT NULL{recipe_ingredient_fks}
 );
+CREATE INDEX recipe_ingredients_recipe_id ON recipe_ingredients (recipe_id);
 CREATE TABLE batches (
     id BIGINT GENERATED ALWAYS AS IDENTITY,
     organization_id BIGINT NOT NULL REFERENCES organizations (id),
