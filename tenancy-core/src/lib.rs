@@ -100,8 +100,8 @@
 //! | feature        | default | enables |
 //! |----------------|---------|---------|
 //! | `derive`       | yes     | `#[derive(Scoped)]` |
-//! | `sqlite`       |         | execution on `sqlx::Sqlite` |
-//! | `postgres`     |         | execution on `sqlx::Postgres` |
+//! | `sqlite`       |         | execution on `sqlx::Sqlite`, and the schema `audit` of it |
+//! | `postgres`     |         | execution on `sqlx::Postgres`, and the schema `audit` of it |
 //! | `rust_decimal` |         | `Decimal` values in filters and updates |
 //! | `uuid`         |         | `Uuid` values in filters and updates |
 //! | `axum`         |         | [`Scope`] as an axum extractor, [`http::Problem`] |
@@ -111,6 +111,9 @@
 #[cfg(feature = "derive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub mod access;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+pub mod audit;
 pub mod billing;
 mod column;
 pub mod ddl;

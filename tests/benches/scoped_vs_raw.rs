@@ -4,10 +4,18 @@
 //! The table holds 100 organizations with 50 rows each; every operation
 //! acts for one of them. List, find, insert and update use statements the
 //! library renders once per model (updates once per set of columns); the
-//! filtered list is rendered on every call, and shows what that costs. Both sides share one pool of one connection
-//! (without a ping before each checkout), on a single-threaded runtime, so
-//! that what differs between them is the code under test. The hand-written side decodes rows into tuples by
-//! index, the cheapest decoding sqlx offers, so it is a strict baseline.
+//! filtered list is rendered on every call, and shows what that costs.
+//! Both sides share one pool of one connection (without a ping before each
+//! checkout), on a single-threaded runtime, so that what differs between
+//! them is the code under test. The hand-written side decodes rows into
+//! tuples by index, the cheapest decoding sqlx offers, so it is a strict
+//! baseline.
+//!
+//! On PostgreSQL the library runs each lone operation in a transaction that
+//! names the organization for row-level security (three round trips); the
+//! hand-written side is timed both in autocommit (one) and in that same
+//! shape. A third group turns row-level security on (see
+//! [`postgres_rls`]).
 //!
 //! Run with `cargo bench -p tenancy-tests --bench scoped_vs_raw`; after
 //! each backend it prints a Markdown table of medians and paired ratios.
@@ -422,6 +430,30 @@ fn postgres(c: &mut Criterion) {
             .expect("analyze");
     });
     let mut group = c.benchmark_group("postgres");
+    // The library begins a transaction that names the organization; the
+    // same shape by hand shows what the library itself adds. (Before the
+    // inserts below grow the organization.)
+    let scope = Scope::for_job(OrgId::new(ORG), "benchmark");
+    let id = some_id_of_org();
+    paired(
+        &mut group,
+        &rt,
+        "postgres",
+        "find (same shape by hand)",
+        || async { Item::find(&scope, id).fetch_one(&pool).await.expect("find") },
+        || find_in_transaction(&pool, id),
+    );
+    paired(
+        &mut group,
+        &rt,
+        "postgres",
+        "list (same shape by hand)",
+        || async {
+            let rows = Item::select(&scope).fetch_all(&pool).await.expect("list");
+            assert_eq!(rows.len(), ROWS_PER_ORG as usize);
+        },
+        || list_in_transaction(&pool),
+    );
     bench_backend!(
         &mut group,
         &rt,
@@ -437,5 +469,129 @@ fn postgres(c: &mut Criterion) {
     report("postgres");
 }
 
-criterion_group!(benches, sqlite, postgres);
+/// The transaction the library begins on PostgreSQL, written by hand: the
+/// organization named in the same message as `BEGIN`.
+const BEGIN_FOR_ORG: &str = "BEGIN; SET LOCAL tenancy.org_id = '42'";
+
+/// A hand-written find in the library's transaction shape on PostgreSQL.
+async fn find_in_transaction(pool: &Pool<Postgres>, id: Id<Item>) -> Item {
+    let mut tx = pool.begin_with(BEGIN_FOR_ORG).await.expect("begin");
+    let row: Option<RawRow> = sqlx::query_as(raw::FIND_PG)
+        .bind(ORG)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .expect("find");
+    tx.commit().await.expect("commit");
+    row.map(to_item).expect("found")
+}
+
+/// A hand-written list in the library's transaction shape on PostgreSQL.
+async fn list_in_transaction(pool: &Pool<Postgres>) -> Vec<Item> {
+    let mut tx = pool.begin_with(BEGIN_FOR_ORG).await.expect("begin");
+    let rows: Vec<RawRow> = sqlx::query_as(raw::LIST_PG)
+        .bind(ORG)
+        .fetch_all(&mut *tx)
+        .await
+        .expect("list");
+    tx.commit().await.expect("commit");
+    let rows: Vec<Item> = rows.into_iter().map(to_item).collect();
+    assert_eq!(rows.len(), ROWS_PER_ORG as usize);
+    rows
+}
+
+/// A pool of one connection without a ping before each checkout.
+async fn single(options: &sqlx::postgres::PgConnectOptions) -> Pool<Postgres> {
+    sqlx::pool::PoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await
+        .expect("connect")
+}
+
+/// Row-level security on: the library through a role the policies apply
+/// to, against the same statements by hand in the same transaction shape,
+/// with the policies applying (`rls`) or bypassed by the superuser
+/// (`bypassed`), and against a hand-written autocommit statement (the
+/// price of the second wall).
+fn postgres_rls(c: &mut Criterion) {
+    let rt = runtime();
+    let models = tenancy_core::ddl::Models::new().with::<Item>();
+    let policies = tenancy_core::ddl::row_level_security(&models);
+    let Some(db) = rt.block_on(tenancy_tests::postgres_with_rls(POSTGRES_SCHEMA, &policies)) else {
+        return;
+    };
+    let (app, bypassed) = rt.block_on(async {
+        let app = single(&db.pool().connect_options()).await;
+        let bypassed = single(&db.admin().connect_options()).await;
+        fill(&app).await;
+        sqlx::query("ANALYZE items")
+            .execute(&bypassed)
+            .await
+            .expect("analyze");
+        (app, bypassed)
+    });
+    let (app, bypassed) = (&app, &bypassed);
+    let scope = Scope::for_job(OrgId::new(ORG), "benchmark");
+    let id = some_id_of_org();
+    let mut group = c.benchmark_group("postgres_rls");
+    let find = || async { Item::find(&scope, id).fetch_one(app).await.expect("find") };
+    let list = || async {
+        let rows = Item::select(&scope).fetch_all(app).await.expect("list");
+        assert_eq!(rows.len(), ROWS_PER_ORG as usize);
+    };
+    paired(
+        &mut group,
+        &rt,
+        "rls",
+        "find vs by hand bypassed",
+        find,
+        || find_in_transaction(bypassed, id),
+    );
+    paired(
+        &mut group,
+        &rt,
+        "rls",
+        "list vs by hand bypassed",
+        list,
+        || list_in_transaction(bypassed),
+    );
+    paired(
+        &mut group,
+        &rt,
+        "rls",
+        "by hand: find on vs bypassed",
+        || find_in_transaction(app, id),
+        || find_in_transaction(bypassed, id),
+    );
+    paired(
+        &mut group,
+        &rt,
+        "rls",
+        "by hand: list on vs bypassed",
+        || list_in_transaction(app),
+        || list_in_transaction(bypassed),
+    );
+    paired(
+        &mut group,
+        &rt,
+        "rls",
+        "find vs by hand autocommit",
+        find,
+        || async {
+            let row: Option<RawRow> = sqlx::query_as(raw::FIND_PG)
+                .bind(ORG)
+                .bind(id)
+                .fetch_optional(bypassed)
+                .await
+                .expect("find");
+            row.map(to_item).expect("found")
+        },
+    );
+    group.finish();
+    report("rls");
+}
+
+criterion_group!(benches, sqlite, postgres, postgres_rls);
 criterion_main!(benches);

@@ -35,15 +35,17 @@
 //! );
 //! ```
 
+mod citus;
 mod rls;
 
+pub use citus::citus;
 pub use rls::{ORG_SETTING, SYSTEM_SETTING, row_level_security};
 
 use crate::model::{Kind, ModelInfo, OrgOwned, Table};
 
 /// The models of an application, listed once for what looks at the schema
-/// as a whole: [row-level security](row_level_security), the Citus DDL and
-/// the audit.
+/// as a whole: [row-level security](row_level_security), the
+/// [Citus DDL](citus()) and the audit.
 ///
 /// ```
 /// use tenancy_core::{Id, OrgId, Scoped, ddl::Models};

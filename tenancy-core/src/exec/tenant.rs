@@ -26,15 +26,19 @@ impl Tenant {
     /// The statement that begins a transaction acting for this tenant on
     /// PostgreSQL: one message, so that naming the tenant costs no round
     /// trip of its own; `None` when nothing needs naming.
+    ///
+    /// `SET LOCAL` rather than `set_config(.., true)`: the same
+    /// transaction-local setting, and the one form that Citus forwards to
+    /// its workers (`citus.propagate_set_commands = 'local'`).
     pub(crate) fn begin_statement(self) -> Option<SqlStr> {
-        let setting = match self {
+        let (name, value) = match self {
             // An `i64` printed in decimal: digits and a sign, nothing to
             // escape.
-            Self::Org(org) => format!("'{}', '{}'", ddl::ORG_SETTING, org.get()),
-            Self::System => format!("'{}', 'on'", ddl::SYSTEM_SETTING),
+            Self::Org(org) => (ddl::ORG_SETTING, org.get().to_string()),
+            Self::System => (ddl::SYSTEM_SETTING, "on".to_owned()),
             Self::Unscoped => return None,
         };
-        let sql = format!("BEGIN; SELECT set_config({setting}, true)");
+        let sql = format!("BEGIN; SET LOCAL {name} = '{value}'");
         Some(sqlx::AssertSqlSafe(sql).into_sql_str())
     }
 }
@@ -70,7 +74,7 @@ pub(crate) async fn begin_on_pool<DB: Backend>(
 /// Runs `work` on a connection lent by `lender`, acting for `tenant`.
 ///
 /// On PostgreSQL, outside a transaction, `work` runs in one that begins by
-/// naming the tenant (`BEGIN; SELECT set_config(.., true)` in one message)
+/// naming the tenant (`BEGIN; SET LOCAL tenancy.org_id = ..` in one message)
 /// and commits after it: three round trips, and the setting ends with the
 /// transaction, so a pooled connection never carries it to its next user.
 /// Inside the caller's transaction, `work` runs as is: the transaction

@@ -11,11 +11,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use sea_query::{Alias, ExprTrait, JoinType, Order, Query, SelectStatement, Values};
+use sea_query::{Alias, ExprTrait, JoinType, Order, Query, SelectStatement, Value, Values};
 use sqlx::Acquire;
 
 use super::select::Select;
-use super::{Statement, column, literal};
+use super::{Access, Statement, column, literal};
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Prepared};
 use crate::model::{Kind, ModelInfo, RowCodec, Table};
@@ -97,7 +97,11 @@ impl<P: Table, C: Table> WithChildren<P, C> {
         let Statement::Select(parents) = self.parents.rows_statement() else {
             return Statement::Select(Query::select());
         };
-        Statement::Select(join(parent, child, parents, self.parents.ordering()))
+        let org = match self.parents.access() {
+            Access::Org(org) => Some(org),
+            Access::SystemRows | Access::All => None,
+        };
+        Statement::Select(join(parent, child, parents, self.parents.ordering(), org))
     }
 
     /// Every selected parent with its children.
@@ -155,6 +159,7 @@ fn join(
     child: &'static ModelInfo,
     parents: SelectStatement,
     order: &[(&'static str, Order)],
+    org: Option<Value>,
 ) -> SelectStatement {
     let mut select = Query::select();
     for name in parent.columns {
@@ -170,6 +175,12 @@ fn join(
     };
     if let (Some(child_org), Some(parent_org)) = (child_org_column(child), parent.org_column()) {
         on = on.and(column(CHILD, child_org).eq(column(parent.table, parent_org)));
+        // The same organization again, as a value: the parents are a
+        // sub-select the planner does not look into, and without it the
+        // children of every partition (every Citus shard) are candidates.
+        if let Some(org) = org {
+            on = on.and(column(CHILD, child_org).eq(org));
+        }
     }
     if let Some(soft) = child.soft_delete {
         on = on.and(column(CHILD, soft.active).eq(literal(true)));

@@ -248,6 +248,11 @@ impl<M: Table> Select<M> {
         .await
     }
 
+    /// Which rows this read may see, for a join that reads through it.
+    pub(crate) fn access(&self) -> Access {
+        self.reader.access()
+    }
+
     /// Whom this read acts for, for a join that reads through it.
     pub(crate) fn tenant(&self) -> Tenant {
         self.reader.tenant(M::__model())

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use tenancy_core::{Id, Scoped};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -129,12 +128,10 @@ async fn a_scoped_read_costs_three_round_trips_and_none_extra_in_a_transaction()
         "BEGIN with the setting, the statement, COMMIT"
     );
 
-    let mut tx = sqlx::Connection::begin_with(
-        &mut *conn,
-        "BEGIN; SELECT set_config('tenancy.org_id', '101', true)",
-    )
-    .await
-    .unwrap();
+    let mut tx =
+        sqlx::Connection::begin_with(&mut *conn, "BEGIN; SET LOCAL tenancy.org_id = '101'")
+            .await
+            .unwrap();
     assert_eq!(proxy.take(), 1, "BEGIN and the setting in one message");
     for _ in 0..3 {
         find(&mut tx).await;

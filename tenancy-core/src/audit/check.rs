@@ -1,0 +1,414 @@
+//! The comparison of a database's catalog with the declared models, the
+//! same for both backends: each backend reads its catalog into a
+//! [`Catalog`], and [`check`] turns the differences into findings.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::{Finding, Report};
+use crate::ddl::{self, Models, quote};
+use crate::model::{Kind, ModelInfo};
+
+/// What the audit reads of a database: every table of the schema, with
+/// details for the declared ones.
+#[derive(Debug, Default)]
+pub(super) struct Catalog {
+    /// Every table, by name.
+    pub(super) tables: BTreeMap<String, TableInfo>,
+    /// The connected role; `None` where roles do not exist (SQLite).
+    pub(super) role: Option<RoleInfo>,
+}
+
+/// A table; only declared tables have their details read.
+#[derive(Debug, Default)]
+pub(super) struct TableInfo {
+    pub(super) columns: Vec<ColumnInfo>,
+    /// Every index, the primary key and unique constraints included.
+    pub(super) indexes: Vec<IndexInfo>,
+    pub(super) foreign_keys: Vec<ForeignKeyInfo>,
+    /// Row-level security; `None` where it does not exist (SQLite).
+    pub(super) security: Option<SecurityInfo>,
+}
+
+#[derive(Debug)]
+pub(super) struct ColumnInfo {
+    pub(super) name: String,
+    pub(super) nullable: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct IndexInfo {
+    pub(super) name: String,
+    /// Key columns in order; an expression's text where it is not a column.
+    pub(super) columns: Vec<String>,
+    pub(super) unique: bool,
+    pub(super) primary: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct ForeignKeyInfo {
+    pub(super) columns: Vec<String>,
+    pub(super) target: String,
+    pub(super) target_columns: Vec<String>,
+}
+
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+#[derive(Debug)]
+pub(super) struct SecurityInfo {
+    pub(super) enabled: bool,
+    pub(super) forced: bool,
+    /// The policies' names, with whether each is permissive.
+    pub(super) policies: Vec<(String, bool)>,
+    /// The owner's name, when the connected role owns the table or is a
+    /// member of its owner.
+    pub(super) owned_through: Option<String>,
+}
+
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+#[derive(Debug)]
+pub(super) struct RoleInfo {
+    pub(super) name: String,
+    pub(super) superuser: bool,
+    pub(super) bypass_rls: bool,
+}
+
+/// The library's own migrations, whose tables are not the app's to declare.
+const MIGRATIONS: [&str; 4] = [
+    include_str!("../../migrations/sqlite/0001_access.sql"),
+    include_str!("../../migrations/sqlite/0002_access_version.sql"),
+    include_str!("../../migrations/postgres/0001_access.sql"),
+    include_str!("../../migrations/postgres/0002_access_version.sql"),
+];
+
+/// The tables that `CREATE TABLE` statements of `sql` create, comments
+/// aside.
+fn created_tables(sql: &str) -> Vec<String> {
+    let code: String = sql
+        .lines()
+        .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace('(', " ( ")
+        .replace(';', " ; ");
+    let words: Vec<&str> = code.split_whitespace().collect();
+    let mut tables = Vec::new();
+    for (at, pair) in words.windows(2).enumerate() {
+        if !(pair[0].eq_ignore_ascii_case("CREATE") && pair[1].eq_ignore_ascii_case("TABLE")) {
+            continue;
+        }
+        let mut name = at + 2;
+        let if_not_exists = ["IF", "NOT", "EXISTS"];
+        if words.get(name..name + 3).is_some_and(|w| {
+            w.iter()
+                .zip(if_not_exists)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        }) {
+            name += 3;
+        }
+        if let Some(name) = words.get(name) {
+            tables.push(name.trim_matches('"').to_owned());
+        }
+    }
+    tables
+}
+
+/// Tables that are not the app's: the library's own and sqlx's migration
+/// bookkeeping. (SQLite's internal tables are not read at all.)
+fn ignored_tables() -> HashSet<String> {
+    let mut ignored: HashSet<String> = MIGRATIONS
+        .iter()
+        .flat_map(|sql| created_tables(sql))
+        .collect();
+    ignored.insert("_sqlx_migrations".to_owned());
+    ignored
+}
+
+/// The policies `ddl::row_level_security` creates on `model`'s table:
+/// read from the statements themselves, so that the audit expects exactly
+/// what they write.
+fn expected_policies(statements: &[String], model: &ModelInfo) -> Vec<String> {
+    let on = format!(" ON {} FOR ", quote(model.table));
+    statements
+        .iter()
+        .filter_map(|statement| statement.strip_prefix("CREATE POLICY "))
+        .filter_map(|rest| rest.split_once(&on))
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
+/// Whether `table` has a foreign key to `target` that maps every `(from,
+/// to)` pair of `pairs`.
+fn has_foreign_key(table: &TableInfo, target: &str, pairs: &[(&str, &str)]) -> bool {
+    table.foreign_keys.iter().any(|key| {
+        key.target == target
+            && pairs.iter().all(|(from, to)| {
+                key.columns
+                    .iter()
+                    .zip(&key.target_columns)
+                    .any(|(column, target_column)| column == from && target_column == to)
+            })
+    })
+}
+
+/// Compares the catalog with the models.
+pub(super) fn check(models: &Models, catalog: &Catalog) -> Report {
+    let mut findings = Vec::new();
+    if let Some(role) = &catalog.role {
+        if role.superuser {
+            findings.push(Finding::SuperuserRole {
+                role: role.name.clone(),
+            });
+        }
+        if role.bypass_rls {
+            findings.push(Finding::RoleBypassesRls {
+                role: role.name.clone(),
+            });
+        }
+    }
+    let declared: HashSet<&str> = models.tables().collect();
+    let ignored = ignored_tables();
+    for table in catalog.tables.keys() {
+        if !declared.contains(table.as_str()) && !ignored.contains(table) {
+            findings.push(Finding::UndeclaredTable {
+                table: table.clone(),
+            });
+        }
+    }
+    let statements = ddl::row_level_security(models);
+    for model in models.iter() {
+        match catalog.tables.get(model.table) {
+            Some(table) => {
+                check_table(model, table, catalog, &statements, &mut findings);
+            }
+            None => findings.push(Finding::MissingTable {
+                table: model.table.to_owned(),
+            }),
+        }
+        if let Kind::Inherited { parent, .. } = model.kind {
+            findings.push(Finding::NotDistributable {
+                table: model.table.to_owned(),
+                parent: parent().table.to_owned(),
+            });
+        }
+    }
+    Report { findings }
+}
+
+fn check_table(
+    model: &ModelInfo,
+    table: &TableInfo,
+    catalog: &Catalog,
+    statements: &[String],
+    findings: &mut Vec<Finding>,
+) {
+    let name = || model.table.to_owned();
+    let column = |wanted: &str| table.columns.iter().find(|column| column.name == wanted);
+    for &declared in model.columns {
+        if column(declared).is_none() {
+            findings.push(Finding::MissingColumn {
+                table: name(),
+                column: declared.to_owned(),
+            });
+        }
+    }
+    if let Kind::Scoped { org_column } = model.kind
+        && let Some(org) = column(org_column)
+    {
+        if org.nullable {
+            findings.push(Finding::NullableOrgColumn {
+                table: name(),
+                column: org_column.to_owned(),
+            });
+        }
+        let indexed = table.indexes.iter().any(|index| {
+            index
+                .columns
+                .first()
+                .is_some_and(|first| first == org_column)
+        });
+        if !indexed {
+            findings.push(Finding::UnindexedOrgColumn {
+                table: name(),
+                column: org_column.to_owned(),
+                id_column: model.id_column.to_owned(),
+            });
+        }
+    }
+    if let Kind::Scoped { org_column } | Kind::Shared { org_column } = model.kind {
+        for key in table.indexes.iter().filter(|index| index.unique) {
+            let by_id_alone = key.columns.len() == 1 && key.columns[0] == model.id_column;
+            if !by_id_alone && !key.columns.iter().any(|column| column == org_column) {
+                findings.push(Finding::KeyWithoutOrgColumn {
+                    table: name(),
+                    key: key.name.clone(),
+                    columns: key.columns.clone(),
+                    primary: key.primary,
+                    shared: matches!(model.kind, Kind::Shared { .. }),
+                    org_column: org_column.to_owned(),
+                });
+            }
+        }
+    }
+    check_references(model, table, catalog, findings);
+    if let Some(security) = &table.security {
+        check_security(model, security, catalog, statements, findings);
+    }
+}
+
+/// Every reference of `model`, its parent's included, is a foreign key:
+/// composite between two scoped tables, as `ddl::foreign_keys` writes it.
+fn check_references(
+    model: &ModelInfo,
+    table: &TableInfo,
+    catalog: &Catalog,
+    findings: &mut Vec<Finding>,
+) {
+    let mut references: Vec<(&str, &ModelInfo)> = model
+        .references
+        .iter()
+        .map(|reference| (reference.column, (reference.target)()))
+        .collect();
+    if let Kind::Inherited { parent, via_column } = model.kind
+        && !references.iter().any(|(column, _)| *column == via_column)
+    {
+        references.push((via_column, parent()));
+    }
+    for (column, target) in references {
+        // A missing table or column is reported as such.
+        if !catalog.tables.contains_key(target.table)
+            || !table.columns.iter().any(|known| known.name == column)
+        {
+            continue;
+        }
+        match (model.kind, target.kind) {
+            (
+                Kind::Scoped { org_column },
+                Kind::Scoped {
+                    org_column: target_org,
+                },
+            ) => {
+                let pairs = [(org_column, target_org), (column, target.id_column)];
+                if !has_foreign_key(table, target.table, &pairs) {
+                    findings.push(Finding::ReferenceNotComposite {
+                        table: model.table.to_owned(),
+                        column: column.to_owned(),
+                        org_column: org_column.to_owned(),
+                        target: target.table.to_owned(),
+                        target_org_column: target_org.to_owned(),
+                        target_id_column: target.id_column.to_owned(),
+                    });
+                }
+            }
+            _ => {
+                if !has_foreign_key(table, target.table, &[(column, target.id_column)]) {
+                    findings.push(Finding::ReferenceWithoutForeignKey {
+                        table: model.table.to_owned(),
+                        column: column.to_owned(),
+                        target: target.table.to_owned(),
+                        target_id_column: target.id_column.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Row-level security as `ddl::row_level_security` writes it, and a
+/// connected role that does not own the table.
+fn check_security(
+    model: &ModelInfo,
+    security: &SecurityInfo,
+    catalog: &Catalog,
+    statements: &[String],
+    findings: &mut Vec<Finding>,
+) {
+    let name = || model.table.to_owned();
+    let expected = expected_policies(statements, model);
+    if !expected.is_empty() {
+        if !security.enabled {
+            findings.push(Finding::RowLevelSecurityDisabled { table: name() });
+        }
+        if !security.forced {
+            findings.push(Finding::RowLevelSecurityNotForced { table: name() });
+        }
+        for policy in &expected {
+            if !security.policies.iter().any(|(known, _)| known == policy) {
+                findings.push(Finding::MissingPolicy {
+                    table: name(),
+                    policy: policy.clone(),
+                });
+            }
+        }
+        for (policy, permissive) in &security.policies {
+            if *permissive && !expected.contains(policy) {
+                findings.push(Finding::UnexpectedPolicy {
+                    table: name(),
+                    policy: policy.clone(),
+                });
+            }
+        }
+    }
+    if let (Some(owner), Some(role)) = (&security.owned_through, &catalog.role) {
+        findings.push(Finding::RoleOwnsTable {
+            role: role.name.clone(),
+            table: name(),
+            owner: owner.clone(),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tables of the library's migrations, as its docs list them.
+    const LIBRARY_TABLES: [&str; 12] = [
+        "subscription_tiers",
+        "users",
+        "organizations",
+        "memberships",
+        "permissions",
+        "roles",
+        "role_permissions",
+        "user_role_assignments",
+        "user_event_log",
+        "stripe_events",
+        "sessions",
+        "access_version",
+    ];
+
+    #[test]
+    fn the_library_tables_are_read_from_its_migrations() {
+        for backend in [&MIGRATIONS[..2], &MIGRATIONS[2..]] {
+            let tables: Vec<String> = backend.iter().flat_map(|sql| created_tables(sql)).collect();
+            assert_eq!(tables, LIBRARY_TABLES);
+        }
+        let ignored = ignored_tables();
+        assert!(ignored.contains("_sqlx_migrations"));
+        assert_eq!(ignored.len(), LIBRARY_TABLES.len() + 1);
+    }
+
+    /// A new migration file must join `MIGRATIONS`, or its tables would be
+    /// reported as undeclared.
+    #[test]
+    fn every_migration_file_is_read() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut on_disk = 0;
+        for backend in ["sqlite", "postgres"] {
+            for entry in std::fs::read_dir(root.join(backend)).unwrap() {
+                let sql = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                assert!(MIGRATIONS.contains(&sql.as_str()));
+                on_disk += 1;
+            }
+        }
+        assert_eq!(on_disk, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn created_tables_reads_create_table_statements_only() {
+        let sql = "-- CREATE TABLE commented (id INT);\n\
+                   CREATE TABLE IF NOT EXISTS \"quoted\"(id INT);\n\
+                   create table lower (id INT); CREATE INDEX x ON lower (id);\n\
+                   INSERT INTO lower (id) VALUES (1);";
+        assert_eq!(created_tables(sql), ["quoted", "lower"]);
+    }
+}
