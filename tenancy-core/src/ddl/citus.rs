@@ -28,11 +28,13 @@
 //! - a foreign key from a reference table to a distributed table.
 //!
 //! The row-level security policies read a transaction-local setting
-//! ([`ORG_SETTING`](super::ORG_SETTING)); the workers that run a shard's
-//! statement only see it when Citus forwards it, which it does for `SET
-//! LOCAL` commands when `citus.propagate_set_commands` is `local` (not for
-//! calls of `set_config`, which run on the coordinator only). The first
-//! statement sets that for the application's role.
+//! ([`ORG_SETTING`](super::ORG_SETTING)), which the library names with
+//! `SET LOCAL` in the message that begins each scoped transaction. The
+//! policies run where the shards are, on the workers, and Citus forwards
+//! `SET LOCAL` to the workers a transaction uses when
+//! `citus.propagate_set_commands` is `local` (it forwards nothing by
+//! default): the first statement sets that for the application's role, so
+//! the workers' policies see the organization the coordinator does.
 
 use super::{Models, quote};
 use crate::model::{Kind, ModelInfo};
