@@ -95,6 +95,21 @@
 //! [`Scope::ensure_owns`] gives the same answer for rows obtained by other
 //! paths.
 //!
+//! # Connections, transactions and the second wall
+//!
+//! Every operation takes a pool, a connection or a transaction
+//! (`&mut *tx`). On PostgreSQL an operation outside a transaction runs in
+//! one that names its organization for row-level security
+//! ([`ddl::row_level_security`]): `BEGIN; SET LOCAL tenancy.org_id = ..` in
+//! one message, the statement, `COMMIT`. Operations that must commit
+//! together go in a transaction begun by [`Scope::begin`], where they cost
+//! no round trip of their own; a transaction begun otherwise names no
+//! organization and, on tables with row-level security, sees no row.
+//! The `audit` module (features `sqlite`, `postgres`) checks a live
+//! database against the models, and
+//! [`ddl::citus`] prints the DDL that distributes them on Citus. See
+//! `docs/defense-in-depth.md` in the repository.
+//!
 //! # Feature flags
 //!
 //! | feature        | default | enables |
