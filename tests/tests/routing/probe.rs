@@ -23,10 +23,40 @@ enum Logged {
 
 type Log = Arc<Mutex<Vec<Logged>>>;
 
-/// A tracing layer that keeps the statements sqlx logs (`sqlx::query`) and
-/// the plans that come back as notices (`sqlx::postgres::notice`): sqlx
-/// hands notices only to tracing.
-struct Capture(Log);
+thread_local! {
+    /// The log of the probe of this thread, if any.
+    static CAPTURING: std::cell::RefCell<Option<Log>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Installs [`Capture`] as the process's subscriber, once.
+///
+/// Why global: a subscriber set for one thread (`set_default`) while other
+/// tests' threads run the same sqlx call sites without one races with
+/// tracing's cache of which call sites are enabled, and loses events now
+/// and then. A global subscriber that keeps only the events of a thread
+/// with a probe has no such race.
+fn install_capture() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // Nothing else in this test binary installs a subscriber.
+        let _ =
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Capture));
+    });
+}
+
+/// Stops this thread's capture when its probe goes.
+struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURING.with(|log| log.borrow_mut().take());
+    }
+}
+
+/// A tracing layer that keeps, for a thread with a probe, the statements
+/// sqlx logs (`sqlx::query`) and the plans that come back as notices
+/// (`sqlx::postgres::notice`): sqlx hands notices only to tracing.
+struct Capture;
 
 #[derive(Default)]
 struct Fields {
@@ -51,7 +81,8 @@ impl tracing::field::Visit for Fields {
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
     fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
         let target = event.metadata().target();
-        if target != "sqlx::query" && target != "sqlx::postgres::notice" {
+        let probed = CAPTURING.with(|log| log.borrow().is_some());
+        if !probed || (target != "sqlx::query" && target != "sqlx::postgres::notice") {
             return;
         }
         let mut fields = Fields::default();
@@ -75,7 +106,11 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
             };
             Logged::Plan(json)
         };
-        self.0.lock().unwrap().push(logged);
+        CAPTURING.with(|log| {
+            if let Some(log) = &*log.borrow() {
+                log.lock().unwrap().push(logged);
+            }
+        });
     }
 }
 
@@ -174,15 +209,15 @@ pub(crate) struct Probe<'f> {
     conn: PgConnection,
     log: Log,
     pub(crate) tally: Tally,
-    _guard: tracing::subscriber::DefaultGuard,
+    _guard: CaptureGuard,
 }
 
 impl<'f> Probe<'f> {
     pub(crate) async fn new(fx: &'f Fixture) -> Self {
+        install_capture();
         let log = Log::default();
-        let guard = tracing::subscriber::set_default(
-            tracing_subscriber::registry().with(Capture(Arc::clone(&log))),
-        );
+        CAPTURING.with(|capturing| *capturing.borrow_mut() = Some(Arc::clone(&log)));
+        let guard = CaptureGuard;
         let mut conn = fx.pool().acquire().await.unwrap().detach();
         sqlx::raw_sql(
             "LOAD 'auto_explain';
