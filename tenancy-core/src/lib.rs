@@ -102,8 +102,8 @@
 //! one that names its organization for row-level security
 //! ([`ddl::row_level_security`]): `BEGIN; SET LOCAL tenancy.org_id = ..` in
 //! one message, the statement, `COMMIT`. Operations that must commit
-//! together go in a transaction begun by [`Scope::begin`], where they cost
-//! no round trip of their own; a transaction begun otherwise names no
+//! together go in a transaction begun by [`Scope::begin`], where each costs
+//! its own statement and nothing more; a transaction begun otherwise names no
 //! organization and, on tables with row-level security, sees no row.
 //! The `audit` module (features `sqlite`, `postgres`) checks a live
 //! database against the models, and

@@ -127,9 +127,12 @@ impl Scope {
     /// On SQLite it is a plain transaction.
     ///
     /// Pass it as `&mut *tx` to the operations of this scope. A transaction
-    /// begun otherwise (`pool.begin()`) names no organization, so on tables
-    /// with row-level security it sees no row and writes none: begin it
-    /// here.
+    /// begun otherwise (`pool.begin()`, or a raw `BEGIN`, which sqlx does
+    /// not track) names no organization, so on tables with row-level
+    /// security it sees no row and writes none: begin it here. It is this
+    /// organization's only: a [`SystemScope`]'s operations in it see this
+    /// organization's rows and no system bypass; give them a transaction
+    /// of [`SystemScope::begin`].
     ///
     /// # Errors
     ///
@@ -191,7 +194,8 @@ impl SystemScope {
     /// turns on the transaction-local bypass of row-level security
     /// ([`ddl::SYSTEM_SETTING`](crate::ddl::SYSTEM_SETTING)), which ends
     /// with the transaction; on SQLite it is a plain transaction. Logged
-    /// with the reason.
+    /// with the reason. Operations of a [`Scope`] in it still name their
+    /// organization in every statement.
     ///
     /// # Errors
     ///

@@ -15,7 +15,7 @@
 //! names the organization for row-level security (three round trips); the
 //! hand-written side is timed both in autocommit (one) and in that same
 //! shape. A third group turns row-level security on (see
-//! [`postgres_rls`]).
+//! [`rls::postgres_rls`]).
 //!
 //! Run with `cargo bench -p tenancy-tests --bench scoped_vs_raw`; after
 //! each backend it prints a Markdown table of medians and paired ratios.
@@ -33,6 +33,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Pool, Postgres, Sqlite};
 use tenancy_core::{Id, OrgId, Scope, Scoped};
 use tokio::runtime::Runtime;
+
+#[path = "scoped_vs_raw/rls.rs"]
+mod rls;
 
 #[derive(Debug, Scoped)]
 #[tenancy(table = "items")]
@@ -441,7 +444,7 @@ fn postgres(c: &mut Criterion) {
         "postgres",
         "find (same shape by hand)",
         || async { Item::find(&scope, id).fetch_one(&pool).await.expect("find") },
-        || find_in_transaction(&pool, raw::FIND_PG, id),
+        || rls::find_in_transaction(&pool, raw::FIND_PG, id),
     );
     paired(
         &mut group,
@@ -452,7 +455,7 @@ fn postgres(c: &mut Criterion) {
             let rows = Item::select(&scope).fetch_all(&pool).await.expect("list");
             assert_eq!(rows.len(), ROWS_PER_ORG as usize);
         },
-        || list_in_transaction(&pool, raw::LIST_PG),
+        || rls::list_in_transaction(&pool, raw::LIST_PG),
     );
     bench_backend!(
         &mut group,
@@ -469,142 +472,5 @@ fn postgres(c: &mut Criterion) {
     report("postgres");
 }
 
-/// The transaction the library begins on PostgreSQL, written by hand: the
-/// organization named in the same message as `BEGIN`.
-const BEGIN_FOR_ORG: &str = "BEGIN; SET LOCAL tenancy.org_id = '42'";
-
-/// A hand-written find of `sql` in the library's transaction shape on
-/// PostgreSQL.
-async fn find_in_transaction(pool: &Pool<Postgres>, sql: &'static str, id: Id<Item>) -> Item {
-    let mut tx = pool.begin_with(BEGIN_FOR_ORG).await.expect("begin");
-    let row: Option<RawRow> = sqlx::query_as(sql)
-        .bind(ORG)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .expect("find");
-    tx.commit().await.expect("commit");
-    row.map(to_item).expect("found")
-}
-
-/// A hand-written list of `sql` in the library's transaction shape on
-/// PostgreSQL.
-async fn list_in_transaction(pool: &Pool<Postgres>, sql: &'static str) -> Vec<Item> {
-    let mut tx = pool.begin_with(BEGIN_FOR_ORG).await.expect("begin");
-    let rows: Vec<RawRow> = sqlx::query_as(sql)
-        .bind(ORG)
-        .fetch_all(&mut *tx)
-        .await
-        .expect("list");
-    tx.commit().await.expect("commit");
-    let rows: Vec<Item> = rows.into_iter().map(to_item).collect();
-    assert_eq!(rows.len(), ROWS_PER_ORG as usize);
-    rows
-}
-
-/// `items` again, with the same rows and keys but no row-level security:
-/// the baseline of [`postgres_rls`], on the same connection.
-const PLAIN_TABLE: &str = "CREATE TABLE items_plain (LIKE items INCLUDING ALL)";
-const FIND_PLAIN: &str =
-    "SELECT id, organization_id, name, qty FROM items_plain WHERE organization_id = $1 AND id = $2";
-const LIST_PLAIN: &str =
-    "SELECT id, organization_id, name, qty FROM items_plain WHERE organization_id = $1 ORDER BY id";
-
-/// Row-level security on: on one connection of a role the policies apply
-/// to, the library (and the same statements by hand) on `items`, which has
-/// the policies, against the same statements by hand on `items_plain`, a
-/// copy without them, in the same transaction shape; and against a
-/// hand-written autocommit statement, the price of the second wall.
-///
-/// One connection for both sides: two connections to the same server,
-/// running the same statements, differ by up to 30% in paired timings on
-/// these machines, which would drown what is measured.
-fn postgres_rls(c: &mut Criterion) {
-    let rt = runtime();
-    let models = tenancy_core::ddl::Models::new().with::<Item>();
-    let policies = tenancy_core::ddl::row_level_security(&models);
-    let schema = format!("{POSTGRES_SCHEMA};\n{PLAIN_TABLE}");
-    let Some(db) = rt.block_on(tenancy_tests::postgres_with_rls(&schema, &policies)) else {
-        return;
-    };
-    let pool = rt.block_on(async {
-        let options = db.pool().connect_options();
-        let pool: Pool<Postgres> = sqlx::pool::PoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with((*options).clone())
-            .await
-            .expect("connect");
-        fill(&pool).await;
-        sqlx::raw_sql(
-            "INSERT INTO items_plain OVERRIDING SYSTEM VALUE SELECT * FROM items;
-             ANALYZE items; ANALYZE items_plain;",
-        )
-        .execute(db.admin())
-        .await
-        .expect("copy");
-        pool
-    });
-    let pool = &pool;
-    let scope = Scope::for_job(OrgId::new(ORG), "benchmark");
-    let id = some_id_of_org();
-    let mut group = c.benchmark_group("postgres_rls");
-    let find = || async { Item::find(&scope, id).fetch_one(pool).await.expect("find") };
-    let list = || async {
-        let rows = Item::select(&scope).fetch_all(pool).await.expect("list");
-        assert_eq!(rows.len(), ROWS_PER_ORG as usize);
-    };
-    paired(
-        &mut group,
-        &rt,
-        "rls",
-        "find vs by hand without RLS",
-        find,
-        || find_in_transaction(pool, FIND_PLAIN, id),
-    );
-    paired(
-        &mut group,
-        &rt,
-        "rls",
-        "list vs by hand without RLS",
-        list,
-        || list_in_transaction(pool, LIST_PLAIN),
-    );
-    paired(
-        &mut group,
-        &rt,
-        "rls",
-        "by hand: find with vs without RLS",
-        || find_in_transaction(pool, raw::FIND_PG, id),
-        || find_in_transaction(pool, FIND_PLAIN, id),
-    );
-    paired(
-        &mut group,
-        &rt,
-        "rls",
-        "by hand: list with vs without RLS",
-        || list_in_transaction(pool, raw::LIST_PG),
-        || list_in_transaction(pool, LIST_PLAIN),
-    );
-    paired(
-        &mut group,
-        &rt,
-        "rls",
-        "find vs by hand autocommit",
-        find,
-        || async {
-            let row: Option<RawRow> = sqlx::query_as(FIND_PLAIN)
-                .bind(ORG)
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .expect("find");
-            row.map(to_item).expect("found")
-        },
-    );
-    group.finish();
-    report("rls");
-}
-
-criterion_group!(benches, sqlite, postgres, postgres_rls);
+criterion_group!(benches, sqlite, postgres, rls::postgres_rls);
 criterion_main!(benches);

@@ -49,12 +49,13 @@ use crate::model::{Kind, ModelInfo};
 ///    shared table (a comment line before each shared one says why it is
 ///    not distributed), first, since distributed tables hold foreign keys
 ///    to them;
-/// 3. `SELECT create_distributed_table('<table>', '<org column>',
+/// 3. a comment line for each inherited table, which cannot be
+///    distributed until it has an organization column, and whose foreign
+///    key to its parent Citus refuses once the parent is distributed;
+/// 4. `SELECT create_distributed_table('<table>', '<org column>',
 ///    colocate_with => ..)` for every scoped table: the first in a new
 ///    co-location group (`'none'`), the others in its group, each after
-///    the tables it references;
-/// 4. a comment line for each inherited table, which cannot be distributed
-///    until it has an organization column.
+///    the tables it references.
 ///
 /// Identifiers are quoted: the role, and the table names inside the
 /// literals (which Citus reads as names); the distribution column is a
@@ -113,9 +114,9 @@ use crate::model::{Kind, ModelInfo};
 ///         r#"SELECT create_reference_table('"units"')"#,
 ///         r#"-- "roles" is shared (its "organization_id" is null for system rows): Citus cannot distribute by a nullable column, so it is a reference table"#,
 ///         r#"SELECT create_reference_table('"roles"')"#,
+///         r#"-- "recipe_lines" is inherited (scoped through "recipes") and cannot be distributed: add an "organization_id" column (and composite keys) to it; until then drop its foreign key on "recipe_id", which Citus refuses to a distributed table"#,
 ///         r#"SELECT create_distributed_table('"recipes"', 'organization_id', colocate_with => 'none')"#,
 ///         r#"SELECT create_distributed_table('"batches"', 'organization_id', colocate_with => '"recipes"')"#,
-///         r#"-- "recipe_lines" is inherited (scoped through "recipes") and cannot be distributed: add an "organization_id" column (and composite keys) to it"#,
 ///     ]
 /// );
 /// ```
@@ -161,6 +162,23 @@ pub fn citus(models: &Models, app_role: &str) -> Vec<String> {
         ));
     }
 
+    // Before the distributed tables: a local table's foreign key to one
+    // makes Citus refuse to distribute it.
+    for model in models.iter() {
+        if let Kind::Inherited { parent, via_column } = model.kind {
+            let parent = parent();
+            statements.push(format!(
+                "-- {} is inherited (scoped through {}) and cannot be distributed: add an {} \
+                 column (and composite keys) to it; until then drop its foreign key on {}, \
+                 which Citus refuses to a distributed table",
+                quote(model.table),
+                quote(parent.table),
+                quote(parent.org_column().unwrap_or("organization_id")),
+                quote(via_column)
+            ));
+        }
+    }
+
     // The first distributed table starts the group the others join.
     let mut first: Option<String> = None;
     for model in referenced_first(&distributed) {
@@ -178,17 +196,6 @@ pub fn citus(models: &Models, app_role: &str) -> Vec<String> {
         first.get_or_insert(table);
     }
 
-    for model in models.iter() {
-        if let Kind::Inherited { parent, .. } = model.kind {
-            statements.push(format!(
-                "-- {} is inherited (scoped through {}) and cannot be distributed: add an {} \
-                 column (and composite keys) to it",
-                quote(model.table),
-                quote(parent().table),
-                quote("organization_id")
-            ));
-        }
-    }
     statements
 }
 

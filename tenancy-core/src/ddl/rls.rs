@@ -54,6 +54,12 @@ fn system() -> String {
 ///   with [`SYSTEM_SETTING`] on through, which only a
 ///   [`SystemScope`](crate::SystemScope) sets.
 ///
+/// On a shared table a trigger also refuses an organization's update of a
+/// system row (a policy cannot: see `SYSTEM_ROWS_TRIGGER` in the source).
+/// The library's own access models (memberships, roles, role assignments)
+/// are left out even when listed: its access code reads them before any
+/// organization is named.
+///
 /// The statements drop the policies they create first, so running them
 /// again (after adding a model) replaces them. Run them as the tables'
 /// owner, in a migration, on PostgreSQL only.
@@ -74,7 +80,7 @@ fn system() -> String {
 #[must_use]
 pub fn row_level_security(models: &Models) -> Vec<String> {
     let mut statements = Vec::new();
-    for model in models.iter() {
+    for model in models.iter().filter(|model| !is_library_model(model)) {
         let policies = policies(model);
         if policies.is_empty() {
             continue;
@@ -101,8 +107,68 @@ pub fn row_level_security(models: &Models) -> Vec<String> {
             }
             statements.push(statement);
         }
+        if let Kind::Shared { org_column } = model.kind {
+            statements.push(SYSTEM_ROWS_FUNCTION.to_owned());
+            statements.push(format!(
+                "DROP TRIGGER IF EXISTS {SYSTEM_ROWS_TRIGGER} ON {table}"
+            ));
+            statements.push(format!(
+                "CREATE TRIGGER {SYSTEM_ROWS_TRIGGER} BEFORE UPDATE ON {table} FOR EACH ROW \
+                 EXECUTE FUNCTION {SYSTEM_ROWS_TRIGGER}({})",
+                literal(org_column)
+            ));
+        }
     }
     statements
+}
+
+/// The trigger (and its function) that keeps an organization from writing
+/// a shared table's system rows. The update policy cannot: it must let an
+/// organization's statements see system rows (a reference check locks the
+/// row it names `FOR SHARE`, which takes the update policy), and `WITH
+/// CHECK` sees only the new row, so `SET organization_id = <own>` would
+/// claim a system row for one organization and take it from every other.
+const SYSTEM_ROWS_TRIGGER: &str = "tenancy_system_rows";
+
+const SYSTEM_ROWS_FUNCTION: &str = "CREATE OR REPLACE FUNCTION tenancy_system_rows() \
+    RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF to_jsonb(OLD) -> TG_ARGV[0] = 'null'::jsonb
+        AND coalesce(current_setting('tenancy.system', true), '') <> 'on' THEN
+        RAISE EXCEPTION 'a system row of % is written only for a SystemScope', TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END
+$$";
+
+/// A SQL string literal of one of the library's identifiers.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Whether `model` is one of the library's own access models. Its access
+/// code reads them in transactions of its own, some before any
+/// organization is known (a session's memberships), so they get no policy
+/// even when listed.
+fn is_library_model(model: &ModelInfo) -> bool {
+    #[cfg(feature = "derive")]
+    {
+        use crate::access::{Membership, Role, RoleAssignment};
+        use crate::model::Table;
+        [
+            Membership::__model(),
+            Role::__model(),
+            RoleAssignment::__model(),
+        ]
+        .into_iter()
+        .any(|own| std::ptr::eq(own, model))
+    }
+    #[cfg(not(feature = "derive"))]
+    {
+        let _ = model;
+        false
+    }
 }
 
 /// Every policy name this module writes, so that a rerun drops them all

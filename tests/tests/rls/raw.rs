@@ -148,6 +148,11 @@ async fn with_check_refuses_rows_of_another_organization() {
             "UPDATE roles SET name = 'x' WHERE id = {}",
             system_role.get()
         ),
+        // Nor to claim: that would take it from every other organization.
+        format!(
+            "UPDATE roles SET organization_id = 101 WHERE id = {}",
+            system_role.get()
+        ),
         // An inherited row under another organization's recipe.
         format!(
             "INSERT INTO recipe_ingredients \
@@ -168,6 +173,22 @@ async fn with_check_refuses_rows_of_another_organization() {
     assert_eq!(count(&db.admin, "recipes").await, 2);
     assert_eq!(count(&db.admin, "roles").await, 3);
     assert_eq!(count(&db.admin, "recipe_ingredients").await, 2);
+
+    // A system scope's transaction writes system rows.
+    let mut tx = crate::setup::system().begin(&db.app).await.unwrap();
+    let renamed = sqlx::query("UPDATE roles SET name = 'Owners' WHERE id = $1")
+        .bind(system_role)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(renamed.rows_affected(), 1);
+    tx.commit().await.unwrap();
+    let owner: Option<i64> = sqlx::query_scalar("SELECT organization_id FROM roles WHERE id = $1")
+        .bind(system_role)
+        .fetch_one(&db.admin)
+        .await
+        .unwrap();
+    assert_eq!(owner, None, "the system role is still everyone's");
 }
 
 #[tokio::test]
