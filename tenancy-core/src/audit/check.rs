@@ -69,6 +69,8 @@ pub(super) struct RoleInfo {
     pub(super) name: String,
     pub(super) superuser: bool,
     pub(super) bypass_rls: bool,
+    /// The tenancy settings that have a value outside a transaction.
+    pub(super) tenant_settings: Vec<(String, String)>,
 }
 
 /// The library's own migrations, whose tables are not the app's to declare.
@@ -161,6 +163,12 @@ pub(super) fn check(models: &Models, catalog: &Catalog) -> Report {
         if role.bypass_rls {
             findings.push(Finding::RoleBypassesRls {
                 role: role.name.clone(),
+            });
+        }
+        for (setting, value) in &role.tenant_settings {
+            findings.push(Finding::TenantSettingOutsideTransactions {
+                setting: setting.clone(),
+                value: value.clone(),
             });
         }
     }

@@ -152,6 +152,17 @@ pub enum Finding {
         /// The role (`current_user`).
         role: String,
     },
+    /// PostgreSQL: a tenancy setting has a value outside any transaction
+    /// on the app's connection: a default (`ALTER ROLE` or `ALTER DATABASE
+    /// .. SET`, the server's configuration, the connection's options) or a
+    /// session-level `SET`. Every statement would then act for that
+    /// organization, or with the system bypass, without naming it.
+    TenantSettingOutsideTransactions {
+        /// The setting (`tenancy.org_id` or `tenancy.system`).
+        setting: String,
+        /// Its value.
+        value: String,
+    },
     /// A note, not a defect: an inherited table has no organization column,
     /// so it cannot be distributed by `organization_id` on Citus.
     NotDistributable {
@@ -189,7 +200,9 @@ impl Finding {
             | Self::UnexpectedPolicy { table, .. }
             | Self::RoleOwnsTable { table, .. }
             | Self::NotDistributable { table, .. } => Some(table),
-            Self::SuperuserRole { .. } | Self::RoleBypassesRls { .. } => None,
+            Self::SuperuserRole { .. }
+            | Self::RoleBypassesRls { .. }
+            | Self::TenantSettingOutsideTransactions { .. } => None,
         }
     }
 }
@@ -354,6 +367,13 @@ impl fmt::Display for Finding {
                 "the app's role `{role}` has BYPASSRLS, so row-level security does not apply to \
                  it; run ALTER ROLE {} NOBYPASSRLS",
                 quote(role)
+            ),
+            Self::TenantSettingOutsideTransactions { setting, value } => write!(
+                f,
+                "`{setting}` is `{value}` outside any transaction on the app's connection, so \
+                 statements act with it without naming it; remove the default (ALTER ROLE .. \
+                 RESET {setting}, ALTER DATABASE .. RESET {setting}, the server's configuration \
+                 or the connection's options) and never SET it for a session"
             ),
             Self::NotDistributable { table, parent } => write!(
                 f,

@@ -27,8 +27,10 @@
 //! - on PostgreSQL, tenant tables without row-level security enabled and
 //!   forced, without the policies of
 //!   [`ddl::row_level_security`](crate::ddl::row_level_security) or with
-//!   other permissive ones, and a connected role (`current_user`) that is a
-//!   superuser, has `BYPASSRLS` or owns a declared table;
+//!   other permissive ones, a connected role (`current_user`) that is a
+//!   superuser, has `BYPASSRLS` or owns a declared table, and a tenancy
+//!   setting that has a value outside transactions (a stored default or a
+//!   session `SET`);
 //! - and, as a note rather than a defect, inherited tables, which have no
 //!   organization column to distribute them by on Citus.
 //!

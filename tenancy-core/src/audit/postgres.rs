@@ -9,7 +9,7 @@ use sqlx::Postgres;
 use super::check::{
     Catalog, ColumnInfo, ForeignKeyInfo, IndexInfo, RoleInfo, SecurityInfo, TableInfo,
 };
-use crate::ddl::Models;
+use crate::ddl::{self, Models};
 use crate::error::Result;
 
 /// Ordinary and partitioned tables (partitions aside): row-level security,
@@ -77,6 +77,13 @@ const POLICIES: &str = "SELECT c.relname::text, p.polname::text, p.polpermissive
 /// The connected role.
 const ROLE: &str = "SELECT current_user::text, r.rolsuper, r.rolbypassrls
     FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user";
+
+/// The tenancy settings with a value on this connection, outside any
+/// transaction: whatever put them there (a role or database default, the
+/// server's configuration, the connection's options, a session `SET`).
+const TENANT_SETTINGS: &str = "SELECT name, value FROM (VALUES
+        ($1, current_setting($1, true)), ($2, current_setting($2, true))) AS s(name, value)
+    WHERE coalesce(value, '') <> ''";
 
 /// Reads what the audit compares: every table of the current schema, the
 /// details of the declared ones and the connected role, on one connection.
@@ -149,10 +156,16 @@ pub(super) async fn catalog(pool: &sqlx::Pool<Postgres>, models: &Models) -> Res
     }
     let (name, superuser, bypass_rls): (String, bool, bool) =
         sqlx::query_as(ROLE).fetch_one(&mut *connection).await?;
+    let tenant_settings: Vec<(String, String)> = sqlx::query_as(TENANT_SETTINGS)
+        .bind(ddl::ORG_SETTING)
+        .bind(ddl::SYSTEM_SETTING)
+        .fetch_all(&mut *connection)
+        .await?;
     catalog.role = Some(RoleInfo {
         name,
         superuser,
         bypass_rls,
+        tenant_settings,
     });
     Ok(catalog)
 }

@@ -288,3 +288,34 @@ async fn require_clean_passes_a_correct_schema() {
     let report = audit::require_clean(db.pool(), &models()).await.unwrap();
     assert_eq!(report.notes().count(), 1);
 }
+
+#[tokio::test]
+async fn a_tenant_setting_outside_transactions_is_reported() {
+    let Some(db) = database(&correct_schema()).await else {
+        return;
+    };
+    // A stored default, the way `ALTER ROLE app SET tenancy.system = 'on'`
+    // would leave one on every session of the role.
+    let role = role(db.pool()).await;
+    as_superuser(&db, format!("ALTER ROLE {role} SET tenancy.system = 'on'")).await;
+    let options = (*db.pool().connect_options()).clone();
+    let fresh = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let report = report(&fresh).await;
+    let defects: Vec<&Finding> = report.defects().collect();
+    assert_eq!(
+        defects,
+        [&Finding::TenantSettingOutsideTransactions {
+            setting: "tenancy.system".into(),
+            value: "on".into(),
+        }],
+        "{report}"
+    );
+    assert!(
+        report.to_string().contains("RESET tenancy.system"),
+        "{report}"
+    );
+}
