@@ -241,15 +241,15 @@ impl Cluster {
     /// and sequence of the `public` schema, but it is not a superuser, owns
     /// nothing and has no `BYPASSRLS`, so row-level security applies to it.
     ///
-    /// Create the tables (as the superuser) before calling this: the grants
-    /// cover the tables that exist.
+    /// `admin` is a superuser's pool on the database. Create the tables
+    /// before calling this: the grants cover the tables that exist.
     ///
     /// # Errors
     ///
     /// When the cluster refuses the role, the grants or the connection.
-    pub async fn app_pool(&self, owner: &PgPool) -> Result<PgPool, sqlx::Error> {
+    pub async fn app_pool(&self, admin: &PgPool) -> Result<PgPool, sqlx::Error> {
         let database: String = sqlx::query_scalar("SELECT current_database()")
-            .fetch_one(owner)
+            .fetch_one(admin)
             .await?;
         let role = format!(
             "{database}_app_{}",
@@ -263,7 +263,7 @@ impl Cluster {
              GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
              GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};"
         )))
-        .execute(owner)
+        .execute(admin)
         .await?;
         PgPoolOptions::new()
             .max_connections(4)
