@@ -108,7 +108,10 @@ pub fn row_level_security(models: &Models) -> Vec<String> {
             statements.push(statement);
         }
         if let Kind::Shared { org_column } = model.kind {
-            statements.push(SYSTEM_ROWS_FUNCTION.to_owned());
+            // One function serves every shared table.
+            if !statements.iter().any(|s| s == SYSTEM_ROWS_FUNCTION) {
+                statements.push(SYSTEM_ROWS_FUNCTION.to_owned());
+            }
             statements.push(format!(
                 "DROP TRIGGER IF EXISTS {SYSTEM_ROWS_TRIGGER} ON {table}"
             ));
