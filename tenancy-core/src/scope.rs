@@ -169,8 +169,9 @@ impl Scope {
 ///
 /// ```
 /// # use tenancy_core::SystemScope;
-/// let system = SystemScope::new("monthly usage report");
+/// let system = SystemScope::new("monthly usage report")?;
 /// assert_eq!(system.reason(), "monthly usage report");
+/// # Ok::<(), tenancy_core::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SystemScope {
@@ -179,9 +180,29 @@ pub struct SystemScope {
 
 impl SystemScope {
     /// A scope for cross-organization work, with the reason it is needed.
-    #[must_use]
-    pub const fn new(reason: &'static str) -> Self {
-        Self { reason }
+    ///
+    /// The reason is what logs and audits show for every cross-organization
+    /// operation, so one that says nothing is refused: a `SystemScope`
+    /// reads every organization, and "why" must never be blank.
+    ///
+    /// ```
+    /// # use tenancy_core::{Error, SystemScope};
+    /// let refused = SystemScope::new("  ");
+    /// assert!(matches!(refused, Err(Error::Invalid { ref field, .. }) if field == "reason"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] (field `reason`) when `reason` is empty or only
+    /// whitespace.
+    pub fn new(reason: &'static str) -> Result<Self> {
+        if reason.trim().is_empty() {
+            return Err(Error::invalid(
+                "reason",
+                "a SystemScope needs a reason that says why it acts across organizations",
+            ));
+        }
+        Ok(Self { reason })
     }
 
     /// Why this cross-organization work is done.
@@ -248,7 +269,7 @@ impl ActsForOrg for Scope {
     message = "`{Self}` cannot act across organizations",
     label = "expected a `SystemScope` here",
     note = "cross-organization work (reports, billing runs) takes \
-            `SystemScope::new(\"reason\")`; a `Scope` only ever sees its own organization"
+            `SystemScope::new(\"reason\")?`; a `Scope` only ever sees its own organization"
 )]
 pub trait ActsAcrossOrgs: sealed::Sealed {
     /// Why the cross-organization work is done.
@@ -264,6 +285,18 @@ impl ActsAcrossOrgs for SystemScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_system_scope_without_a_reason_is_refused() {
+        for blank in ["", " ", "\t\n "] {
+            assert!(
+                matches!(SystemScope::new(blank), Err(Error::Invalid { ref field, .. }) if field == "reason"),
+                "{blank:?} was accepted"
+            );
+        }
+        let report = SystemScope::new(" monthly report ").map(|s| s.reason());
+        assert_eq!(report.ok(), Some(" monthly report "));
+    }
 
     #[test]
     fn constructors_record_the_actor() {

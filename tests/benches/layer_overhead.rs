@@ -58,7 +58,7 @@ where
     Membership: tenancy_core::RowCodec<DB>,
     Role: tenancy_core::RowCodec<DB>,
 {
-    let system = SystemScope::new("benchmark");
+    let system = SystemScope::new("benchmark").expect("a reason");
     access::schema::apply(pool).await.expect("schema");
     access::sync_permissions(pool, &system, Permissions::ALL)
         .await

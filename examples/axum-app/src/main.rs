@@ -69,7 +69,7 @@ struct Demo {
 }
 
 async fn demo(pool: &SqlitePool) -> Result<Demo, Box<dyn std::error::Error>> {
-    let system = SystemScope::new("axum-app demo data");
+    let system = SystemScope::new("axum-app demo data")?;
     access::schema::apply(pool).await?;
     sqlx::query("CREATE TABLE notes (id INTEGER PRIMARY KEY, organization_id INTEGER NOT NULL REFERENCES organizations (id), body TEXT NOT NULL)")
         .execute(pool)

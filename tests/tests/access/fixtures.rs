@@ -25,7 +25,7 @@ tenancy_core::permissions! {
 pub(crate) const SECRET: &str = "whsec_test_secret";
 
 pub(crate) fn system() -> SystemScope {
-    SystemScope::new("access suite")
+    SystemScope::new("access suite").expect("a reason")
 }
 
 /// An organization with its owner, a member and their memberships.

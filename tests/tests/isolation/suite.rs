@@ -38,7 +38,7 @@ async fn reset(pool: &Pool<Db>, admin: &Pool<Db>) -> Vec<Id<Ingredient>> {
             .await
             .unwrap();
     }
-    let system = SystemScope::new("isolation property");
+    let system = SystemScope::new("isolation property").expect("a reason");
     let unit = Unit::insert(&system, NewUnit { name: "g".into() })
         .execute(pool)
         .await
@@ -134,7 +134,7 @@ async fn step(
             let row = match org {
                 Some(org) => Role::insert(&scope(org), new).execute(pool).await,
                 None => {
-                    let system = SystemScope::new("isolation property");
+                    let system = SystemScope::new("isolation property").expect("a reason");
                     Role::insert_system(&system, new).execute(pool).await
                 }
             };

@@ -17,7 +17,7 @@ fn scope(org: i64) -> Scope {
 }
 
 fn system() -> SystemScope {
-    SystemScope::new("kinds suite")
+    SystemScope::new("kinds suite").expect("a reason")
 }
 
 async fn unit(pool: &Pool<Db>, name: &str) -> Unit {

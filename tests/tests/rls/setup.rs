@@ -69,7 +69,7 @@ pub(crate) fn scope(n: i64) -> Scope {
 }
 
 pub(crate) fn system() -> SystemScope {
-    SystemScope::new("row-level security suite")
+    SystemScope::new("row-level security suite").expect("a reason")
 }
 
 /// What [`seed`] wrote for one organization.

@@ -41,7 +41,7 @@ fn unbound_join(sql: &str) -> String {
 async fn an_unscoped_statement_touches_every_partition() {
     let Some(fx) = fixture().await else { return };
     let org = fx.kitchens[0].org;
-    let across = Recipe::select_across_orgs(&SystemScope::new("routing suite"));
+    let across = Recipe::select_across_orgs(&SystemScope::new("routing suite").expect("a reason"));
     let join = join_cases::<Postgres>(&fx.kitchens[0]).swap_remove(0);
     let unbound = unbound_join(&join.sql);
 

@@ -579,7 +579,7 @@ async fn runs_on_a_connection_and_in_a_callers_transaction() {
 async fn only_a_system_scope_reads_across_orgs() {
     let Some(db) = db().await else { return };
     let rows = seed(&db, 2).await;
-    let system = SystemScope::new("scoped suite report");
+    let system = SystemScope::new("scoped suite report").expect("a reason");
     let all = Item::select_across_orgs(&system)
         .fetch_all(db.pool())
         .await

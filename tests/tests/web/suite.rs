@@ -18,7 +18,7 @@ use crate::app::{
 };
 
 fn system() -> SystemScope {
-    SystemScope::new("router suite")
+    SystemScope::new("router suite").expect("a reason")
 }
 
 /// A response, read.

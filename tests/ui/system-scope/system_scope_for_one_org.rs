@@ -9,7 +9,7 @@ struct Recipe {
 }
 
 async fn list(pool: &sqlx::SqlitePool) {
-    let system = tenancy_core::SystemScope::new("report");
+    let system = tenancy_core::SystemScope::new("report").expect("a reason");
     let _ = Recipe::select(&system).fetch_all(pool).await;
 }
 

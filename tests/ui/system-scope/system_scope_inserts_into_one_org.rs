@@ -9,7 +9,7 @@ struct Recipe {
 }
 
 async fn create(pool: &sqlx::SqlitePool) {
-    let system = tenancy_core::SystemScope::new("import");
+    let system = tenancy_core::SystemScope::new("import").expect("a reason");
     let new = NewRecipe { name: "Lavender soap".into() };
     let _ = Recipe::insert(&system, new).execute(pool).await;
 }
