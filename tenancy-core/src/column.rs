@@ -49,12 +49,37 @@ pub struct Column<M, T, K = kind::DataColumn> {
 /// that a column is `Copy`, `Send` and `Sync` whatever they are.
 type ColumnMarker<M, T, K> = fn() -> (M, T, K);
 
+/// The column number `INDEX` of a model: its kind and Rust type.
+///
+/// `#[derive(Scoped)]` implements it once for every field, and a column
+/// handle takes its kind from here and its name from the model's own list
+/// ([`Table::__COLUMNS`]): a handle is only ever the column the model
+/// declares, so no constructor, hidden or not, can give a settable handle on
+/// the id, organization or soft-delete column (the kinds differ), and a
+/// second implementation for a declared column conflicts with the derive's.
+#[doc(hidden)]
+pub trait ColumnAt<const INDEX: usize>: Table {
+    /// The column's kind (see [`kind`]).
+    type Kind;
+    /// The Rust type of its values.
+    type Value;
+}
+
 impl<M, T, K> Column<M, T, K> {
-    /// Used by `#[derive(Scoped)]`; the constants on each model are the
-    /// columns to use.
+    /// The column number `INDEX` of `M`, for `#[derive(Scoped)]`; the
+    /// constants on each model are the columns to use.
     #[doc(hidden)]
     #[must_use]
-    pub const fn __new(name: &'static str) -> Self {
+    pub const fn __at<const INDEX: usize>() -> Self
+    where
+        M: ColumnAt<INDEX, Kind = K, Value = T>,
+    {
+        Self::named(M::__COLUMNS[INDEX])
+    }
+}
+
+impl<M, T, K> Column<M, T, K> {
+    const fn named(name: &'static str) -> Self {
         Self {
             name,
             marker: PhantomData,

@@ -22,6 +22,10 @@ pub trait Table: Sized + Send + Unpin + 'static {
     /// and columns the database fills in.
     type New: Send + Sync + 'static;
 
+    /// Every column, in field order: the names the column constants take
+    /// (see [`ColumnAt`](crate::column::ColumnAt)).
+    const __COLUMNS: &'static [&'static str];
+
     /// The table's description.
     fn __model() -> &'static ModelInfo;
 

@@ -126,27 +126,20 @@ pub(crate) fn column_consts(cont: &Container<'_>) -> TokenStream {
     let unique = cont
         .fields
         .iter()
-        .filter(move |field| seen.insert(field.const_ident().to_string()));
-    let consts = unique.map(|field: &Field<'_>| {
+        .enumerate()
+        .filter(move |(_, field)| seen.insert(field.const_ident().to_string()));
+    let consts = unique.map(|(index, field): (usize, &Field<'_>)| {
         // As visible as the field: a private column stays private.
         let vis = &field.original.vis;
         let name = field.const_ident();
         let ty = field.ty;
         let column = &field.column;
-        let kind = match field.role {
-            Role::Id => quote!(#krate::__private::kind::IdColumn),
-            Role::Org => quote!(#krate::__private::kind::OrganizationColumn),
-            Role::Active | Role::Marker => quote!(#krate::__private::kind::SoftDeleteColumn),
-            Role::Data if field.attrs.fixed.is_some() => {
-                quote!(#krate::__private::kind::FixedColumn)
-            }
-            Role::Data => quote!(#krate::__private::kind::DataColumn),
-        };
+        let kind = column_kind(field);
         let doc = format!("The `{column}` column of [`{model}`].");
         quote_spanned! {field.ident.span()=>
             #[doc = #doc]
-            #vis const #name: #krate::__private::Column<#model, #ty, #kind> =
-                #krate::__private::Column::__new(#column);
+            #vis const #name: #krate::__private::Column<#model, #ty, #krate::__private::kind::#kind> =
+                #krate::__private::Column::__at::<#index>();
         }
     });
     quote! {
@@ -157,6 +150,42 @@ pub(crate) fn column_consts(cont: &Container<'_>) -> TokenStream {
             #(#consts)*
         }
     }
+}
+
+/// The kind of a field's column (see `tenancy_core::column::kind`).
+fn column_kind(field: &Field<'_>) -> TokenStream {
+    match field.role {
+        Role::Id => quote!(IdColumn),
+        Role::Org => quote!(OrganizationColumn),
+        Role::Active | Role::Marker => quote!(SoftDeleteColumn),
+        Role::Data if field.attrs.fixed.is_some() => quote!(FixedColumn),
+        Role::Data => quote!(DataColumn),
+    }
+}
+
+/// `Table::__COLUMNS` (every column, in field order) for the `Table` impl,
+/// and `ColumnAt` for each column: what the column constants are built
+/// from.
+pub(crate) fn column_table(cont: &Container<'_>) -> (TokenStream, TokenStream) {
+    let p = {
+        let krate = cont.krate();
+        quote!(#krate::__private)
+    };
+    let model = cont.ident;
+    let names = cont.fields.iter().map(|field| &field.column);
+    let names = quote!(const __COLUMNS: &'static [&'static str] = &[#(#names),*];);
+    let at = cont.fields.iter().enumerate().map(|(index, field)| {
+        let kind = column_kind(field);
+        let ty = field.ty;
+        quote! {
+            #[automatically_derived]
+            impl #p::ColumnAt<#index> for #model {
+                type Kind = #p::kind::#kind;
+                type Value = #ty;
+            }
+        }
+    });
+    (names, quote!(#(#at)*))
 }
 
 /// Decoding rows and binding new values, for every backend on which every

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ast::{Container, Kind};
-use crate::expand::{column_consts, insert_type};
+use crate::expand::{column_consts, column_table, insert_type};
 
 pub(crate) fn expand(cont: &Container<'_>) -> TokenStream {
     let krate = cont.krate();
@@ -18,6 +18,7 @@ pub(crate) fn expand(cont: &Container<'_>) -> TokenStream {
         return TokenStream::new();
     }
     let columns = column_consts(cont);
+    let (columns_const, column_at) = column_table(cont);
     let insert_type = insert_type(cont);
     let new = cont.insert_ident();
     let kind = if matches!(cont.kind(), Kind::Global) {
@@ -53,10 +54,14 @@ pub(crate) fn expand(cont: &Container<'_>) -> TokenStream {
             impl #p::Table for #model {
                 type New = #new;
 
+                #columns_const
+
                 fn __model() -> &'static #p::ModelInfo {
                     ::core::unreachable!()
                 }
             }
+
+            #column_at
 
             #kind
         };

@@ -40,7 +40,6 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
         }
         Kind::Global => quote!(#p::Kind::Global),
     };
-    let all_columns = cont.fields.iter().map(|f| &f.column);
     let insert_columns = cont.insert_fields().map(|f| &f.column);
     let references = cont.fields.iter().filter_map(|field| {
         let target = cont.reference_of(field)?;
@@ -79,15 +78,18 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
             quote!((#column, ::core::option::Option::Some(new.#ident.get())))
         })
     });
+    let (columns_const, column_at) = crate::expand::column_table(cont);
     quote! {
         #[automatically_derived]
         impl #p::Table for #model {
             type New = #new;
 
+            #columns_const
+
             fn __model() -> &'static #p::ModelInfo {
                 static MODEL: #p::ModelInfo = #p::ModelInfo::new(
                     #table,
-                    &[#(#all_columns),*],
+                    <#model as #p::Table>::__COLUMNS,
                     #id_column,
                     #kind,
                     &[#(#insert_columns),*],
@@ -103,6 +105,8 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
                 ::std::vec![#(#new_references),*]
             }
         }
+
+        #column_at
     }
 }
 
@@ -167,13 +171,25 @@ pub(crate) fn kind_traits(cont: &Container<'_>) -> TokenStream {
             impl #p::SoftDelete for #model {}
         }
     });
+    // Each model referenced, with how many fields reference it: two fields
+    // may point at the same model (a transfer's `from` and `to` location),
+    // and each trait below is implemented once per model.
+    let mut targets: Vec<(String, &syn::Path, usize)> = Vec::new();
+    for target in cont
+        .fields
+        .iter()
+        .filter_map(|field| cont.reference_of(field))
+    {
+        let key = quote!(#target).to_string();
+        match targets.iter_mut().find(|(seen, _, _)| *seen == key) {
+            Some((_, _, count)) => *count += 1,
+            None => targets.push((key, target, 1)),
+        }
+    }
     // A child with a cascade marker may be cascaded from any model it
-    // references.
+    // references (through every field that references it).
     let cascades_from = cont.field(Role::Marker).map(|_| {
-        let targets = cont
-            .fields
-            .iter()
-            .filter_map(|field| cont.reference_of(field));
+        let targets = targets.iter().map(|(_, target, _)| target);
         quote! {
             #(
                 #[automatically_derived]
@@ -181,11 +197,12 @@ pub(crate) fn kind_traits(cont: &Container<'_>) -> TokenStream {
             )*
         }
     });
-    // Any model it references, it may be joined to as a child.
-    let references = cont
-        .fields
+    // A model it references through one field, it may be joined to as a
+    // child; through two, a join could not tell which to join on.
+    let references = targets
         .iter()
-        .filter_map(|field| cont.reference_of(field));
+        .filter(|(_, _, count)| *count == 1)
+        .map(|(_, target, _)| target);
     let joins = quote! {
         #(
             #[automatically_derived]

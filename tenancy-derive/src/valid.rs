@@ -336,16 +336,26 @@ fn check_unique_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                 "the column name is empty: write `#[tenancy(column = \"name\")]`",
             );
         }
+        // SQLite matches names without regard to ASCII case, even quoted:
+        // `Organization_Id` would be the organization column there.
         let earlier = cont.fields[..index]
             .iter()
-            .find(|other| other.column == field.column);
+            .find(|other| other.column.eq_ignore_ascii_case(&field.column));
         if let Some(earlier) = earlier {
+            let case = if earlier.column == field.column {
+                String::new()
+            } else {
+                format!(
+                    " (`{}` is `{}` to SQLite, which ignores the case of names)",
+                    field.column, earlier.column
+                )
+            };
             cx.error_spanned_by(
                 field.ident,
                 format!(
-                    "`{}` and `{}` both map to column `{}`: give one of them another \
+                    "`{}` and `{}` both map to column `{}`{case}: give one of them another \
                      `#[tenancy(column = \"...\")]`",
-                    earlier.ident, field.ident, field.column
+                    earlier.ident, field.ident, earlier.column
                 ),
             );
         }

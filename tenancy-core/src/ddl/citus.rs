@@ -242,6 +242,7 @@ mod tests {
             struct $name;
             impl Table for $name {
                 type New = ();
+                const __COLUMNS: &'static [&'static str] = &[];
                 fn __model() -> &'static ModelInfo {
                     static INFO: ModelInfo = $info;
                     &INFO

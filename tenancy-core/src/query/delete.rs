@@ -10,11 +10,11 @@ use sqlx::Acquire;
 use super::insert::Writer;
 use super::plan::ShapeKey;
 use super::select::key_access;
-use super::{Cascade, refusal, sentinel};
-use crate::error::{Error, Result};
+use super::{Cascade, cascade, refusal, sentinel};
+use crate::error::Result;
 use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
-use crate::model::{ModelInfo, RowCodec, Table};
+use crate::model::{RowCodec, Table};
 
 /// The deletion of one row, built by [`Scoped::delete`](crate::Scoped::delete).
 ///
@@ -136,7 +136,8 @@ where
     .await
 }
 
-/// Runs `action` on every cascade child of the row `parent_id` of `M`.
+/// Runs `action` on every row the cascades of `M` reach from the row
+/// `parent_id`, one statement per declared model, parents first.
 async fn cascade<M, DB>(
     connection: &mut DB::Connection,
     writer: Writer,
@@ -148,21 +149,14 @@ where
     DB: Backend,
 {
     let model = M::__model();
-    for (index, child) in model.cascades.iter().enumerate() {
-        let child: &'static ModelInfo = child();
-        let via = child.reference_to(model).ok_or_else(|| {
-            Error::Database(sqlx::Error::Protocol(format!(
-                "tenancy: `{}` declares no reference to `{}` to cascade through",
-                child.table, model.table
-            )))
-        })?;
+    for (step, chain) in cascade::chains(model).iter().enumerate() {
         let key = ShapeKey::Cascade {
             access: writer.kind(),
-            child: index,
+            step,
             action,
         };
         let shape = model.shapes::<DB>().get::<DB>(key, || {
-            super::cascade(child, via, &key_access(key), sentinel::id(), action)
+            cascade::statement(chain, &key_access(key), sentinel::id(), action)
         })?;
         let binds = Binds::<M> {
             org: writer.org(),

@@ -30,7 +30,9 @@ const CHILD: &str = "tenancy_child";
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no reference to `{Parent}` to join on",
     note = "give `{Self}` a `#[tenancy(references = {Parent})]` field, or declare it \
-            `#[tenancy(parent = {Parent}, via = ...)]`"
+            `#[tenancy(parent = {Parent}, via = ...)]`; a model with two fields that \
+            reference `{Parent}` cannot be joined to it, since the join could not tell \
+            which of them to join on"
 )]
 pub trait References<Parent> {}
 

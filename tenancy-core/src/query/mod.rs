@@ -17,6 +17,7 @@
 //! Writes of a column that references another tenant table add
 //! `EXISTS (referenced row visible to $org)`, in the same statement.
 
+mod cascade;
 mod delete;
 mod insert;
 mod join;
@@ -31,6 +32,7 @@ pub use join::{References, WithChildren};
 pub use select::{Find, Select};
 pub use update::Update;
 
+pub(crate) use cascade::Cascade;
 pub(crate) use plan::{Param, Shape, ShapeKey, sentinel};
 
 use sea_query::{
@@ -440,64 +442,6 @@ pub(crate) fn restore(model: &ModelInfo, access: &Access, id: Value) -> Statemen
     update
         .and_where(column(model.table, model.id_column).eq(id))
         .returning(returning(model));
-    Statement::Update(update)
-}
-
-/// What a cascade does to a child's rows of one parent row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum Cascade {
-    /// Deactivate the active children and mark them.
-    Deactivate,
-    /// Reactivate the marked children.
-    Restore,
-}
-
-/// `UPDATE child SET active = .., marker = .. WHERE <scope> AND via =
-/// $parent AND ..`: the children a parent's delete deactivates, or the ones
-/// its restore brings back (exactly those it deactivated).
-pub(crate) fn cascade(
-    child: &ModelInfo,
-    via_column: &'static str,
-    access: &Access,
-    parent_id: Value,
-    action: Cascade,
-) -> Statement {
-    let mut update = Query::update();
-    update.table(child.table);
-    for predicate in row_predicates(child, access, Purpose::Write, true) {
-        update.and_where(predicate);
-    }
-    update.and_where(column(child.table, via_column).eq(parent_id));
-    if let Some(soft) = child.soft_delete {
-        let active = column(child.table, soft.active);
-        match action {
-            Cascade::Deactivate => {
-                update
-                    .value(soft.active, literal(false))
-                    .and_where(active.eq(literal(true)));
-                if let Some(marker) = soft.marker {
-                    update.value(marker, literal(true));
-                }
-            }
-            Cascade::Restore => {
-                update
-                    .value(soft.active, literal(true))
-                    .and_where(active.eq(literal(false)));
-                match soft.marker {
-                    Some(marker) => {
-                        update
-                            .value(marker, literal(false))
-                            .and_where(column(child.table, marker).eq(literal(true)));
-                    }
-                    // Without a marker nothing tells which children the
-                    // parent's delete deactivated: restore none.
-                    None => {
-                        update.and_where(nothing());
-                    }
-                }
-            }
-        }
-    }
     Statement::Update(update)
 }
 

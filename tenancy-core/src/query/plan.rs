@@ -166,10 +166,11 @@ pub(crate) enum ShapeKey {
     Restore {
         access: AccessKind,
     },
-    /// A cascade to the `child`-th child of the model.
+    /// The `step`-th statement of the model's cascades (see
+    /// `cascade::chains`).
     Cascade {
         access: AccessKind,
-        child: usize,
+        step: usize,
         action: super::Cascade,
     },
 }
