@@ -139,6 +139,7 @@ mod exec;
 pub mod http;
 mod id;
 mod model;
+pub mod pool;
 mod query;
 mod scope;
 #[cfg(feature = "testing")]

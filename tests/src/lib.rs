@@ -14,7 +14,7 @@ pub mod pg;
 
 use std::ops::Deref;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Pool, Postgres, Sqlite};
 
 /// A database of one test, dropped with it.
@@ -63,7 +63,7 @@ pub async fn sqlite() -> TestDb<Sqlite> {
         .filename(dir.path().join("test.db"))
         .create_if_missing(true)
         .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
+    let pool = tenancy_core::pool::options()
         .max_connections(4)
         .connect_with(options)
         .await

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgPool};
 
 /// What the watchdog runs: create, start, wait for the end of its input,
@@ -230,24 +230,40 @@ impl Cluster {
             .execute(&mut admin)
             .await?;
         admin.close().await?;
-        PgPoolOptions::new()
+        tenancy_core::pool::options()
             .max_connections(4)
             .connect_with(self.options(&name))
             .await
     }
 
-    /// A pool on `database` that connects as a new role made the way
-    /// production should be: it may log in and read and write every table
-    /// and sequence of the `public` schema, but it is not a superuser, owns
-    /// nothing and has no `BYPASSRLS`, so row-level security applies to it.
+    /// A pool on `admin`'s database that connects as a new role made the
+    /// way production should be (see [`app_role`](Self::app_role)), built
+    /// the library's way ([`tenancy_core::pool::options`]).
+    ///
+    /// # Errors
+    ///
+    /// When the cluster refuses the role, the grants or the connection.
+    pub async fn app_pool(&self, admin: &PgPool) -> Result<PgPool, sqlx::Error> {
+        let options = self.app_role(admin).await?;
+        tenancy_core::pool::options()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+    }
+
+    /// Makes a new role the way production should be and returns the
+    /// options to connect as it: it may log in and read and write every
+    /// table and sequence of the `public` schema, but it is not a
+    /// superuser, owns nothing and has no `BYPASSRLS`, so row-level
+    /// security applies to it.
     ///
     /// `admin` is a superuser's pool on the database. Create the tables
     /// before calling this: the grants cover the tables that exist.
     ///
     /// # Errors
     ///
-    /// When the cluster refuses the role, the grants or the connection.
-    pub async fn app_pool(&self, admin: &PgPool) -> Result<PgPool, sqlx::Error> {
+    /// When the cluster refuses the role or the grants.
+    pub async fn app_role(&self, admin: &PgPool) -> Result<PgConnectOptions, sqlx::Error> {
         let database: String = sqlx::query_scalar("SELECT current_database()")
             .fetch_one(admin)
             .await?;
@@ -265,9 +281,6 @@ impl Cluster {
         )))
         .execute(admin)
         .await?;
-        PgPoolOptions::new()
-            .max_connections(4)
-            .connect_with(self.options(&database).username(&role))
-            .await
+        Ok(self.options(&database).username(&role))
     }
 }

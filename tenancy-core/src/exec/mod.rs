@@ -83,12 +83,16 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     /// must say whom it acts for.
     #[doc(hidden)]
     const ROW_LEVEL_SECURITY: bool;
+
+    /// See [`pool::is_clean`](crate::pool::is_clean).
+    #[doc(hidden)]
+    fn __is_clean(connection: &mut Self::Connection) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
 }
 
 /// Implements [`Backend`] for one sqlx database: the same code for each,
 /// but for the sea-query dialect and the cache slot.
 macro_rules! impl_backend {
-    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal) => {
+    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $is_clean:path) => {
         #[cfg(feature = $feature)]
         impl sealed::Sealed for $database {}
 
@@ -130,6 +134,12 @@ macro_rules! impl_backend {
             fn __executor(connection: &mut Self::Connection) -> impl Executor<'_, Database = Self> {
                 connection
             }
+
+            fn __is_clean(
+                connection: &mut Self::Connection,
+            ) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+                $is_clean(connection)
+            }
         }
     };
 }
@@ -139,14 +149,16 @@ impl_backend!(
     sqlx::Sqlite,
     sea_query::SqliteQueryBuilder,
     0,
-    false
+    false,
+    crate::pool::sqlite_is_clean
 );
 impl_backend!(
     "postgres",
     sqlx::Postgres,
     sea_query::PostgresQueryBuilder,
     1,
-    true
+    true,
+    crate::pool::postgres_is_clean
 );
 
 /// The statements of one model on one backend, each rendered the first

@@ -1,0 +1,149 @@
+//! Every operation of the library, as a future to cancel: compiled once per
+//! backend (`Db` and `Fixture` come from the parent module).
+
+use futures_util::future::BoxFuture;
+use tenancy_core::{Global, Order, Scoped, Shared, SoftDelete};
+
+use super::Fixture;
+use crate::models::{
+    NewRecipe, NewRecipeIngredient, NewRole, NewUnit, Recipe, RecipeIngredient, Role, Unit,
+};
+
+/// An operation on the fixture; its result is dropped (a cancelled one has
+/// none, and what is checked is the pool afterwards).
+pub(crate) type Operation = for<'a> fn(&'a Fixture) -> BoxFuture<'a, ()>;
+
+/// Every operation, by name.
+pub(crate) fn all() -> Vec<(&'static str, Operation)> {
+    vec![
+        ("find", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::find(&fx.scope, fx.recipe)
+                    .fetch_optional(&fx.pool)
+                    .await;
+            })
+        }),
+        ("list", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::select(&fx.scope).fetch_all(&fx.pool).await;
+            })
+        }),
+        ("filtered list", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::select(&fx.scope)
+                    .filter(Recipe::NAME.like("%soap%"))
+                    .order_by(Recipe::NAME, Order::Asc)
+                    .limit(10)
+                    .fetch_all(&fx.pool)
+                    .await;
+            })
+        }),
+        ("count", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::select(&fx.scope).count(&fx.pool).await;
+            })
+        }),
+        ("insert", |fx| {
+            Box::pin(async move {
+                let new = NewRecipe {
+                    name: "Cancelled soap".into(),
+                };
+                let _ = Recipe::insert(&fx.scope, new).execute(&fx.pool).await;
+            })
+        }),
+        ("checked insert of an inherited row", |fx| {
+            Box::pin(async move {
+                let new = NewRecipeIngredient {
+                    recipe_id: fx.recipe,
+                    ingredient_id: fx.ingredient,
+                    quantity: "5 g".into(),
+                };
+                let _ = RecipeIngredient::insert(&fx.scope, new)
+                    .execute(&fx.pool)
+                    .await;
+            })
+        }),
+        ("update", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::update(&fx.scope, fx.recipe)
+                    .set(Recipe::NAME, "Lavender soap")
+                    .execute(&fx.pool)
+                    .await;
+            })
+        }),
+        ("delete with a cascade", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::delete(&fx.scope, fx.recipe).execute(&fx.pool).await;
+            })
+        }),
+        ("restore with a cascade", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::restore(&fx.scope, fx.recipe)
+                    .execute(&fx.pool)
+                    .await;
+            })
+        }),
+        ("join", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::select(&fx.scope)
+                    .with_children::<RecipeIngredient>()
+                    .fetch_all(&fx.pool)
+                    .await;
+            })
+        }),
+        ("select across organizations", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::select_across_orgs(&fx.system)
+                    .fetch_all(&fx.pool)
+                    .await;
+            })
+        }),
+        ("system row of a shared table", |fx| {
+            Box::pin(async move {
+                let new = NewRole {
+                    name: "cancelled".into(),
+                };
+                let _ = Role::insert_system(&fx.system, new).execute(&fx.pool).await;
+            })
+        }),
+        ("global insert and read", |fx| {
+            Box::pin(async move {
+                let _ = Unit::insert(
+                    &fx.system,
+                    NewUnit {
+                        name: "cancelled".into(),
+                    },
+                )
+                .execute(&fx.pool)
+                .await;
+                let _ = Unit::select().fetch_all(&fx.pool).await;
+            })
+        }),
+        ("Scope::begin", |fx| {
+            Box::pin(async move {
+                let Ok(mut tx) = fx.scope.begin(&fx.pool).await else {
+                    return;
+                };
+                let _ = Recipe::find(&fx.scope, fx.recipe)
+                    .fetch_optional(&mut *tx)
+                    .await;
+                let _ = Recipe::update(&fx.scope, fx.recipe)
+                    .set(Recipe::NAME, "Lavender soap")
+                    .execute(&mut *tx)
+                    .await;
+                let _ = tx.commit().await;
+            })
+        }),
+        ("SystemScope::begin", |fx| {
+            Box::pin(async move {
+                let Ok(mut tx) = fx.system.begin(&fx.pool).await else {
+                    return;
+                };
+                let _ = Recipe::select_across_orgs(&fx.system)
+                    .fetch_all(&mut *tx)
+                    .await;
+                let _ = tx.commit().await;
+            })
+        }),
+    ]
+}
