@@ -76,12 +76,14 @@ async fn connect(url: &str) -> Result<Database, StartupError> {
             .map_err(StartupError::Database)?
             .create_if_missing(true)
             .foreign_keys(true);
-        let pool = sqlx::SqlitePool::connect_with(options)
+        let pool = tenancy_core::pool::options()
+            .connect_with(options)
             .await
             .map_err(StartupError::Database)?;
         Ok(Database::Sqlite(pool))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let pool = sqlx::PgPool::connect(url)
+        let pool = tenancy_core::pool::options()
+            .connect(url)
             .await
             .map_err(StartupError::Database)?;
         Ok(Database::Postgres(pool))

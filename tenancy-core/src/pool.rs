@@ -76,11 +76,14 @@ pub fn is_clean<DB: Backend>(
     DB::__is_clean(connection)
 }
 
-/// On PostgreSQL: outside a transaction, every statement is a transaction
-/// of its own that starts with it, so its transaction and statement
-/// timestamps are equal; inside an open one, the statement starts later.
-/// The check is sent after the replies the connection still owed, so at
-/// least one round trip separates it from any `BEGIN` before it.
+/// On PostgreSQL: outside a transaction, a statement sent as a simple query
+/// is a transaction of its own that starts with the message, so its
+/// transaction and statement timestamps are equal; inside an open one, the
+/// statement starts later. (The extended protocol sets the statement
+/// timestamp again at `Execute`, after the transaction began at `Parse` or
+/// `Bind`: hence `raw_sql`.) The check is sent after the replies the
+/// connection still owed, so at least one round trip separates it from any
+/// `BEGIN` before it.
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES_CHECK: &str = "SELECT transaction_timestamp() = statement_timestamp() \
      AND coalesce(current_setting('tenancy.org_id', true), '') = '' \
@@ -91,9 +94,8 @@ pub(crate) fn postgres_is_clean(
     connection: &mut sqlx::PgConnection,
 ) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
     Box::pin(async move {
-        sqlx::query_scalar::<_, bool>(POSTGRES_CHECK)
-            .fetch_one(connection)
-            .await
+        let row = sqlx::raw_sql(POSTGRES_CHECK).fetch_one(connection).await?;
+        sqlx::Row::try_get::<bool, _>(&row, 0)
     })
 }
 

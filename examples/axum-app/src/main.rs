@@ -9,7 +9,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use sqlx::SqlitePool;
-use sqlx::sqlite::SqlitePoolOptions;
 use tenancy_axum::{Problem, Require, TenancyLayer};
 use tenancy_core::access::{self, Membership, NewMembership, NewRole, NewUser, Role, User};
 use tenancy_core::{Global, Id, OrgId, Scope, Scoped, SystemScope};
@@ -142,8 +141,9 @@ async fn demo(pool: &SqlitePool) -> Result<Demo, Box<dyn std::error::Error>> {
 }
 
 async fn database() -> Result<SqlitePool, sqlx::Error> {
-    // One connection: each connection to `sqlite::memory:` is its own database.
-    SqlitePoolOptions::new()
+    // The library's pool closes a connection handed back dirty. One
+    // connection: each connection to `sqlite::memory:` is its own database.
+    tenancy_core::pool::options()
         .max_connections(1)
         .connect("sqlite::memory:")
         .await

@@ -2,7 +2,6 @@
 //! each sees only its own rows. Run it with `cargo run -p quickstart`; the
 //! test command runs it too, so it cannot rot.
 
-use sqlx::sqlite::SqlitePoolOptions;
 use tenancy_core::{Id, OrgId, Scope, Scoped};
 
 /// A recipe belongs to one organization.
@@ -16,8 +15,9 @@ struct Recipe {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // One connection: each connection to `sqlite::memory:` is its own database.
-    let pool = SqlitePoolOptions::new()
+    // The library's pool closes a connection handed back dirty. One
+    // connection: each connection to `sqlite::memory:` is its own database.
+    let pool: sqlx::SqlitePool = tenancy_core::pool::options()
         .max_connections(1)
         .connect("sqlite::memory:")
         .await?;

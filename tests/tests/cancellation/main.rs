@@ -49,3 +49,74 @@ async fn a_plain_sqlx_pool_on_postgres_leaks_under_the_same_schedule() {
          BEGIN itself, this control no longer shows what the library's pool prevents ({report})"
     );
 }
+
+#[tokio::test]
+async fn sqlite_keeps_a_clean_connection() {
+    // A temporary table lives as long as its connection.
+    let pool: sqlx::SqlitePool = tenancy_core::pool::options()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .unwrap();
+    sqlx::query("CREATE TEMP TABLE mark (n INTEGER)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let tx = pool.begin().await.unwrap();
+        tx.commit().await.unwrap();
+        sqlx::query("SELECT count(*) FROM mark")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    // A transaction left open by raw SQL is not handed on.
+    sqlx::raw_sql("BEGIN").execute(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let kept = sqlx::query("SELECT count(*) FROM mark")
+        .execute(&mut *conn)
+        .await;
+    assert!(
+        kept.is_err(),
+        "the connection left inside a transaction was handed on"
+    );
+}
+
+#[tokio::test]
+async fn postgres_keeps_a_clean_connection() {
+    let Some(db) = tenancy_tests::postgres().await else {
+        return;
+    };
+    let pool: sqlx::PgPool = tenancy_core::pool::options()
+        .max_connections(1)
+        .connect_with(db.connect_options().as_ref().clone())
+        .await
+        .unwrap();
+    let pid = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let first = pid(pool.clone()).await;
+    let scope = tenancy_core::Scope::for_job(models::org_id(1), "cancellation suite");
+    for _ in 0..3 {
+        let tx = scope.begin(&pool).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            pid(pool.clone()).await,
+            first,
+            "a clean connection was closed"
+        );
+    }
+    // A session-level tenant, or a transaction left open, is not handed on.
+    for leftover in ["SET tenancy.org_id = '101'", "BEGIN"] {
+        let before = pid(pool.clone()).await;
+        sqlx::raw_sql(leftover).execute(&pool).await.unwrap();
+        assert_ne!(
+            pid(pool.clone()).await,
+            before,
+            "`{leftover}` was handed on"
+        );
+    }
+}

@@ -258,8 +258,10 @@ fn version_triggers(suffixes: &[&str]) -> Vec<String> {
 }
 
 /// How many of `names` are triggers that fire (SQLite has no disabled ones).
+#[cfg(feature = "sqlite")]
 const SQLITE_TRIGGERS: &str = "SELECT count(*) FROM sqlite_master \
     WHERE type = 'trigger' AND name IN (SELECT value FROM json_each($1))";
+#[cfg(feature = "postgres")]
 const POSTGRES_TRIGGERS: &str = "SELECT count(*) FROM pg_trigger \
     WHERE tgname = ANY($1) AND tgenabled IN ('O', 'A')";
 
