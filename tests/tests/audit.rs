@@ -11,6 +11,8 @@
 // Helpers of tests may panic: a panic is a failing test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "audit/kinds.rs"]
+mod kinds;
 #[path = "audit/postgres.rs"]
 mod postgres;
 #[path = "audit/sqlite.rs"]
@@ -101,6 +103,12 @@ fn label(finding: &Finding) -> String {
         Finding::UndeclaredTable { table } => format!("undeclared {table}"),
         Finding::MissingTable { table } => format!("missing table {table}"),
         Finding::MissingColumn { table, column } => format!("missing column {table}.{column}"),
+        Finding::GlobalTableWithOrgColumn { table, column } => {
+            format!("global with org column {table}.{column}")
+        }
+        Finding::KindsDiffer { table, kinds } => {
+            format!("kinds differ {table}: {}", kinds.join(", "))
+        }
         Finding::NullableOrgColumn { table, column } => format!("nullable {table}.{column}"),
         Finding::UnindexedOrgColumn { table, column, .. } => {
             format!("unindexed {table}.{column}")

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{Finding, Report};
+use super::{Finding, Report, kinds};
 use crate::ddl::{self, Models, quote};
 use crate::model::{Kind, ModelInfo};
 
@@ -181,11 +181,13 @@ pub(super) fn check(models: &Models, catalog: &Catalog) -> Report {
             });
         }
     }
+    kinds::check_kinds(models, &mut findings);
     let statements = ddl::row_level_security(models);
     for model in models.iter() {
         match catalog.tables.get(model.table) {
             Some(table) => {
                 check_table(model, table, catalog, &statements, &mut findings);
+                kinds::check_global(model, table, models, catalog, &mut findings);
             }
             None => findings.push(Finding::MissingTable {
                 table: model.table.to_owned(),
@@ -198,6 +200,9 @@ pub(super) fn check(models: &Models, catalog: &Catalog) -> Report {
             });
         }
     }
+    // Models of one table find the table's defects once each.
+    let mut seen = HashSet::new();
+    findings.retain(|finding| seen.insert(finding.clone()));
     Report { findings }
 }
 

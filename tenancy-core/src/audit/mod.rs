@@ -17,6 +17,11 @@
 //! - tables no model declares (the library's own tables from its
 //!   migrations, `_sqlx_migrations` and SQLite's internal tables aside), and
 //!   declared tables or columns the database lacks;
+//! - tables declared by models of different kinds (one scoped, another
+//!   global, say), and global models over a table with a column that says
+//!   which organization a row belongs to (named as an organization column,
+//!   or referencing `organizations`): a global model's reads return every
+//!   organization's rows;
 //! - scoped tables whose organization column is nullable, or is not the
 //!   first column of any index;
 //! - primary and unique keys of scoped and shared tables without the
@@ -90,6 +95,7 @@
 
 mod check;
 mod finding;
+mod kinds;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -191,7 +197,9 @@ pub async fn require_clean<DB: Audited>(
 }
 
 /// What an audit found, in a stable order: the connected role, undeclared
-/// tables, then each model in declaration order.
+/// tables, tables declared with different kinds, then each model in
+/// declaration order; each finding once, however many models of one table
+/// find it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     findings: Vec<Finding>,

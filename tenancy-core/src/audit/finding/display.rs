@@ -33,6 +33,24 @@ impl fmt::Display for Finding {
                 "table `{table}` has no column `{column}`, which its model declares; add the \
                  column, or name the field's column with `#[tenancy(column = \"...\")]`"
             ),
+            Self::GlobalTableWithOrgColumn { table, column } => write!(
+                f,
+                "global table `{table}` has column `{column}`, which says which organization \
+                 a row belongs to, but a global model's reads name no organization, so every \
+                 organization reads every row and row-level security has no policy for it; \
+                 declare the model scoped (`organization_id: OrgId`), or `#[tenancy(shared)]` \
+                 (`organization_id: Option<OrgId>`) if rows without an organization are \
+                 system rows every organization reads; or drop the column if the rows belong \
+                 to no organization"
+            ),
+            Self::KindsDiffer { table, kinds } => write!(
+                f,
+                "table `{table}` is declared by models of different kinds ({}), so one model \
+                 reads or writes the rows another keeps apart by organization; declare every \
+                 model of the table with the kind its rows have (scoped, if they belong to \
+                 organizations), or give each kind a table of its own",
+                kinds.join("; ")
+            ),
             Self::NullableOrgColumn { table, column } => write!(
                 f,
                 "scoped table `{table}`: `{column}` is nullable; declare it NOT NULL"

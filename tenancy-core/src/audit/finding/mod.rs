@@ -29,6 +29,30 @@ pub enum Finding {
         /// The column.
         column: String,
     },
+    /// A global model over a table with a column that says which
+    /// organization a row belongs to (an organization column's name, or a
+    /// reference to `organizations`): a global model's reads name no
+    /// organization, so they return every organization's rows, and
+    /// row-level security has no policy for it.
+    GlobalTableWithOrgColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// One table declared by models of different kinds (say one scoped,
+    /// another global): they treat the same rows two ways, so the one that
+    /// does not keep organizations apart reads or writes what the other
+    /// keeps apart, and row-level security and the audit follow the kinds
+    /// that have policies.
+    KindsDiffer {
+        /// The table.
+        table: String,
+        /// Each kind, in words (`global`, `scoped by organization_id`,
+        /// `shared by organization_id`, `inherited from recipes via
+        /// recipe_id`), in the order the models are declared.
+        kinds: Vec<String>,
+    },
     /// The organization column of a scoped table accepts null: a row of
     /// no organization, which no scope sees and every system job does.
     NullableOrgColumn {
@@ -185,6 +209,8 @@ impl Finding {
             Self::UndeclaredTable { table }
             | Self::MissingTable { table }
             | Self::MissingColumn { table, .. }
+            | Self::GlobalTableWithOrgColumn { table, .. }
+            | Self::KindsDiffer { table, .. }
             | Self::NullableOrgColumn { table, .. }
             | Self::UnindexedOrgColumn { table, .. }
             | Self::KeyWithoutOrgColumn { table, .. }

@@ -98,3 +98,35 @@ fn every_finding_is_one_line() {
     );
     assert!(!owner.to_string().contains('\n'));
 }
+
+#[test]
+fn a_global_table_with_an_organization_column_says_what_to_declare() {
+    let finding = Finding::GlobalTableWithOrgColumn {
+        table: "notices".into(),
+        column: "organization_id".into(),
+    };
+    let line = finding.to_string();
+    assert!(
+        line.starts_with("global table `notices` has column `organization_id`"),
+        "{line}"
+    );
+    assert!(line.contains("declare the model scoped"), "{line}");
+    assert_eq!(finding.table(), Some("notices"));
+}
+
+#[test]
+fn kinds_that_differ_are_listed() {
+    let finding = Finding::KindsDiffer {
+        table: "units".into(),
+        kinds: vec!["global".into(), "scoped by organization_id".into()],
+    };
+    let line = finding.to_string();
+    assert!(
+        line.starts_with(
+            "table `units` is declared by models of different kinds (global; scoped by \
+             organization_id)"
+        ),
+        "{line}"
+    );
+    assert!(finding.is_defect());
+}
