@@ -13,6 +13,8 @@
 
 #[path = "audit/kinds.rs"]
 mod kinds;
+#[path = "audit/partitions.rs"]
+mod partitions;
 #[path = "audit/postgres.rs"]
 mod postgres;
 #[path = "audit/sqlite.rs"]

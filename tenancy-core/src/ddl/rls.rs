@@ -60,9 +60,16 @@ fn system() -> String {
 /// are left out even when listed: its access code reads them before any
 /// organization is named.
 ///
+/// A partitioned table's policies hold statements on the table only, not
+/// those that name one of its partitions, so a `DO` block after each
+/// table's statements gives every partition that exists when it runs (at
+/// every depth) the same `ENABLE`, `FORCE` and policies; on a table that
+/// is not partitioned it does nothing. Run the statements again after
+/// creating or attaching a partition (the audit reports one without them).
+///
 /// The statements drop the policies they create first, so running them
-/// again (after adding a model) replaces them. Run them as the tables'
-/// owner, in a migration, on PostgreSQL only.
+/// again (after adding a model or a partition) replaces them. Run them as
+/// the tables' owner, in a migration, on PostgreSQL only.
 ///
 /// ```
 /// use tenancy_core::{Id, OrgId, Scoped, ddl};
@@ -76,37 +83,22 @@ fn system() -> String {
 ///
 /// let statements = ddl::row_level_security(&ddl::Models::new().with::<Recipe>());
 /// assert!(statements.contains(&r#"ALTER TABLE "recipes" FORCE ROW LEVEL SECURITY"#.to_owned()));
+/// // The partitions of `recipes`, whichever exist when it runs.
+/// let partitions = statements.last().unwrap();
+/// assert!(partitions.starts_with("DO $tenancy$"));
+/// assert!(partitions.contains(r#"pg_partition_tree('"recipes"'::regclass)"#));
 /// ```
 #[must_use]
 pub fn row_level_security(models: &Models) -> Vec<String> {
     let mut statements = Vec::new();
     for model in models.iter().filter(|model| !is_library_model(model)) {
-        let policies = policies(model);
+        let policies = policies(model, &quote(model.table));
         if policies.is_empty() {
             continue;
         }
         let table = quote(model.table);
-        statements.push(format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"));
-        statements.push(format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"));
-        for name in POLICY_NAMES {
-            statements.push(format!("DROP POLICY IF EXISTS {name} ON {table}"));
-        }
-        for Policy {
-            name,
-            command,
-            using,
-            check,
-        } in policies
-        {
-            let mut statement = format!("CREATE POLICY {name} ON {table} FOR {command}");
-            if let Some(using) = using {
-                statement.push_str(&format!(" USING ({using})"));
-            }
-            if let Some(check) = check {
-                statement.push_str(&format!(" WITH CHECK ({check})"));
-            }
-            statements.push(statement);
-        }
+        statements.extend(secure(&table, &policies));
+        statements.push(partitions(model, &table));
         if let Kind::Shared { org_column } = model.kind {
             // One function serves every shared table.
             if !statements.iter().any(|s| s == SYSTEM_ROWS_FUNCTION) {
@@ -123,6 +115,71 @@ pub fn row_level_security(models: &Models) -> Vec<String> {
         }
     }
     statements
+}
+
+/// The statements that hold `table` (quoted) to `policies`: `ENABLE` and
+/// `FORCE`, every policy this module writes dropped, then `policies`.
+fn secure(table: &str, policies: &[Policy]) -> Vec<String> {
+    let mut statements = vec![
+        format!("ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {table} FORCE ROW LEVEL SECURITY"),
+    ];
+    for name in POLICY_NAMES {
+        statements.push(format!("DROP POLICY IF EXISTS {name} ON {table}"));
+    }
+    for Policy {
+        name,
+        command,
+        using,
+        check,
+    } in policies
+    {
+        let mut statement = format!("CREATE POLICY {name} ON {table} FOR {command}");
+        if let Some(using) = using {
+            statement.push_str(&format!(" USING ({using})"));
+        }
+        if let Some(check) = check {
+            statement.push_str(&format!(" WITH CHECK ({check})"));
+        }
+        statements.push(statement);
+    }
+    statements
+}
+
+/// Stands for the partition in the statements of [`partitions`], until
+/// they become `format` strings; no identifier holds it.
+const PARTITION: &str = "\u{1}partition\u{1}";
+
+/// A block that holds every partition of `model`'s table (`table`,
+/// quoted), at every depth, to the table's own policies, and does nothing
+/// to a table that is not partitioned.
+///
+/// The parent's policies hold statements on the parent only: a statement
+/// that names a partition gets the partition's row-level security, and
+/// the documented grants (`ON ALL TABLES IN SCHEMA`) reach partitions too.
+/// A partition gets the same policies, each predicate naming the
+/// partition, rather than no privileges: the grants after each migration
+/// would give them back, and statements on the parent never evaluate a
+/// partition's policies, so they cost the library's statements nothing.
+/// The block walks `pg_partition_tree` when it runs: a partition created
+/// later is held once the statements run again, and the audit reports it
+/// until then.
+fn partitions(model: &ModelInfo, table: &str) -> String {
+    let policies = policies(model, PARTITION);
+    let executes: String = secure(PARTITION, &policies)
+        .iter()
+        .map(|statement| {
+            // `%` is `format`'s; the partition is its one argument.
+            let template = statement.replace('%', "%%").replace(PARTITION, "%1$s");
+            format!("        EXECUTE format({}, part);\n", literal(&template))
+        })
+        .collect();
+    let root = format!("{}::regclass", literal(table));
+    format!(
+        "DO $tenancy$\nDECLARE\n    part regclass;\nBEGIN\n    FOR part IN \
+         SELECT relid FROM pg_catalog.pg_partition_tree({root}) WHERE relid <> {root}\n    LOOP\n\
+         {executes}    END LOOP;\nEND\n$tenancy$"
+    )
 }
 
 /// The trigger (and its function) that keeps an organization from writing
@@ -213,16 +270,18 @@ impl Policy {
     }
 }
 
-fn policies(model: &ModelInfo) -> Vec<Policy> {
+/// The policies of `model`, their predicates naming the table as
+/// `qualifier`: the table's quoted name, or a partition's.
+fn policies(model: &ModelInfo, qualifier: &str) -> Vec<Policy> {
     let system = system();
     let bypass = Policy::new("tenancy_system", "ALL")
         .using(&system)
         .check(&system);
-    let table = quote(model.table);
+    let table = qualifier;
     match model.kind {
         Kind::Global => Vec::new(),
         Kind::Scoped { .. } | Kind::Inherited { .. } => {
-            let own = readable(model, &table, 1);
+            let own = readable(model, table, 1);
             vec![
                 Policy::new("tenancy_org", "ALL").using(&own).check(&own),
                 bypass,
@@ -230,7 +289,7 @@ fn policies(model: &ModelInfo) -> Vec<Policy> {
         }
         Kind::Shared { org_column } => {
             let own = format!("{table}.{} = {}", quote(org_column), tenant());
-            let readable = readable(model, &table, 1);
+            let readable = readable(model, table, 1);
             vec![
                 Policy::new("tenancy_org_read", "SELECT").using(&readable),
                 Policy::new("tenancy_org_insert", "INSERT").check(&own),
@@ -274,5 +333,52 @@ fn readable(model: &ModelInfo, qualifier: &str, depth: usize) -> String {
         // A global parent has no organization: nothing of it is the
         // organization's (the derive refuses one).
         Kind::Global => "FALSE".to_owned(),
+    }
+}
+
+#[cfg(all(test, feature = "derive"))]
+mod tests {
+    #![allow(dead_code)]
+
+    use super::*;
+    use crate::{Id, OrgId, Scoped};
+
+    #[derive(Scoped)]
+    #[tenancy(table = "recipes", crate = "crate")]
+    struct Recipe {
+        id: Id<Recipe>,
+        organization_id: OrgId,
+    }
+
+    /// The block runs, for each partition, every statement of the table
+    /// itself, naming the partition where the table's statements name the
+    /// table: in the predicates too, or a partition's policy would read
+    /// the parent's columns.
+    #[test]
+    fn partitions_get_the_statements_of_their_table() {
+        let statements = row_level_security(&Models::new().with::<Recipe>());
+        let (block, own) = statements.split_last().unwrap();
+        assert_eq!(own.len(), 10, "{own:#?}");
+        let executes: Vec<&str> = block
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("EXECUTE format('"))
+            .filter_map(|line| line.strip_suffix("', part);"))
+            .collect();
+        let expected: Vec<String> = own
+            .iter()
+            .map(|statement| {
+                statement
+                    .replace('\'', "''")
+                    .replace(r#""recipes""#, "%1$s")
+            })
+            .collect();
+        assert_eq!(executes, expected, "{block}");
+        assert!(
+            block.contains(
+                r#"FOR part IN SELECT relid FROM pg_catalog.pg_partition_tree('"recipes"'::regclass) WHERE relid <> '"recipes"'::regclass"#
+            ),
+            "{block}"
+        );
+        assert_eq!(block.matches("recipes").count(), 2, "{block}");
     }
 }

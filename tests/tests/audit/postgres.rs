@@ -13,7 +13,7 @@ use crate::models::{Batch, RecipeStep};
 /// The library's tables, sqlx's bookkeeping, a table of another schema
 /// (which the audit does not read) and the models' tables with the keys
 /// `tenancy_core::ddl` writes.
-fn correct_schema() -> String {
+pub(crate) fn correct_schema() -> String {
     format!(
         "{library}
 CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL);
@@ -123,7 +123,7 @@ async fn database(schema: &str) -> Option<TestDb<Postgres>> {
 }
 
 /// Runs `sql` as the superuser.
-async fn as_superuser(db: &TestDb<Postgres>, sql: String) {
+pub(crate) async fn as_superuser(db: &TestDb<Postgres>, sql: String) {
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
         .execute(db.admin())
         .await
@@ -132,7 +132,7 @@ async fn as_superuser(db: &TestDb<Postgres>, sql: String) {
 
 /// The role `pool` connects as; the harness makes its name of digits,
 /// letters and underscores, so it needs no quoting.
-async fn role(pool: &PgPool) -> String {
+pub(crate) async fn role(pool: &PgPool) -> String {
     sqlx::query_scalar("SELECT current_user::text")
         .fetch_one(pool)
         .await
@@ -141,6 +141,29 @@ async fn role(pool: &PgPool) -> String {
 
 async fn report(pool: &PgPool) -> audit::Report {
     audit::audit(pool, &models()).await.unwrap()
+}
+
+/// A transaction of `pool` that names organization `org`, as the library
+/// names it (`SET LOCAL tenancy.org_id`), for raw SQL that goes around the
+/// library: what row-level security must hold.
+pub(crate) async fn as_org(pool: &PgPool, org: i64) -> sqlx::Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('tenancy.org_id', $1, true)")
+        .bind(org.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
+/// The `organization_id` of every row `sql` returns in `tx`, sorted.
+pub(crate) async fn orgs_seen(tx: &mut sqlx::PgConnection, sql: &str) -> Vec<i64> {
+    let mut orgs: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_all(tx)
+        .await
+        .unwrap_or_else(|e| panic!("run `{sql}`: {e}"));
+    orgs.sort_unstable();
+    orgs
 }
 
 /// The broken schema, used through a role with `BYPASSRLS` that owns

@@ -1,0 +1,132 @@
+//! Partitions of tenant tables on PostgreSQL. Row-level security on a
+//! partitioned table holds statements on the parent only: a statement that
+//! names a partition (`SELECT .. FROM parts_low`) gets the partition's own
+//! row-level security, and the documented grants (`ON ALL TABLES IN
+//! SCHEMA`) cover partitions too. So the DDL secures every partition, and
+//! the audit reports a partition the app's role can reach without it.
+
+use tenancy_core::{Id, OrgId, Scope, Scoped, ddl};
+use tenancy_tests::TestDb;
+
+use super::{CLEAN, labels, sorted};
+use crate::postgres::{as_org, correct_schema, orgs_seen};
+
+/// The model exists for the audit and the DDL; its fields are read by the
+/// library's select only.
+#[allow(dead_code)]
+mod model {
+    use super::{Id, OrgId, Scoped};
+
+    /// Scoped, over a partitioned table.
+    #[derive(Debug, Scoped)]
+    #[tenancy(table = "parts")]
+    pub(crate) struct Part {
+        id: Id<Part>,
+        pub(crate) organization_id: OrgId,
+        name: String,
+    }
+}
+
+use model::Part;
+
+fn models() -> ddl::Models {
+    crate::models().with::<Part>()
+}
+
+/// `parts` by range of organization: organizations 1 and 2 in `parts_low`,
+/// 1001 and 1002 in `parts_high`, itself partitioned by hash into
+/// `parts_high_0` and `parts_high_1`; a part of each organization.
+fn schema() -> String {
+    format!(
+        "{}
+CREATE TABLE parts (
+    id BIGINT GENERATED ALWAYS AS IDENTITY,
+    organization_id BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (organization_id, id)
+) PARTITION BY RANGE (organization_id);
+CREATE TABLE parts_low PARTITION OF parts FOR VALUES FROM (MINVALUE) TO (1000);
+CREATE TABLE parts_high PARTITION OF parts FOR VALUES FROM (1000) TO (2000)
+    PARTITION BY HASH (organization_id);
+CREATE TABLE parts_high_0 PARTITION OF parts_high FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE parts_high_1 PARTITION OF parts_high FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO parts (organization_id, name)
+    VALUES (1, 'one'), (2, 'two'), (1001, 'one thousand and one'), (1002, 'one thousand and two');",
+        correct_schema()
+    )
+}
+
+/// The schema with the DDL of `ddl::row_level_security`, used through a
+/// role with the documented grants.
+async fn database() -> Option<TestDb<sqlx::Postgres>> {
+    tenancy_tests::postgres_with_rls(&schema(), &ddl::row_level_security(&models())).await
+}
+
+async fn audited(db: &TestDb<sqlx::Postgres>) -> tenancy_core::audit::Report {
+    tenancy_core::audit::audit(db.pool(), &models())
+        .await
+        .unwrap()
+}
+
+/// Every partition, leaves and the partitioned one between.
+const PARTITIONS: [&str; 4] = ["parts_low", "parts_high", "parts_high_0", "parts_high_1"];
+
+#[tokio::test]
+async fn the_ddl_holds_every_partition_to_the_policies() {
+    let Some(db) = database().await else {
+        return;
+    };
+    // Through the parent, as the library reads.
+    let one = Scope::for_job(OrgId::new(1), "audit suite");
+    let parts = Part::select(&one).fetch_all(db.pool()).await.unwrap();
+    assert_eq!(parts.len(), 1);
+    assert_eq!(parts[0].organization_id, OrgId::new(1));
+
+    // Around the library, straight at each partition.
+    for org in [1, 1001] {
+        let mut tx = as_org(db.pool(), org).await;
+        let mut seen = Vec::new();
+        for partition in PARTITIONS {
+            let sql = format!("SELECT organization_id FROM {partition}");
+            seen.extend(orgs_seen(&mut tx, &sql).await);
+        }
+        seen.sort_unstable();
+        // `parts_high` holds its partitions' rows: organization 1001's twice.
+        let expected: Vec<i64> = if org == 1 { vec![1] } else { vec![1001, 1001] };
+        assert_eq!(seen, expected, "organization {org}");
+    }
+    let mut tx = as_org(db.pool(), 1).await;
+    let updated = sqlx::query("UPDATE parts_low SET name = 'taken' WHERE organization_id = 2")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let deleted = sqlx::query("DELETE FROM parts_low WHERE organization_id = 2")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!((updated.rows_affected(), deleted.rows_affected()), (0, 0));
+    let planted =
+        sqlx::query("INSERT INTO parts_low (organization_id, name) VALUES (2, 'planted')")
+            .execute(&mut *tx)
+            .await
+            .unwrap_err();
+    assert_eq!(
+        planted
+            .as_database_error()
+            .and_then(|e| e.code())
+            .as_deref(),
+        Some("42501"),
+        "{planted}"
+    );
+    drop(tx);
+    // With no organization named, a partition shows nothing.
+    let unnamed: Vec<i64> = sqlx::query_scalar("SELECT organization_id FROM parts_low")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    assert!(unnamed.is_empty(), "{unnamed:?}");
+
+    let report = audited(&db).await;
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(labels(&report), sorted(&CLEAN), "{report}");
+}
