@@ -5,12 +5,18 @@
 //!
 //! The models below have one of every kind; `audit/sqlite.rs` and
 //! `audit/postgres.rs` write their tables, correctly and broken, and check
-//! the reports. Findings are compared as short labels, sorted, so that a
-//! missing finding and an unexpected one both fail.
+//! the reports. `audit/kinds.rs` (both backends) checks models whose kind
+//! does not fit their table; `audit/partitions.rs`, `audit/views.rs` and
+//! `audit/exclusions.rs` (PostgreSQL) the side doors past row-level
+//! security, each shown open as the app's role before the audit reports
+//! it. Findings are compared as short labels, sorted, so that a missing
+//! finding and an unexpected one both fail.
 
 // Helpers of tests may panic: a panic is a failing test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "audit/exclusions.rs"]
+mod exclusions;
 #[path = "audit/kinds.rs"]
 mod kinds;
 #[path = "audit/partitions.rs"]
@@ -19,6 +25,8 @@ mod partitions;
 mod postgres;
 #[path = "audit/sqlite.rs"]
 mod sqlite;
+#[path = "audit/views.rs"]
+mod views;
 
 use tenancy_core::audit::{Finding, Report};
 use tenancy_core::{Id, OrgId, Scoped, ddl};
@@ -128,6 +136,25 @@ fn label(finding: &Finding) -> String {
             };
             format!("{what} without org {table} ({})", columns.join(", "))
         }
+        Finding::ExclusionWithoutOrgColumn {
+            table, constraint, ..
+        } => format!("exclusion without org {table}.{constraint}"),
+        Finding::UnprotectedPartition {
+            table, partition, ..
+        } => format!("unprotected partition {table}.{partition}"),
+        Finding::ViewBypassesPolicies {
+            view,
+            table,
+            through,
+            owner,
+            ..
+        } => format!("view {view} reads {table} as {owner} through {through}"),
+        Finding::MaterializedViewOfTenantTable {
+            view,
+            materialized,
+            table,
+            ..
+        } => format!("materialized {materialized} holds {table}, read as {view}"),
         Finding::ReferenceNotComposite {
             table,
             column,

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use super::side_doors::{self, ExclusionInfo, PartitionInfo, ViewGraph};
 use super::{Finding, Report, kinds};
 use crate::ddl::{self, Models, quote};
 use crate::model::{Kind, ModelInfo};
@@ -16,6 +17,9 @@ pub(super) struct Catalog {
     pub(super) tables: BTreeMap<String, TableInfo>,
     /// The connected role; `None` where roles do not exist (SQLite).
     pub(super) role: Option<RoleInfo>,
+    /// Views and what they read; empty where row-level security does not
+    /// exist (SQLite), since a view there shows what its tables show.
+    pub(super) views: ViewGraph,
 }
 
 /// A table; only declared tables have their details read.
@@ -27,6 +31,10 @@ pub(super) struct TableInfo {
     pub(super) foreign_keys: Vec<ForeignKeyInfo>,
     /// Row-level security; `None` where it does not exist (SQLite).
     pub(super) security: Option<SecurityInfo>,
+    /// Exclusion constraints (PostgreSQL).
+    pub(super) exclusions: Vec<ExclusionInfo>,
+    /// Partitions at every depth, of a partitioned table (PostgreSQL).
+    pub(super) partitions: Vec<PartitionInfo>,
 }
 
 #[derive(Debug)]
@@ -127,7 +135,7 @@ fn ignored_tables() -> HashSet<String> {
 /// The policies `ddl::row_level_security` creates on `model`'s table:
 /// read from the statements themselves, so that the audit expects exactly
 /// what they write.
-fn expected_policies(statements: &[String], model: &ModelInfo) -> Vec<String> {
+pub(super) fn expected_policies(statements: &[String], model: &ModelInfo) -> Vec<String> {
     let on = format!(" ON {} FOR ", quote(model.table));
     statements
         .iter()
@@ -200,6 +208,9 @@ pub(super) fn check(models: &Models, catalog: &Catalog) -> Report {
             });
         }
     }
+    if let Some(role) = &catalog.role {
+        side_doors::check_views(&catalog.views, &role.name, &mut findings);
+    }
     // Models of one table find the table's defects once each.
     let mut seen = HashSet::new();
     findings.retain(|finding| seen.insert(finding.clone()));
@@ -262,8 +273,9 @@ fn check_table(
         }
     }
     check_references(model, table, catalog, findings);
+    side_doors::check_exclusions(model, table, findings);
     if let Some(security) = &table.security {
-        check_security(model, security, catalog, statements, findings);
+        check_security(model, table, security, catalog, statements, findings);
     }
 }
 
@@ -325,10 +337,12 @@ fn check_references(
     }
 }
 
-/// Row-level security as `ddl::row_level_security` writes it, and a
+/// Row-level security as `ddl::row_level_security` writes it, on the
+/// table and on every partition the connected role can reach, and a
 /// connected role that does not own the table.
 fn check_security(
     model: &ModelInfo,
+    table: &TableInfo,
     security: &SecurityInfo,
     catalog: &Catalog,
     statements: &[String],
@@ -358,6 +372,9 @@ fn check_security(
                     policy: policy.clone(),
                 });
             }
+        }
+        if let Some(role) = &catalog.role {
+            side_doors::check_partitions(model, table, &expected, &role.name, findings);
         }
     }
     if let (Some(owner), Some(role)) = (&security.owned_through, &catalog.role) {

@@ -25,7 +25,8 @@
 //! - scoped tables whose organization column is nullable, or is not the
 //!   first column of any index;
 //! - primary and unique keys of scoped and shared tables without the
-//!   organization column (but for a key on the id alone);
+//!   organization column (but for a key on the id alone), and on
+//!   PostgreSQL exclusion constraints that do not compare it with `=`;
 //! - references between scoped tables that are not composite foreign keys
 //!   `(organization_id, x) -> target (organization_id, id)`, and other
 //!   references (of inherited tables, to shared ones) without a foreign key;
@@ -36,11 +37,22 @@
 //!   superuser, has `BYPASSRLS` or owns a declared table, and a tenancy
 //!   setting that has a value outside transactions (a stored default or a
 //!   session `SET`);
+//! - on PostgreSQL, the side doors past the policies that the connected
+//!   role could use: partitions of tenant tables (which a statement can
+//!   name directly, and which the parent's policies do not hold) without
+//!   the table's row-level security; views over tenant tables that read as
+//!   an owner the policies do not hold (not `security_invoker`, owned by a
+//!   superuser or a role with `BYPASSRLS`), and materialized views of
+//!   tenant tables, which have no policies at all, read directly or
+//!   through other views;
 //! - and, as a note rather than a defect, inherited tables, which have no
 //!   organization column to distribute them by on Citus.
 //!
-//! On PostgreSQL it reads the `current_schema()` only. Run it with the
-//! pool, and so the role, that the app uses.
+//! On PostgreSQL it reads the tables of `current_schema()` only, and the
+//! views of every schema but PostgreSQL's own (a view elsewhere reads the
+//! tables as well). Run it with the pool, and so the role, that the app
+//! uses: what the role can read and write decides which side doors are
+//! open.
 //!
 //! ```
 //! use tenancy_core::{Id, OrgId, Scoped, audit, ddl::Models};
@@ -98,6 +110,7 @@ mod finding;
 mod kinds;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod side_doors;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -197,9 +210,9 @@ pub async fn require_clean<DB: Audited>(
 }
 
 /// What an audit found, in a stable order: the connected role, undeclared
-/// tables, tables declared with different kinds, then each model in
-/// declaration order; each finding once, however many models of one table
-/// find it.
+/// tables, tables declared with different kinds, each model in
+/// declaration order, then views by name; each finding once, however many
+/// models of one table find it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     findings: Vec<Finding>,

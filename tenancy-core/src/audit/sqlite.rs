@@ -92,7 +92,7 @@ async fn table(
             .collect(),
         indexes,
         foreign_keys,
-        security: None,
+        ..TableInfo::default()
     })
 }
 

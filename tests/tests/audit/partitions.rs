@@ -9,7 +9,7 @@ use tenancy_core::{Id, OrgId, Scope, Scoped, ddl};
 use tenancy_tests::TestDb;
 
 use super::{CLEAN, labels, sorted};
-use crate::postgres::{as_org, correct_schema, orgs_seen};
+use crate::postgres::{as_org, as_superuser, correct_schema, orgs_seen, role};
 
 /// The model exists for the audit and the DDL; its fields are read by the
 /// library's select only.
@@ -128,5 +128,78 @@ async fn the_ddl_holds_every_partition_to_the_policies() {
 
     let report = audited(&db).await;
     assert!(report.is_clean(), "{report}");
+    assert_eq!(labels(&report), sorted(&CLEAN), "{report}");
+}
+
+#[tokio::test]
+async fn a_partition_without_the_policies_is_reported() {
+    let Some(db) = database().await else {
+        return;
+    };
+    let app = role(db.pool()).await;
+    // A partition created after the DDL ran, granted as the docs say to
+    // grant after each migration; an existing one that lost a policy;
+    // one no longer forced; and one without row-level security that the
+    // app's role cannot touch, which is no side door.
+    as_superuser(
+        &db,
+        format!(
+            "CREATE TABLE parts_late PARTITION OF parts FOR VALUES FROM (2000) TO (MAXVALUE);
+             INSERT INTO parts (organization_id, name) VALUES (2001, 'late'), (2002, 'later');
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app};
+             DROP POLICY tenancy_org ON parts_low;
+             ALTER TABLE parts_high_0 NO FORCE ROW LEVEL SECURITY;
+             ALTER TABLE parts_high_1 DISABLE ROW LEVEL SECURITY;
+             REVOKE ALL ON parts_high_1 FROM {app};"
+        ),
+    )
+    .await;
+    // What the late partition lets through: another organization's rows.
+    let mut tx = as_org(db.pool(), 2001).await;
+    assert_eq!(
+        orgs_seen(&mut tx, "SELECT organization_id FROM parts_late").await,
+        [2001, 2002]
+    );
+    drop(tx);
+
+    let report = audited(&db).await;
+    let mut expected = vec![
+        "unprotected partition parts.parts_late",
+        "unprotected partition parts.parts_low",
+        "unprotected partition parts.parts_high_0",
+    ];
+    expected.extend(CLEAN);
+    assert_eq!(labels(&report), sorted(&expected), "{report}");
+    let line = |partition: &str| {
+        report
+            .findings()
+            .iter()
+            .map(ToString::to_string)
+            .find(|line| line.starts_with(&format!("partition `{partition}`")))
+            .unwrap_or_else(|| panic!("no finding of {partition}: {report}"))
+    };
+    assert!(line("parts_late").contains("not enabled"), "{report}");
+    assert!(
+        line("parts_low").contains("no policy `tenancy_org`"),
+        "{report}"
+    );
+    assert!(line("parts_high_0").contains("not forced"), "{report}");
+    assert!(
+        line("parts_late").contains(&format!("REVOKE ALL ON parts_late FROM \"{app}\"")),
+        "{report}"
+    );
+
+    // The fix the finding names: the DDL again, which finds the new
+    // partition.
+    for statement in ddl::row_level_security(&models()) {
+        as_superuser(&db, statement).await;
+    }
+    let mut tx = as_org(db.pool(), 2001).await;
+    assert_eq!(
+        orgs_seen(&mut tx, "SELECT organization_id FROM parts_late").await,
+        [2001]
+    );
+    drop(tx);
+    let report = audited(&db).await;
     assert_eq!(labels(&report), sorted(&CLEAN), "{report}");
 }

@@ -99,6 +99,42 @@ impl fmt::Display for Finding {
                     columns.join(", "),
                 )
             }
+            Self::ExclusionWithoutOrgColumn {
+                table,
+                constraint,
+                method,
+                elements,
+                shared,
+                org_column,
+            } => {
+                let kind = if *shared { "shared" } else { "scoped" };
+                let element =
+                    |(column, operator): &(String, String)| format!("{column} WITH {operator}");
+                let shown: Vec<String> = elements.iter().map(element).collect();
+                let mut fixed = vec![format!("{} WITH =", quote(org_column))];
+                fixed.extend(
+                    elements
+                        .iter()
+                        .filter(|(column, _)| column != org_column)
+                        .map(element),
+                );
+                let hint = if method == "gist" {
+                    " (the btree_gist extension gives gist the = of the organization column's \
+                     type)"
+                } else {
+                    ""
+                };
+                write!(
+                    f,
+                    "{kind} table `{table}`: exclusion constraint `{constraint}` ({}) does not \
+                     compare `{org_column}` with =, and PostgreSQL checks it against every \
+                     organization's rows, so an insert it refuses tells one organization that \
+                     another holds a conflicting value; recreate it as EXCLUDE USING {method} \
+                     ({}){hint}",
+                    shown.join(", "),
+                    fixed.join(", "),
+                )
+            }
             Self::ReferenceNotComposite {
                 table,
                 column,
@@ -158,6 +194,96 @@ impl fmt::Display for Finding {
                 quote(policy),
                 quote(table)
             ),
+            Self::UnprotectedPartition {
+                table,
+                partition,
+                role,
+                enabled,
+                forced,
+                missing_policies,
+                unexpected_policies,
+            } => {
+                let mut gaps = Vec::new();
+                if !enabled {
+                    gaps.push("row-level security not enabled".to_owned());
+                }
+                if !forced {
+                    gaps.push("not forced, so its owner bypasses it".to_owned());
+                }
+                gaps.extend(missing_policies.iter().map(|p| format!("no policy `{p}`")));
+                gaps.extend(unexpected_policies.iter().map(|p| {
+                    format!(
+                        "permissive policy `{p}`, which `ddl::row_level_security` does not write"
+                    )
+                }));
+                let so = if !enabled {
+                    ", so it shows and accepts every organization's rows"
+                } else if !unexpected_policies.is_empty() {
+                    ", so it may show other organizations' rows"
+                } else {
+                    ""
+                };
+                write!(
+                    f,
+                    "partition `{partition}` of tenant table `{table}` lacks the table's \
+                     row-level security ({}), and the app's role `{role}` may read or write it \
+                     directly, where the partition's own row-level security applies, not the \
+                     table's{so}; run the statements of `ddl::row_level_security` again as the \
+                     tables' owner (they hold every partition that exists to the table's \
+                     policies), or REVOKE ALL ON {partition} FROM {}",
+                    gaps.join("; "),
+                    quote(role)
+                )
+            }
+            Self::ViewBypassesPolicies {
+                view,
+                table,
+                through,
+                owner,
+                role,
+            } => {
+                let reads = if through == view {
+                    format!("with the rights of its owner `{owner}` (it is not security_invoker)")
+                } else {
+                    format!(
+                        "through view `{through}`, which reads with the rights of its owner \
+                         `{owner}` (it is not security_invoker)"
+                    )
+                };
+                write!(
+                    f,
+                    "view `{view}` reads tenant table `{table}` {reads}, and row-level security \
+                     does not hold `{owner}` there (a superuser, a role with BYPASSRLS, or the \
+                     table's owner when it is not forced), so the app's role `{role}`, which \
+                     may read the view, sees every organization's rows; run ALTER VIEW \
+                     {through} SET (security_invoker = true), or REVOKE SELECT ON {view} FROM {}",
+                    quote(role)
+                )
+            }
+            Self::MaterializedViewOfTenantTable {
+                view,
+                materialized,
+                table,
+                role,
+            } => {
+                let what = if materialized == view {
+                    format!("materialized view `{view}` holds rows of tenant table `{table}`")
+                } else {
+                    format!(
+                        "view `{view}` reads materialized view `{materialized}`, which holds \
+                         rows of tenant table `{table}`"
+                    )
+                };
+                write!(
+                    f,
+                    "{what}, and a materialized view has no policies: it holds the rows its \
+                     refresh read, for whoever reads it, so the app's role `{role}`, which may \
+                     read it, sees every organization's rows there; REVOKE SELECT ON {view} \
+                     FROM {} (and read it as another role), or replace `{materialized}` with a \
+                     view WITH (security_invoker = true)",
+                    quote(role)
+                )
+            }
             Self::SuperuserRole { role } => write!(
                 f,
                 "the app's role `{role}` is a superuser, which bypasses row-level security; \

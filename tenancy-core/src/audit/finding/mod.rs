@@ -93,6 +93,25 @@ pub enum Finding {
         /// The table's organization column.
         org_column: String,
     },
+    /// PostgreSQL: an exclusion constraint of a scoped or shared table
+    /// that does not compare the organization column with `=`. PostgreSQL
+    /// checks it against every row, as it checks a unique key, so an insert
+    /// it refuses tells one organization that another holds a conflicting
+    /// value.
+    ExclusionWithoutOrgColumn {
+        /// The table.
+        table: String,
+        /// The constraint's name.
+        constraint: String,
+        /// Its index's access method (`gist`, `btree`, ..).
+        method: String,
+        /// Its elements: each column (or expression) and operator, in order.
+        elements: Vec<(String, String)>,
+        /// Whether the table is shared.
+        shared: bool,
+        /// The table's organization column.
+        org_column: String,
+    },
     /// A reference between two scoped tables without the composite foreign
     /// key `(organization_id, x) -> target (organization_id, id)`, so the
     /// database would accept a row pointing at another organization's.
@@ -150,6 +169,59 @@ pub enum Finding {
         /// The policy's name.
         policy: String,
     },
+    /// PostgreSQL: a partition of a tenant table (at any depth) without
+    /// the table's row-level security, which the connected role may read
+    /// or write directly. A statement that names a partition gets the
+    /// partition's row-level security, not its parent's.
+    UnprotectedPartition {
+        /// The declared, partitioned table.
+        table: String,
+        /// The partition, as PostgreSQL prints it.
+        partition: String,
+        /// The role (`current_user`).
+        role: String,
+        /// Whether row-level security is enabled on the partition.
+        enabled: bool,
+        /// Whether it is forced.
+        forced: bool,
+        /// The table's policies the partition lacks.
+        missing_policies: Vec<String>,
+        /// Permissive policies of the partition that
+        /// `ddl::row_level_security` does not write.
+        unexpected_policies: Vec<String>,
+    },
+    /// PostgreSQL: a view the connected role may read shows a tenant
+    /// table's rows read with the rights of a role that row-level security
+    /// does not hold (a superuser, a role with `BYPASSRLS`, or the table's
+    /// owner when it is not forced): a view that is not `security_invoker`
+    /// reads as its owner, so it shows every organization's rows.
+    ViewBypassesPolicies {
+        /// The view the role may read, as PostgreSQL prints it.
+        view: String,
+        /// The tenant table (or partition) it shows.
+        table: String,
+        /// The view, `view` itself or one it reads, that is not
+        /// `security_invoker`.
+        through: String,
+        /// The owner of `through`, whose rights read `table`.
+        owner: String,
+        /// The role (`current_user`).
+        role: String,
+    },
+    /// PostgreSQL: a materialized view of a tenant table's rows that the
+    /// connected role may read, itself or through a view. A materialized
+    /// view has no policies: it holds the rows its refresh read, every
+    /// organization's, for whoever reads it.
+    MaterializedViewOfTenantTable {
+        /// The view the role may read, as PostgreSQL prints it.
+        view: String,
+        /// The materialized view: `view` itself or one it reads.
+        materialized: String,
+        /// The tenant table (or partition) it holds rows of.
+        table: String,
+        /// The role (`current_user`).
+        role: String,
+    },
     /// PostgreSQL: the connected role is a superuser, which row-level
     /// security does not apply to.
     SuperuserRole {
@@ -201,8 +273,8 @@ impl Finding {
         !matches!(self, Self::NotDistributable { .. })
     }
 
-    /// The table the finding is about; `None` for findings about the
-    /// connected role alone.
+    /// The table the finding is about (the partition or the view, for
+    /// those); `None` for findings about the connected role alone.
     #[must_use]
     pub fn table(&self) -> Option<&str> {
         match self {
@@ -214,6 +286,7 @@ impl Finding {
             | Self::NullableOrgColumn { table, .. }
             | Self::UnindexedOrgColumn { table, .. }
             | Self::KeyWithoutOrgColumn { table, .. }
+            | Self::ExclusionWithoutOrgColumn { table, .. }
             | Self::ReferenceNotComposite { table, .. }
             | Self::ReferenceWithoutForeignKey { table, .. }
             | Self::RowLevelSecurityDisabled { table }
@@ -221,6 +294,11 @@ impl Finding {
             | Self::MissingPolicy { table, .. }
             | Self::UnexpectedPolicy { table, .. }
             | Self::RoleOwnsTable { table, .. }
+            | Self::UnprotectedPartition {
+                partition: table, ..
+            }
+            | Self::ViewBypassesPolicies { view: table, .. }
+            | Self::MaterializedViewOfTenantTable { view: table, .. }
             | Self::NotDistributable { table, .. } => Some(table),
             Self::SuperuserRole { .. }
             | Self::RoleBypassesRls { .. }

@@ -1,13 +1,17 @@
-//! The catalog of a PostgreSQL database, from `pg_catalog`, in
+//! The catalog of a PostgreSQL database, from `pg_catalog`: the tables of
 //! `current_schema()` only, with the declared tables' names bound as one
-//! array parameter.
+//! array parameter, and the views of every schema but PostgreSQL's own,
+//! which read those tables wherever they are.
 
 use std::collections::HashMap;
 
 use sqlx::Postgres;
 
+mod side_doors;
+
 use super::check::{
     Catalog, ColumnInfo, ForeignKeyInfo, IndexInfo, RoleInfo, SecurityInfo, TableInfo,
+    expected_policies,
 };
 use crate::ddl::{self, Models};
 use crate::error::Result;
@@ -86,7 +90,8 @@ const TENANT_SETTINGS: &str = "SELECT name, value FROM (VALUES
     WHERE coalesce(value, '') <> ''";
 
 /// Reads what the audit compares: every table of the current schema, the
-/// details of the declared ones and the connected role, on one connection.
+/// details of the declared ones (their partitions included), the views of
+/// every schema and the connected role, on one connection.
 pub(super) async fn catalog(pool: &sqlx::Pool<Postgres>, models: &Models) -> Result<Catalog> {
     let mut connection = pool.acquire().await?;
     let connection = &mut *connection;
@@ -154,6 +159,15 @@ pub(super) async fn catalog(pool: &sqlx::Pool<Postgres>, models: &Models) -> Res
         });
         catalog.tables.insert(name, info);
     }
+    // The tables `ddl::row_level_security` writes policies for.
+    let statements = ddl::row_level_security(models);
+    let tenant: Vec<&str> = models
+        .iter()
+        .filter(|model| !expected_policies(&statements, model).is_empty())
+        .map(|model| model.table)
+        .collect();
+    side_doors::tables(connection, &declared, &tenant, &mut catalog).await?;
+    catalog.views = side_doors::views(connection, &tenant).await?;
     let (name, superuser, bypass_rls): (String, bool, bool) =
         sqlx::query_as(ROLE).fetch_one(&mut *connection).await?;
     let tenant_settings: Vec<(String, String)> = sqlx::query_as(TENANT_SETTINGS)
