@@ -25,9 +25,27 @@ mod model {
         pub(crate) organization_id: OrgId,
         name: String,
     }
+
+    /// Shared, over a partitioned table.
+    #[derive(Debug, Scoped)]
+    #[tenancy(table = "shared_parts", shared)]
+    pub(crate) struct SharedPart {
+        id: Id<SharedPart>,
+        organization_id: Option<OrgId>,
+        name: String,
+    }
+
+    /// Inherited through a recipe, over a partitioned table.
+    #[derive(Debug, Scoped)]
+    #[tenancy(table = "part_steps", parent = crate::models::Recipe, via = recipe_id)]
+    pub(crate) struct PartStep {
+        id: Id<PartStep>,
+        recipe_id: Id<crate::models::Recipe>,
+        body: String,
+    }
 }
 
-use model::Part;
+use model::{Part, PartStep, SharedPart};
 
 fn models() -> ddl::Models {
     crate::models().with::<Part>()
@@ -202,4 +220,100 @@ async fn a_partition_without_the_policies_is_reported() {
     drop(tx);
     let report = audited(&db).await;
     assert_eq!(labels(&report), sorted(&CLEAN), "{report}");
+}
+
+/// Shared and inherited tables partitioned by hash of their id, and rows
+/// of two organizations: a shared part each and a system one, a step of
+/// each organization's recipe.
+fn kinds_schema() -> String {
+    let mut sql = format!(
+        "{}
+INSERT INTO organizations (id, name) VALUES (1, 'one'), (2, 'two');
+INSERT INTO recipes (organization_id, name) VALUES (1, 'soap'), (2, 'candle');
+CREATE TABLE shared_parts (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organization_id BIGINT REFERENCES organizations (id),
+    name TEXT NOT NULL
+) PARTITION BY HASH (id);
+CREATE TABLE part_steps (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    recipe_id BIGINT NOT NULL REFERENCES recipes (id),
+    body TEXT NOT NULL
+) PARTITION BY HASH (id);
+",
+        correct_schema()
+    );
+    for table in ["shared_parts", "part_steps"] {
+        for remainder in 0..2 {
+            sql.push_str(&format!(
+                "CREATE TABLE {table}_{remainder} PARTITION OF {table} \
+                 FOR VALUES WITH (MODULUS 2, REMAINDER {remainder});\n"
+            ));
+        }
+    }
+    sql.push_str(
+        "INSERT INTO shared_parts (organization_id, name) VALUES (1, 'one'), (2, 'two'), (NULL, 'system');
+INSERT INTO part_steps (recipe_id, body) SELECT id, 'step of ' || name FROM recipes;",
+    );
+    sql
+}
+
+#[tokio::test]
+async fn partitions_of_shared_and_inherited_tables_get_their_policies() {
+    let models = crate::models().with::<SharedPart>().with::<PartStep>();
+    // The block's statements are parsed only when a partition exists:
+    // each kind's must run.
+    let Some(db) =
+        tenancy_tests::postgres_with_rls(&kinds_schema(), &ddl::row_level_security(&models)).await
+    else {
+        return;
+    };
+    let mut tx = as_org(db.pool(), 1).await;
+    let mut shared = Vec::new();
+    let mut steps = Vec::new();
+    for remainder in 0..2 {
+        let sql = format!("SELECT coalesce(organization_id, 0) FROM shared_parts_{remainder}");
+        shared.extend(orgs_seen(&mut tx, &sql).await);
+        let sql = format!("SELECT body FROM part_steps_{remainder}");
+        steps.extend(
+            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap(),
+        );
+    }
+    shared.sort_unstable();
+    // Its own and the system row; its own recipe's step.
+    assert_eq!(shared, [0, 1]);
+    assert_eq!(steps, ["step of soap"]);
+    // The system-rows trigger of the parent holds on its partitions: the
+    // one that holds the system row refuses to let it be claimed.
+    let mut refused = Vec::new();
+    for remainder in 0..2 {
+        let sql = format!(
+            "UPDATE shared_parts_{remainder} SET organization_id = 1 WHERE organization_id IS NULL"
+        );
+        let mut savepoint = sqlx::Acquire::begin(&mut *tx).await.unwrap();
+        match sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *savepoint)
+            .await
+        {
+            Ok(done) => assert_eq!(done.rows_affected(), 0, "shared_parts_{remainder}"),
+            Err(error) => refused.push(
+                error
+                    .as_database_error()
+                    .and_then(|e| e.code())
+                    .map(String::from),
+            ),
+        }
+    }
+    assert_eq!(refused, [Some("42501".to_owned())]);
+    drop(tx);
+
+    let report = tenancy_core::audit::audit(db.pool(), &models)
+        .await
+        .unwrap();
+    let mut expected = vec!["note: not distributable part_steps via recipes"];
+    expected.extend(CLEAN);
+    assert_eq!(labels(&report), sorted(&expected), "{report}");
 }
