@@ -86,8 +86,7 @@ pub fn is_clean<DB: Backend>(
 /// `BEGIN` before it.
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES_CHECK: &str = "SELECT transaction_timestamp() = statement_timestamp() \
-     AND coalesce(current_setting('tenancy.org_id', true), '') = '' \
-     AND coalesce(current_setting('tenancy.system', true), '') = ''";
+     AND coalesce(current_setting('tenancy.org_id', true), '') = ''";
 
 #[cfg(feature = "postgres")]
 pub(crate) fn postgres_is_clean(
@@ -123,9 +122,8 @@ pub(crate) fn sqlite_is_clean(
 mod tests {
     #[cfg(feature = "postgres")]
     #[test]
-    fn the_postgres_check_reads_every_setting_of_the_library() {
-        for setting in [crate::ddl::ORG_SETTING, crate::ddl::SYSTEM_SETTING] {
-            assert!(super::POSTGRES_CHECK.contains(&format!("'{setting}'")));
-        }
+    fn the_postgres_check_reads_the_setting_of_the_library() {
+        let setting = crate::ddl::ORG_SETTING;
+        assert!(super::POSTGRES_CHECK.contains(&format!("'{setting}'")));
     }
 }

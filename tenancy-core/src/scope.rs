@@ -129,10 +129,10 @@ impl Scope {
     /// Pass it as `&mut *tx` to the operations of this scope. A transaction
     /// begun otherwise (`pool.begin()`, or a raw `BEGIN`, which sqlx does
     /// not track) names no organization, so on tables with row-level
-    /// security it sees no row and writes none: begin it here. It is this
-    /// organization's only: a [`SystemScope`]'s operations in it see this
-    /// organization's rows and no system bypass; give them a transaction
-    /// of [`SystemScope::begin`].
+    /// security it sees no row and writes none: begin it here, on the
+    /// app's pool (on the pool of the system role, raw SQL in it would see
+    /// every organization). Give a [`SystemScope`]'s operations a
+    /// transaction of [`SystemScope::begin`].
     ///
     /// # Errors
     ///
@@ -211,17 +211,23 @@ impl SystemScope {
         self.reason
     }
 
-    /// Begins a transaction for cross-organization work: on PostgreSQL it
-    /// turns on the transaction-local bypass of row-level security
-    /// ([`ddl::SYSTEM_SETTING`](crate::ddl::SYSTEM_SETTING)), which ends
-    /// with the transaction; on SQLite it is a plain transaction. Logged
-    /// with the reason. Operations of a [`Scope`] in it still name their
-    /// organization in every statement.
+    /// Begins a transaction for cross-organization work, logged with the
+    /// reason.
+    ///
+    /// On PostgreSQL with row-level security, work across organizations is
+    /// a database role, not a setting: `pool` must connect as a login that
+    /// is a member of the system role the policies let through
+    /// ([`ddl::SYSTEM_ROLE`](crate::ddl::SYSTEM_ROLE)); the app's own pool
+    /// is not, so that raw SQL on it can never read every organization. The
+    /// role is checked when the transaction begins. On SQLite, or without
+    /// policies, it is a plain transaction. Operations of a [`Scope`] in it
+    /// still name their organization in every statement.
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when no connection is available or the
-    /// transaction does not begin.
+    /// [`Error::Database`] when no connection is available, the transaction
+    /// does not begin, or `pool`'s role may not work across organizations
+    /// (a configuration error, logged as such).
     pub async fn begin<DB: Backend>(
         &self,
         pool: &sqlx::Pool<DB>,

@@ -24,6 +24,9 @@ pub struct TestDb<DB: sqlx::Database> {
     /// The superuser's pool, when `pool` connects as a role that
     /// row-level security applies to.
     admin: Option<Pool<DB>>,
+    /// The pool of a login of the system role, when `pool` connects as a
+    /// role that row-level security applies to.
+    system: Option<Pool<DB>>,
     // Declared after the pool, so it is removed after the pool is dropped.
     _dir: Option<tempfile::TempDir>,
 }
@@ -49,6 +52,14 @@ impl<DB: sqlx::Database> TestDb<DB> {
     pub fn admin(&self) -> &Pool<DB> {
         self.admin.as_ref().unwrap_or(&self.pool)
     }
+
+    /// The pool of work across organizations (`SystemScope`): with
+    /// row-level security, a login of the system role; otherwise
+    /// [`pool`](Self::pool).
+    #[must_use]
+    pub fn system(&self) -> &Pool<DB> {
+        self.system.as_ref().unwrap_or(&self.pool)
+    }
 }
 
 /// A new SQLite database in a temporary file, with foreign keys on.
@@ -71,6 +82,7 @@ pub async fn sqlite() -> TestDb<Sqlite> {
     TestDb {
         pool,
         admin: None,
+        system: None,
         _dir: Some(dir),
     }
 }
@@ -91,6 +103,7 @@ pub async fn postgres() -> Option<TestDb<Postgres>> {
     Some(TestDb {
         pool,
         admin: None,
+        system: None,
         _dir: None,
     })
 }
@@ -99,7 +112,8 @@ pub async fn postgres() -> Option<TestDb<Postgres>> {
 /// `policies` (from `tenancy_core::ddl::row_level_security`) applied by the
 /// superuser, whose [`pool`](TestDb::pool) connects as an application role
 /// that row-level security applies to (see [`pg::Cluster::app_pool`]) and
-/// whose [`admin`](TestDb::admin) pool is the superuser's; `None` when
+/// whose [`admin`](TestDb::admin) pool is the superuser's and whose
+/// [`system`](TestDb::system) pool a login of the system role's; `None` when
 /// PostgreSQL is not available outside CI.
 ///
 /// # Panics
@@ -125,9 +139,19 @@ pub async fn postgres_with_rls(schema: &str, policies: &[String]) -> Option<Test
         .app_pool(&admin)
         .await
         .unwrap_or_else(|e| panic!("create the application role: {e}"));
+    let system_options = cluster
+        .system_role(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("create the system login: {e}"));
+    let system = tenancy_core::pool::options()
+        .max_connections(2)
+        .connect_with(system_options)
+        .await
+        .unwrap_or_else(|e| panic!("connect as the system login: {e}"));
     Some(TestDb {
         pool,
         admin: Some(admin),
+        system: Some(system),
         _dir: None,
     })
 }

@@ -251,6 +251,38 @@ impl Cluster {
             .await
     }
 
+    /// Makes a new login role for work across organizations, a member of
+    /// the system role that `tenancy_core::ddl::row_level_security`
+    /// created, with the grants of [`app_role`](Self::app_role), and
+    /// returns the options to connect as it. Apply the policies and create
+    /// the tables before calling this.
+    ///
+    /// # Errors
+    ///
+    /// When the cluster refuses the role or the grants.
+    pub async fn system_role(&self, admin: &PgPool) -> Result<PgConnectOptions, sqlx::Error> {
+        let database: String = sqlx::query_scalar("SELECT current_database()")
+            .fetch_one(admin)
+            .await?;
+        let role = format!(
+            "{database}_system_{}",
+            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+        );
+        // `role` and `database` are made of digits and underscores only.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE \
+                 IN ROLE {system};
+             GRANT CONNECT ON DATABASE {database} TO {role};
+             GRANT USAGE ON SCHEMA public TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};",
+            system = tenancy_core::ddl::SYSTEM_ROLE
+        )))
+        .execute(admin)
+        .await?;
+        Ok(self.options(&database).username(&role))
+    }
+
     /// Makes a new role the way production should be and returns the
     /// options to connect as it: it may log in and read and write every
     /// table and sequence of the `public` schema, but it is not a

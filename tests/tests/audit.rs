@@ -176,6 +176,7 @@ fn label(finding: &Finding) -> String {
         Finding::SuperuserRole { .. } => "superuser".to_owned(),
         Finding::RoleOwnsTable { table, .. } => format!("owns {table}"),
         Finding::RoleBypassesRls { .. } => "bypassrls".to_owned(),
+        Finding::RoleActsAcrossOrgs { through, .. } => format!("across orgs through {through}"),
         Finding::NotDistributable { table, parent } => {
             format!("note: not distributable {table} via {parent}")
         }

@@ -79,6 +79,9 @@ pub(super) struct RoleInfo {
     pub(super) bypass_rls: bool,
     /// The tenancy settings that have a value outside a transaction.
     pub(super) tenant_settings: Vec<(String, String)>,
+    /// The roles of `tenancy_system` policies that let this role through
+    /// (`PUBLIC` for every role).
+    pub(super) across_orgs_through: Vec<String>,
 }
 
 /// The library's own migrations, whose tables are not the app's to declare.
@@ -171,6 +174,13 @@ pub(super) fn check(models: &Models, catalog: &Catalog) -> Report {
         if role.bypass_rls {
             findings.push(Finding::RoleBypassesRls {
                 role: role.name.clone(),
+            });
+        }
+        // A superuser is a member of every role: reported as such above.
+        for through in role.across_orgs_through.iter().filter(|_| !role.superuser) {
+            findings.push(Finding::RoleActsAcrossOrgs {
+                role: role.name.clone(),
+                through: through.clone(),
             });
         }
         for (setting, value) in &role.tenant_settings {

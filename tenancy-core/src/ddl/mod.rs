@@ -39,7 +39,7 @@ mod citus;
 mod rls;
 
 pub use citus::citus;
-pub use rls::{ORG_SETTING, SYSTEM_SETTING, row_level_security};
+pub use rls::{ORG_SETTING, SYSTEM_ROLE, row_level_security};
 
 use crate::model::{Kind, ModelInfo, OrgOwned, Table};
 
@@ -63,6 +63,7 @@ use crate::model::{Kind, ModelInfo, OrgOwned, Table};
 #[derive(Clone, Debug, Default)]
 pub struct Models {
     models: Vec<&'static ModelInfo>,
+    system_role: Option<String>,
 }
 
 impl Models {
@@ -81,6 +82,20 @@ impl Models {
             self.models.push(model);
         }
         self
+    }
+
+    /// Names the database role of work across organizations, in place of
+    /// [`SYSTEM_ROLE`]: one per application when several share a cluster.
+    #[must_use]
+    pub fn with_system_role(mut self, role: impl Into<String>) -> Self {
+        self.system_role = Some(role.into());
+        self
+    }
+
+    /// The database role of work across organizations.
+    #[must_use]
+    pub fn system_role(&self) -> &str {
+        self.system_role.as_deref().unwrap_or(SYSTEM_ROLE)
     }
 
     /// The tables of the models, in declaration order.

@@ -7,7 +7,7 @@
 //! transaction only (see [`Scope::begin`](crate::Scope::begin)); with no
 //! setting, a table shows nothing and accepts nothing.
 //!
-//! The policies read the settings as
+//! The policies read the setting as
 //! `(SELECT NULLIF(current_setting('tenancy.org_id', true), '')::bigint)`:
 //! a missing setting and the empty value PostgreSQL leaves behind after a
 //! transaction-local one are both null, so they match no row rather than
@@ -15,6 +15,14 @@
 //! setting once per statement, not once per row. `FORCE` makes the policies
 //! apply to the table's owner too; superusers and roles with `BYPASSRLS`
 //! still bypass them, which the audit reports.
+//!
+//! Work across organizations (a [`SystemScope`](crate::SystemScope)) is not
+//! a setting: anything the app's role can set, raw SQL on its connections
+//! can set too. It is a database role of its own ([`SYSTEM_ROLE`] unless
+//! [`Models::with_system_role`] names another), with a policy `TO` that
+//! role on every table; a login role that is a member of it connects the
+//! pool that [`SystemScope::begin`](crate::SystemScope::begin) runs on, and
+//! the app's role is not a member (the audit checks).
 
 use super::{Models, quote};
 use crate::model::{Kind, ModelInfo};
@@ -23,18 +31,14 @@ use crate::model::{Kind, ModelInfo};
 /// transaction acts for.
 pub const ORG_SETTING: &str = "tenancy.org_id";
 
-/// The transaction-local setting (`on`) of work across organizations, set
-/// only for a [`SystemScope`](crate::SystemScope): the explicit bypass.
-pub const SYSTEM_SETTING: &str = "tenancy.system";
+/// The database role whose members work across organizations, unless
+/// [`Models::with_system_role`] names another: a group role (`NOLOGIN`)
+/// that [`row_level_security`] creates when it is missing.
+pub const SYSTEM_ROLE: &str = "tenancy_system";
 
 /// The organization of the transaction, evaluated once per statement.
 fn tenant() -> String {
     format!("(SELECT NULLIF(current_setting('{ORG_SETTING}', true), '')::bigint)")
-}
-
-/// Whether the transaction works across organizations.
-fn system() -> String {
-    format!("(SELECT coalesce(current_setting('{SYSTEM_SETTING}', true), '') = 'on')")
 }
 
 /// The statements that turn row-level security on for every scoped, shared
@@ -50,9 +54,15 @@ fn system() -> String {
 ///   deletes only its own rows;
 /// - inherited: `EXISTS` a parent row the organization can read, through
 ///   the parent's own predicate;
-/// - every one of them: a `tenancy_system` policy that lets a transaction
-///   with [`SYSTEM_SETTING`] on through, which only a
-///   [`SystemScope`](crate::SystemScope) sets.
+/// - every one of them: a `tenancy_system` policy `TO` the system role
+///   ([`SYSTEM_ROLE`]) that lets its members through: the one bypass, which
+///   no setting turns on.
+///
+/// The system role is created first when it does not exist (the
+/// statements then need a role with `CREATEROLE`). Give the login of
+/// cross-organization work membership of it and the app role's grants
+/// (`CREATE ROLE reports LOGIN IN ROLE tenancy_system`, then the same
+/// `GRANT`s), never the app's role itself.
 ///
 /// On a shared table a trigger also refuses an organization's update of a
 /// system row (a policy cannot: see `SYSTEM_ROWS_TRIGGER` in the source).
@@ -90,19 +100,21 @@ fn system() -> String {
 /// ```
 #[must_use]
 pub fn row_level_security(models: &Models) -> Vec<String> {
-    let mut statements = Vec::new();
+    let role = models.system_role();
+    let mut statements = vec![create_role(role)];
+    let system_rows = system_rows_function(role);
     for model in models.iter().filter(|model| !is_library_model(model)) {
-        let policies = policies(model, &quote(model.table));
+        let table = quote(model.table);
+        let policies = policies(model, &table, role);
         if policies.is_empty() {
             continue;
         }
-        let table = quote(model.table);
         statements.extend(secure(&table, &policies));
-        statements.push(partitions(model, &table));
+        statements.push(partitions(model, &table, role));
         if let Kind::Shared { org_column } = model.kind {
             // One function serves every shared table.
-            if !statements.iter().any(|s| s == SYSTEM_ROWS_FUNCTION) {
-                statements.push(SYSTEM_ROWS_FUNCTION.to_owned());
+            if !statements.contains(&system_rows) {
+                statements.push(system_rows.clone());
             }
             statements.push(format!(
                 "DROP TRIGGER IF EXISTS {SYSTEM_ROWS_TRIGGER} ON {table}"
@@ -115,6 +127,19 @@ pub fn row_level_security(models: &Models) -> Vec<String> {
         }
     }
     statements
+}
+
+/// Creates the system role unless it exists. Concurrent runs (two
+/// databases of one cluster migrated at once) may both find it missing:
+/// the loser's `CREATE ROLE` fails and is ignored.
+fn create_role(role: &str) -> String {
+    format!(
+        "DO $tenancy$\nBEGIN\n    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n\
+         \x20       CREATE ROLE {} NOLOGIN;\n    END IF;\nEXCEPTION WHEN duplicate_object OR unique_violation THEN\n\
+         \x20   NULL;\nEND\n$tenancy$",
+        literal(role),
+        quote(role)
+    )
 }
 
 /// The statements that hold `table` (quoted) to `policies`: `ENABLE` and
@@ -130,11 +155,15 @@ fn secure(table: &str, policies: &[Policy]) -> Vec<String> {
     for Policy {
         name,
         command,
+        to,
         using,
         check,
     } in policies
     {
         let mut statement = format!("CREATE POLICY {name} ON {table} FOR {command}");
+        if let Some(to) = to {
+            statement.push_str(&format!(" TO {to}"));
+        }
         if let Some(using) = using {
             statement.push_str(&format!(" USING ({using})"));
         }
@@ -164,8 +193,8 @@ const PARTITION: &str = "\u{1}partition\u{1}";
 /// The block walks `pg_partition_tree` when it runs: a partition created
 /// later is held once the statements run again, and the audit reports it
 /// until then.
-fn partitions(model: &ModelInfo, table: &str) -> String {
-    let policies = policies(model, PARTITION);
+fn partitions(model: &ModelInfo, table: &str, role: &str) -> String {
+    let policies = policies(model, PARTITION, role);
     let executes: String = secure(PARTITION, &policies)
         .iter()
         .map(|statement| {
@@ -190,17 +219,23 @@ fn partitions(model: &ModelInfo, table: &str) -> String {
 /// claim a system row for one organization and take it from every other.
 const SYSTEM_ROWS_TRIGGER: &str = "tenancy_system_rows";
 
-const SYSTEM_ROWS_FUNCTION: &str = "CREATE OR REPLACE FUNCTION tenancy_system_rows() \
-    RETURNS trigger LANGUAGE plpgsql AS $$
+/// The function of [`SYSTEM_ROWS_TRIGGER`]: members of the system `role`
+/// may write system rows, nobody else.
+fn system_rows_function(role: &str) -> String {
+    format!(
+        "CREATE OR REPLACE FUNCTION tenancy_system_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF to_jsonb(OLD) -> TG_ARGV[0] = 'null'::jsonb
-        AND coalesce(current_setting('tenancy.system', true), '') <> 'on' THEN
+        AND NOT pg_catalog.pg_has_role(current_user, {}, 'USAGE') THEN
         RAISE EXCEPTION 'a system row of % is written only for a SystemScope', TG_TABLE_NAME
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
 END
-$$";
+$$",
+        literal(role)
+    )
+}
 
 /// A SQL string literal of one of the library's identifiers.
 fn literal(text: &str) -> String {
@@ -245,6 +280,8 @@ pub(crate) const POLICY_NAMES: [&str; 6] = [
 struct Policy {
     name: &'static str,
     command: &'static str,
+    /// The role it applies to (quoted); every role when `None`.
+    to: Option<String>,
     using: Option<String>,
     check: Option<String>,
 }
@@ -254,9 +291,15 @@ impl Policy {
         Self {
             name,
             command,
+            to: None,
             using: None,
             check: None,
         }
+    }
+
+    fn to(mut self, role: &str) -> Self {
+        self.to = Some(quote(role));
+        self
     }
 
     fn using(mut self, predicate: &str) -> Self {
@@ -272,11 +315,11 @@ impl Policy {
 
 /// The policies of `model`, their predicates naming the table as
 /// `qualifier`: the table's quoted name, or a partition's.
-fn policies(model: &ModelInfo, qualifier: &str) -> Vec<Policy> {
-    let system = system();
+fn policies(model: &ModelInfo, qualifier: &str, role: &str) -> Vec<Policy> {
     let bypass = Policy::new("tenancy_system", "ALL")
-        .using(&system)
-        .check(&system);
+        .to(role)
+        .using("TRUE")
+        .check("TRUE");
     let table = qualifier;
     match model.kind {
         Kind::Global => Vec::new(),
@@ -358,6 +401,8 @@ mod tests {
     fn partitions_get_the_statements_of_their_table() {
         let statements = row_level_security(&Models::new().with::<Recipe>());
         let (block, own) = statements.split_last().unwrap();
+        // The system role comes first.
+        let own = &own[1..];
         assert_eq!(own.len(), 10, "{own:#?}");
         let executes: Vec<&str> = block
             .lines()

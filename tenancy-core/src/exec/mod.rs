@@ -87,12 +87,20 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     /// See [`pool::is_clean`](crate::pool::is_clean).
     #[doc(hidden)]
     fn __is_clean(connection: &mut Self::Connection) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
+
+    /// Whether the connection's role may work across organizations: a
+    /// member of the role the bypass policies apply to, or any role where
+    /// there are no policies.
+    #[doc(hidden)]
+    fn __acts_across_orgs(
+        connection: &mut Self::Connection,
+    ) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
 }
 
 /// Implements [`Backend`] for one sqlx database: the same code for each,
 /// but for the sea-query dialect and the cache slot.
 macro_rules! impl_backend {
-    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $is_clean:path) => {
+    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $is_clean:path, $across:path) => {
         #[cfg(feature = $feature)]
         impl sealed::Sealed for $database {}
 
@@ -140,6 +148,12 @@ macro_rules! impl_backend {
             ) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
                 $is_clean(connection)
             }
+
+            fn __acts_across_orgs(
+                connection: &mut Self::Connection,
+            ) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+                $across(connection)
+            }
         }
     };
 }
@@ -150,7 +164,8 @@ impl_backend!(
     sea_query::SqliteQueryBuilder,
     0,
     false,
-    crate::pool::sqlite_is_clean
+    crate::pool::sqlite_is_clean,
+    tenant::sqlite_acts_across_orgs
 );
 impl_backend!(
     "postgres",
@@ -158,7 +173,8 @@ impl_backend!(
     sea_query::PostgresQueryBuilder,
     1,
     true,
-    crate::pool::postgres_is_clean
+    crate::pool::postgres_is_clean,
+    tenant::postgres_acts_across_orgs
 );
 
 /// The statements of one model on one backend, each rendered the first

@@ -8,7 +8,7 @@ use sqlx::{SqlSafeStr, SqlStr};
 
 use super::{Backend, acquire};
 use crate::ddl;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::id::OrgId;
 
 /// Whom a transaction acts for, as row-level security sees it.
@@ -30,17 +30,40 @@ impl Tenant {
     /// `SET LOCAL` rather than `set_config(.., true)`: the same
     /// transaction-local setting, and the one form that Citus forwards to
     /// its workers (`citus.propagate_set_commands = 'local'`).
+    ///
+    /// The organization is named in every such transaction, empty for
+    /// work across organizations, so that a value a session left behind
+    /// never counts.
     pub(crate) fn begin_statement(self) -> Option<SqlStr> {
-        let (name, value) = match self {
+        let value = match self {
             // An `i64` printed in decimal: digits and a sign, nothing to
             // escape.
-            Self::Org(org) => (ddl::ORG_SETTING, org.get().to_string()),
-            Self::System => (ddl::SYSTEM_SETTING, "on".to_owned()),
+            Self::Org(org) => org.get().to_string(),
+            Self::System => String::new(),
             Self::Unscoped => return None,
         };
-        let sql = format!("BEGIN; SET LOCAL {name} = '{value}'");
+        let sql = format!("BEGIN; SET LOCAL {} = '{value}'", ddl::ORG_SETTING);
         Some(sqlx::AssertSqlSafe(sql).into_sql_str())
     }
+}
+
+/// Refuses a transaction of work across organizations on a connection
+/// whose role the bypass policies do not apply to: its statements would
+/// see no tenant row, and the caller would read an empty answer as "none".
+async fn check_system<DB: Backend>(connection: &mut DB::Connection) -> Result<()> {
+    if DB::__acts_across_orgs(connection).await? {
+        return Ok(());
+    }
+    tracing::error!(
+        target: "tenancy::system",
+        "a SystemScope ran on a connection whose role is not a member of the system role of \
+         the row-level security policies; run it on the pool of that role's login"
+    );
+    Err(Error::Database(sqlx::Error::Configuration(
+        "tenancy: work across organizations needs a connection of the system role \
+         (see tenancy_core::ddl::row_level_security)"
+            .into(),
+    )))
 }
 
 /// Begins a transaction acting for `tenant` on `connection` (on SQLite, a
@@ -52,8 +75,13 @@ async fn begin<DB: Backend>(
     let statement = tenant.begin_statement().filter(|_| DB::ROW_LEVEL_SECURITY);
     Ok(match statement {
         Some(statement) if !sqlx::Connection::is_in_transaction(connection) => {
-            sqlx::Connection::begin_with(connection, statement).await?
+            let mut tx = sqlx::Connection::begin_with(connection, statement).await?;
+            if tenant == Tenant::System {
+                check_system::<DB>(&mut tx).await?;
+            }
+            tx
         }
+        // A savepoint: the transaction around it was checked when it began.
         _ => sqlx::Connection::begin(connection).await?,
     })
 }
@@ -65,7 +93,13 @@ pub(crate) async fn begin_on_pool<DB: Backend>(
 ) -> Result<sqlx::Transaction<'static, DB>> {
     Ok(
         match tenant.begin_statement().filter(|_| DB::ROW_LEVEL_SECURITY) {
-            Some(statement) => pool.begin_with(statement).await?,
+            Some(statement) => {
+                let mut tx = pool.begin_with(statement).await?;
+                if tenant == Tenant::System {
+                    check_system::<DB>(&mut tx).await?;
+                }
+                tx
+            }
             None => pool.begin().await?,
         },
     )
@@ -133,4 +167,31 @@ where
     } else {
         work(&mut **connection).await
     }
+}
+
+/// SQLite has no roles: every connection may.
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_acts_across_orgs(
+    _: &mut sqlx::SqliteConnection,
+) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async { Ok(true) })
+}
+
+/// A member of a role that some `tenancy_system` policy is `TO`, or any
+/// role in a database without such policies (no row-level security to
+/// get past).
+#[cfg(feature = "postgres")]
+pub(crate) fn postgres_acts_across_orgs(
+    connection: &mut sqlx::PgConnection,
+) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+    Box::pin(async move {
+        sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_policy WHERE polname = 'tenancy_system') \
+             OR EXISTS (SELECT FROM pg_catalog.pg_policy p, unnest(p.polroles) AS r (oid) \
+                        WHERE p.polname = 'tenancy_system' AND r.oid <> 0 \
+                          AND pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'))",
+        )
+        .fetch_one(connection)
+        .await
+    })
 }

@@ -317,10 +317,10 @@ async fn a_tenant_setting_outside_transactions_is_reported() {
     let Some(db) = database(&correct_schema()).await else {
         return;
     };
-    // A stored default, the way `ALTER ROLE app SET tenancy.system = 'on'`
+    // A stored default, the way `ALTER ROLE app SET tenancy.org_id = '1'`
     // would leave one on every session of the role.
     let role = role(db.pool()).await;
-    as_superuser(&db, format!("ALTER ROLE {role} SET tenancy.system = 'on'")).await;
+    as_superuser(&db, format!("ALTER ROLE {role} SET tenancy.org_id = '1'")).await;
     let options = (*db.pool().connect_options()).clone();
     let fresh = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
@@ -332,13 +332,13 @@ async fn a_tenant_setting_outside_transactions_is_reported() {
     assert_eq!(
         defects,
         [&Finding::TenantSettingOutsideTransactions {
-            setting: "tenancy.system".into(),
-            value: "on".into(),
+            setting: "tenancy.org_id".into(),
+            value: "1".into(),
         }],
         "{report}"
     );
     assert!(
-        report.to_string().contains("RESET tenancy.system"),
+        report.to_string().contains("RESET tenancy.org_id"),
         "{report}"
     );
 }

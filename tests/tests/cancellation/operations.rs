@@ -94,7 +94,7 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
         ("select across organizations", |fx| {
             Box::pin(async move {
                 let _ = Recipe::select_across_orgs(&fx.system)
-                    .fetch_all(&fx.pool)
+                    .fetch_all(&fx.system_pool)
                     .await;
             })
         }),
@@ -103,7 +103,9 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
                 let new = NewRole {
                     name: "cancelled".into(),
                 };
-                let _ = Role::insert_system(&fx.system, new).execute(&fx.pool).await;
+                let _ = Role::insert_system(&fx.system, new)
+                    .execute(&fx.system_pool)
+                    .await;
             })
         }),
         ("global insert and read", |fx| {
@@ -114,7 +116,7 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
                         name: "cancelled".into(),
                     },
                 )
-                .execute(&fx.pool)
+                .execute(&fx.system_pool)
                 .await;
                 let _ = Unit::select().fetch_all(&fx.pool).await;
             })
@@ -136,7 +138,7 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
         }),
         ("SystemScope::begin", |fx| {
             Box::pin(async move {
-                let Ok(mut tx) = fx.system.begin(&fx.pool).await else {
+                let Ok(mut tx) = fx.system.begin(&fx.system_pool).await else {
                     return;
                 };
                 let _ = Recipe::select_across_orgs(&fx.system)

@@ -20,9 +20,13 @@ mod sweep;
 pub(crate) use sweep::Report;
 use sweep::{Probe, sweep};
 
+pub(crate) type Db = Postgres;
+
 /// The database and rows every operation works on.
 pub(crate) struct Fixture {
     pub(crate) pool: PgPool,
+    /// A login of the system role, for work across organizations.
+    pub(crate) system_pool: PgPool,
     pub(crate) scope: Scope,
     pub(crate) system: SystemScope,
     pub(crate) recipe: Id<Recipe>,
@@ -50,12 +54,24 @@ pub(crate) async fn run(library_pool: bool) -> Option<Report> {
             .unwrap();
     }
     let options = cluster.app_role(&admin).await.unwrap();
-    let base = if library_pool {
-        tenancy_core::pool::options()
-    } else {
-        PgPoolOptions::new()
+    let system_options = cluster.system_role(&admin).await.unwrap();
+    let base = || {
+        if library_pool {
+            tenancy_core::pool::options()
+        } else {
+            PgPoolOptions::new()
+        }
     };
-    let pool = base.max_connections(2).connect_with(options).await.unwrap();
+    let pool = base()
+        .max_connections(2)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let system_pool = base()
+        .max_connections(2)
+        .connect_with(system_options)
+        .await
+        .unwrap();
     let scope = Scope::for_job(org_id(1), "cancellation suite");
     let system = SystemScope::new("cancellation suite").unwrap();
     let unit = Unit::insert(&system, NewUnit { name: "g".into() })
@@ -92,6 +108,7 @@ pub(crate) async fn run(library_pool: bool) -> Option<Report> {
     .unwrap();
     let fx = Fixture {
         pool,
+        system_pool,
         scope,
         system,
         recipe: recipe.id,

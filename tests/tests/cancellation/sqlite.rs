@@ -20,9 +20,13 @@ mod sweep;
 pub(crate) use sweep::Report;
 use sweep::{Probe, sweep};
 
+pub(crate) type Db = Sqlite;
+
 /// The database and rows every operation works on.
 pub(crate) struct Fixture {
     pub(crate) pool: Pool<Sqlite>,
+    /// The pool of work across organizations: the same one, on SQLite.
+    pub(crate) system_pool: Pool<Sqlite>,
     pub(crate) scope: Scope,
     pub(crate) system: SystemScope,
     pub(crate) recipe: Id<Recipe>,
@@ -77,6 +81,7 @@ pub(crate) async fn run(library_pool: bool) -> Report {
         .await
         .unwrap();
     let fx = Fixture {
+        system_pool: pool.clone(),
         pool,
         scope,
         system,

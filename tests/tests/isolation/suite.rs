@@ -61,6 +61,7 @@ async fn reset(pool: &Pool<Db>, admin: &Pool<Db>) -> Vec<Id<Ingredient>> {
 /// Runs `op`, returning what it answered and what the model expected.
 async fn step(
     pool: &Pool<Db>,
+    system: &Pool<Db>,
     model: &mut Model,
     ingredients: &[Id<Ingredient>],
     op: &Op,
@@ -134,8 +135,8 @@ async fn step(
             let row = match org {
                 Some(org) => Role::insert(&scope(org), new).execute(pool).await,
                 None => {
-                    let system = SystemScope::new("isolation property").expect("a reason");
-                    Role::insert_system(&system, new).execute(pool).await
+                    let across = SystemScope::new("isolation property").expect("a reason");
+                    Role::insert_system(&across, new).execute(system).await
                 }
             };
             if let Ok(row) = &row {
@@ -372,11 +373,17 @@ async fn check_listings(pool: &Pool<Db>, model: &Model) -> Result<(), String> {
     Ok(())
 }
 
-async fn run_case(pool: &Pool<Db>, admin: &Pool<Db>, ops: Vec<Op>) -> Result<(), String> {
+async fn run_case(
+    pool: &Pool<Db>,
+    admin: &Pool<Db>,
+    system: &Pool<Db>,
+    ops: Vec<Op>,
+) -> Result<(), String> {
     let ingredients = reset(pool, admin).await;
     let mut model = Model::default();
     for (n, op) in ops.iter().enumerate() {
-        let Some((actual, expected)) = step(pool, &mut model, &ingredients, op).await else {
+        let Some((actual, expected)) = step(pool, system, &mut model, &ingredients, op).await
+        else {
             continue;
         };
         if actual != expected {
@@ -413,7 +420,7 @@ fn isolation_holds_for_random_operation_sequences() {
     let strategy = proptest::collection::vec(op(), 1..MAX_OPS);
     let result = runner.run(&strategy, |ops| {
         runtime
-            .block_on(run_case(db.pool(), db.admin(), ops))
+            .block_on(run_case(db.pool(), db.admin(), db.system(), ops))
             .map_err(TestCaseError::fail)
     });
     if let Err(failure) = result {

@@ -192,7 +192,7 @@ async fn shared_rows_are_read_with_system_rows_and_written_by_their_org_only() {
             name: "owner".into(),
         },
     )
-    .execute(db.pool())
+    .execute(db.system())
     .await
     .unwrap();
     assert_eq!(owner.organization_id, None);
@@ -266,12 +266,12 @@ async fn shared_rows_are_read_with_system_rows_and_written_by_their_org_only() {
     assert_eq!(own.name, "head baker");
     let system_rename = Role::update_system(&system(), owner.id)
         .set(Role::NAME, "organization owner")
-        .execute(db.pool())
+        .execute(db.system())
         .await
         .unwrap();
     assert_eq!(system_rename.name, "organization owner");
     let not_system = Role::delete_system(&system(), baker.id)
-        .execute(db.pool())
+        .execute(db.system())
         .await
         .unwrap_err();
     assert!(
@@ -279,7 +279,7 @@ async fn shared_rows_are_read_with_system_rows_and_written_by_their_org_only() {
         "{not_system:?}"
     );
     Role::delete_system(&system(), owner.id)
-        .execute(db.pool())
+        .execute(db.system())
         .await
         .unwrap();
     assert_eq!(Role::select(&scope(1)).count(db.pool()).await.unwrap(), 1);
@@ -393,7 +393,7 @@ async fn a_cascade_restores_exactly_what_the_delete_deactivated() {
             name: "owner".into(),
         },
     )
-    .execute(db.pool())
+    .execute(db.system())
     .await
     .unwrap();
     let baker_role = Role::insert(
@@ -598,7 +598,7 @@ async fn references_to_shared_rows_accept_system_rows_but_not_other_orgs() {
             name: "owner".into(),
         },
     )
-    .execute(db.pool())
+    .execute(db.system())
     .await
     .unwrap();
     let theirs = Role::insert(

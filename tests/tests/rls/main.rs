@@ -10,6 +10,7 @@
 // Helpers of tests may panic: a panic is a failing test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bypass;
 #[path = "../kinds/models.rs"]
 #[allow(dead_code)]
 mod models;

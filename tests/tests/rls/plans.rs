@@ -45,14 +45,17 @@ fn nodes(plan: &Json, out: &mut Vec<Json>) {
 async fn every_generated_plan_uses_the_organization_index() {
     let Some(db) = rls().await else { return };
     // Enough rows that a sequential scan would lose: 200 recipes, each
-    // with a line and a batch, for each of 10 organizations.
+    // with a line and a batch, for each of 40 organizations (with 10, the
+    // planner may scan a parent table of 2,000 rows rather than its index).
     sqlx::raw_sql(
-        "INSERT INTO units (name) VALUES ('g');
+        "INSERT INTO organizations (id, name)
+             SELECT n, 'org ' || n FROM generate_series(111, 140) AS n;
+         INSERT INTO units (name) VALUES ('g');
          INSERT INTO recipes (organization_id, name, is_active)
              SELECT o, 'recipe ' || n, TRUE
-             FROM generate_series(101, 110) AS o, generate_series(1, 200) AS n;
+             FROM generate_series(101, 140) AS o, generate_series(1, 200) AS n;
          INSERT INTO ingredients (organization_id, name, unit_id)
-             SELECT o, 'lye', 1 FROM generate_series(101, 110) AS o;
+             SELECT o, 'lye', 1 FROM generate_series(101, 140) AS o;
          INSERT INTO recipe_ingredients
              (recipe_id, ingredient_id, quantity, is_active, deactivated_with_parent)
              SELECT r.id, i.id, '1', TRUE, FALSE

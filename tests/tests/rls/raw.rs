@@ -30,7 +30,7 @@ async fn orgs_of(tx: &mut sqlx::PgConnection, table: &str) -> Vec<Option<i64>> {
 #[tokio::test]
 async fn raw_statements_in_a_scoped_transaction_touch_one_organization() {
     let Some(db) = rls().await else { return };
-    let (system_role, [_, theirs]) = seed(&db.app).await;
+    let (system_role, [_, theirs]) = seed(&db).await;
     let one = Some(org_id(1).get());
 
     let mut tx = scope(1).begin(&db.app).await.unwrap();
@@ -120,7 +120,7 @@ async fn nothing_without_a_tenant(pool: &PgPool) {
 #[tokio::test]
 async fn with_no_organization_named_raw_sql_sees_and_changes_nothing() {
     let Some(db) = rls().await else { return };
-    seed(&db.app).await;
+    seed(&db).await;
     nothing_without_a_tenant(&db.app).await;
     assert_eq!(count(&db.admin, "recipes").await, 2, "nothing was deleted");
     assert_eq!(count(&db.admin, "roles").await, 3, "nothing was deleted");
@@ -129,7 +129,7 @@ async fn with_no_organization_named_raw_sql_sees_and_changes_nothing() {
 #[tokio::test]
 async fn force_holds_the_tables_owner_to_the_policies_too() {
     let Some(db) = rls().await else { return };
-    seed(&db.app).await;
+    seed(&db).await;
     nothing_without_a_tenant(&db.owner).await;
     let mut tx = scope(2).begin(&db.owner).await.unwrap();
     assert_eq!(orgs_of(&mut tx, "recipes").await, [Some(org_id(2).get())]);
@@ -138,7 +138,7 @@ async fn force_holds_the_tables_owner_to_the_policies_too() {
 #[tokio::test]
 async fn with_check_refuses_rows_of_another_organization() {
     let Some(db) = rls().await else { return };
-    let (system_role, [_, theirs]) = seed(&db.app).await;
+    let (system_role, [_, theirs]) = seed(&db).await;
     let refusals = [
         "INSERT INTO recipes (organization_id, name, is_active) VALUES (102, 'x', TRUE)".to_owned(),
         "UPDATE recipes SET organization_id = 102".to_owned(),
@@ -175,7 +175,7 @@ async fn with_check_refuses_rows_of_another_organization() {
     assert_eq!(count(&db.admin, "recipe_ingredients").await, 2);
 
     // A system scope's transaction writes system rows.
-    let mut tx = crate::setup::system().begin(&db.app).await.unwrap();
+    let mut tx = crate::setup::system().begin(&db.system).await.unwrap();
     let renamed = sqlx::query("UPDATE roles SET name = 'Owners' WHERE id = $1")
         .bind(system_role)
         .execute(&mut *tx)
@@ -198,7 +198,7 @@ async fn the_library_in_a_transaction_that_names_no_organization_fails_closed() 
     use crate::models::{NewRecipe, Recipe};
 
     let Some(db) = rls().await else { return };
-    let (_, [mine, _]) = seed(&db.app).await;
+    let (_, [mine, _]) = seed(&db).await;
     let mut tx = db.app.begin().await.unwrap();
     let found = Recipe::find(&scope(1), mine.recipe)
         .fetch_optional(&mut *tx)

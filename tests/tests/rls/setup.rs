@@ -18,6 +18,8 @@ pub(crate) struct Rls {
     pub(crate) owner: PgPool,
     /// The application's role: row-level security applies to it.
     pub(crate) app: PgPool,
+    /// A login of the system role: work across organizations.
+    pub(crate) system: PgPool,
 }
 
 /// A fresh database with row-level security on, or `None` when PostgreSQL
@@ -54,14 +56,31 @@ pub(crate) async fn rls() -> Option<Rls> {
     .execute(&owner)
     .await
     .unwrap();
-    for statement in ddl::row_level_security(&models()) {
+    let statements = ddl::row_level_security(&models());
+    // The first creates the system role, which takes CREATEROLE: the
+    // superuser's, once per cluster; the owner runs it again as a no-op.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statements[0].clone()))
+        .execute(&admin)
+        .await
+        .unwrap();
+    for statement in statements {
         sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
             .execute(&owner)
             .await
             .unwrap();
     }
     let app = cluster.app_pool(&admin).await.unwrap();
-    Some(Rls { admin, owner, app })
+    let system = tenancy_core::pool::options()
+        .max_connections(2)
+        .connect_with(cluster.system_role(&admin).await.unwrap())
+        .await
+        .unwrap();
+    Some(Rls {
+        admin,
+        owner,
+        app,
+        system,
+    })
 }
 
 pub(crate) fn scope(n: i64) -> Scope {
@@ -80,10 +99,11 @@ pub(crate) struct Seeded {
     pub(crate) role: Id<Role>,
 }
 
-/// A system role, and for organizations 1 and 2 a recipe with a line, an
-/// ingredient, a batch and a role of their own, all through the library
-/// on the application's pool.
-pub(crate) async fn seed(pool: &PgPool) -> (Id<Role>, [Seeded; 2]) {
+/// A system role (written by the system login), and for organizations 1
+/// and 2 a recipe with a line, an ingredient, a batch and a role of their
+/// own, all through the library on the application's pool.
+pub(crate) async fn seed(db: &Rls) -> (Id<Role>, [Seeded; 2]) {
+    let pool = &db.app;
     let unit = Unit::insert(&system(), NewUnit { name: "g".into() })
         .execute(pool)
         .await
@@ -94,7 +114,7 @@ pub(crate) async fn seed(pool: &PgPool) -> (Id<Role>, [Seeded; 2]) {
             name: "Owner".into(),
         },
     )
-    .execute(pool)
+    .execute(&db.system)
     .await
     .unwrap();
     let mut seeded = Vec::new();

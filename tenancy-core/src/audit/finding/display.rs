@@ -310,6 +310,21 @@ impl fmt::Display for Finding {
                  it; run ALTER ROLE {} NOBYPASSRLS",
                 quote(role)
             ),
+            Self::RoleActsAcrossOrgs { role, through } if through == "PUBLIC" => write!(
+                f,
+                "the `tenancy_system` policies apply to every role, `{role}` included, so raw \
+                 SQL on the app's connections reads every organization; run the statements of \
+                 ddl::row_level_security again, which write them TO the system role"
+            ),
+            Self::RoleActsAcrossOrgs { role, through } => write!(
+                f,
+                "the app's role `{role}` is a member of `{through}`, the role the \
+                 `tenancy_system` policies let through, so raw SQL on the app's connections \
+                 reads every organization; run REVOKE {} FROM {} and keep the system role for \
+                 the login of cross-organization work",
+                quote(through),
+                quote(role)
+            ),
             Self::TenantSettingOutsideTransactions { setting, value } => write!(
                 f,
                 "`{setting}` is `{value}` outside any transaction on the app's connection, so \

@@ -244,13 +244,24 @@ pub enum Finding {
         /// The role (`current_user`).
         role: String,
     },
+    /// PostgreSQL: the `tenancy_system` policies let the connected role
+    /// through: it is a member of the system role they are `TO`, or they
+    /// apply to every role (`PUBLIC`, as policies written before the bypass
+    /// was a role did). Raw SQL on the app's connections would then read
+    /// and write every organization's rows.
+    RoleActsAcrossOrgs {
+        /// The role (`current_user`).
+        role: String,
+        /// The role the policies are `TO` (`PUBLIC` for every role).
+        through: String,
+    },
     /// PostgreSQL: a tenancy setting has a value outside any transaction
     /// on the app's connection: a default (`ALTER ROLE` or `ALTER DATABASE
     /// .. SET`, the server's configuration, the connection's options) or a
     /// session-level `SET`. Every statement would then act for that
-    /// organization, or with the system bypass, without naming it.
+    /// organization without naming it.
     TenantSettingOutsideTransactions {
-        /// The setting (`tenancy.org_id` or `tenancy.system`).
+        /// The setting (`tenancy.org_id`).
         setting: String,
         /// Its value.
         value: String,
@@ -302,6 +313,7 @@ impl Finding {
             | Self::NotDistributable { table, .. } => Some(table),
             Self::SuperuserRole { .. }
             | Self::RoleBypassesRls { .. }
+            | Self::RoleActsAcrossOrgs { .. }
             | Self::TenantSettingOutsideTransactions { .. } => None,
         }
     }

@@ -86,8 +86,17 @@ const ROLE: &str = "SELECT current_user::text, r.rolsuper, r.rolbypassrls
 /// transaction: whatever put them there (a role or database default, the
 /// server's configuration, the connection's options, a session `SET`).
 const TENANT_SETTINGS: &str = "SELECT name, value FROM (VALUES
-        ($1, current_setting($1, true)), ($2, current_setting($2, true))) AS s(name, value)
+        ($1, current_setting($1, true))) AS s(name, value)
     WHERE coalesce(value, '') <> ''";
+
+/// The roles `tenancy_system` policies are `TO` that the connected role is
+/// a member of, or `PUBLIC` for policies that apply to every role.
+const ACROSS_ORGS_THROUGH: &str = "SELECT DISTINCT CASE WHEN o.oid = 0 THEN 'PUBLIC' \
+        ELSE pg_catalog.pg_get_userbyid(o.oid)::text END
+    FROM pg_catalog.pg_policy AS p, unnest(p.polroles) AS o (oid)
+    WHERE p.polname = 'tenancy_system'
+      AND (o.oid = 0 OR pg_catalog.pg_has_role(current_user, o.oid, 'USAGE'))
+    ORDER BY 1";
 
 /// Reads what the audit compares: every table of the current schema, the
 /// details of the declared ones (their partitions included), the views of
@@ -172,7 +181,9 @@ pub(super) async fn catalog(pool: &sqlx::Pool<Postgres>, models: &Models) -> Res
         sqlx::query_as(ROLE).fetch_one(&mut *connection).await?;
     let tenant_settings: Vec<(String, String)> = sqlx::query_as(TENANT_SETTINGS)
         .bind(ddl::ORG_SETTING)
-        .bind(ddl::SYSTEM_SETTING)
+        .fetch_all(&mut *connection)
+        .await?;
+    let across_orgs_through: Vec<String> = sqlx::query_scalar(ACROSS_ORGS_THROUGH)
         .fetch_all(&mut *connection)
         .await?;
     catalog.role = Some(RoleInfo {
@@ -180,6 +191,7 @@ pub(super) async fn catalog(pool: &sqlx::Pool<Postgres>, models: &Models) -> Res
         superuser,
         bypass_rls,
         tenant_settings,
+        across_orgs_through,
     });
     Ok(catalog)
 }
