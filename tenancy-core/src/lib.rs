@@ -119,7 +119,7 @@
 //! | `postgres`     |         | execution on `sqlx::Postgres`, and the schema `audit` of it |
 //! | `rust_decimal` |         | `Decimal` values in filters and updates |
 //! | `uuid`         |         | `Uuid` values in filters and updates |
-//! | `axum`         |         | [`Scope`] as an axum extractor, [`http::Problem`] |
+//! | `axum`         |         | [`Scope`] as an axum extractor, `http::Problem` |
 //! | `testing`      |         | `testing::assert_isolated`, an isolation check for your models |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -63,11 +63,11 @@ impl<M: Table> Delete<M> {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] when no (active) row has this id in the scope's
+    /// [`Error::NotFound`](crate::Error::NotFound) when no (active) row has this id in the scope's
     /// organization (rows of other organizations are left alone and
-    /// reported the same way); [`Error::Forbidden`] for a system row of a
-    /// shared table; [`Error::Conflict`] when other rows still reference
-    /// it; [`Error::Database`] when a statement fails.
+    /// reported the same way); [`Error::Forbidden`](crate::Error::Forbidden) for a system row of a
+    /// shared table; [`Error::Conflict`](crate::Error::Conflict) when other rows still reference
+    /// it; [`Error::Database`](crate::Error::Database) when a statement fails.
     pub async fn execute<'c, A, DB>(self, connection: A) -> Result<()>
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
@@ -210,8 +210,8 @@ impl<M: Table> Restore<M> {
     ///
     /// # Errors
     ///
-    /// [`Error::NotFound`] when no row has this id in the scope's
-    /// organization; [`Error::Database`] when a statement fails.
+    /// [`Error::NotFound`](crate::Error::NotFound) when no row has this id in the scope's
+    /// organization; [`Error::Database`](crate::Error::Database) when a statement fails.
     pub async fn execute<'c, A, DB>(self, connection: A) -> Result<M>
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
