@@ -15,7 +15,8 @@
 //! names the organization for row-level security (three round trips); the
 //! hand-written side is timed both in autocommit (one) and in that same
 //! shape. A third group turns row-level security on (see
-//! [`rls::postgres_rls`]).
+//! [`rls::postgres_rls`]); a fourth measures the check of released
+//! connections of `tenancy_core::pool::options` (see [`pool::pool_check`]).
 //!
 //! Run with `cargo bench -p tenancy-tests --bench scoped_vs_raw`; after
 //! each backend it prints a Markdown table of medians and paired ratios.
@@ -34,6 +35,8 @@ use sqlx::{Pool, Postgres, Sqlite};
 use tenancy_core::{Id, OrgId, Scope, Scoped};
 use tokio::runtime::Runtime;
 
+#[path = "scoped_vs_raw/pool.rs"]
+mod pool;
 #[path = "scoped_vs_raw/rls.rs"]
 mod rls;
 
@@ -472,5 +475,11 @@ fn postgres(c: &mut Criterion) {
     report("postgres");
 }
 
-criterion_group!(benches, sqlite, postgres, rls::postgres_rls);
+criterion_group!(
+    benches,
+    sqlite,
+    postgres,
+    rls::postgres_rls,
+    pool::pool_check
+);
 criterion_main!(benches);
