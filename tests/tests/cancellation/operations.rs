@@ -2,12 +2,52 @@
 //! backend (`Db` and `Fixture` come from the parent module).
 
 use futures_util::future::BoxFuture;
-use tenancy_core::{Global, Order, Scoped, Shared, SoftDelete};
+use tenancy_core::{Global, Id, Order, Scope, Scoped, Shared, SoftDelete, SystemScope};
 
 use super::Fixture;
 use crate::models::{
-    NewRecipe, NewRecipeIngredient, NewRole, NewUnit, Recipe, RecipeIngredient, Role, Unit,
+    Ingredient, NewIngredient, NewRecipe, NewRecipeIngredient, NewRole, NewUnit, Recipe,
+    RecipeIngredient, Role, Unit, org_id,
 };
+
+/// The rows every operation works on, written through the library on
+/// `pool`: a unit; for organization 1 a recipe and an ingredient; for
+/// organization 2 a recipe, which a leaked bypass would show.
+pub(crate) async fn seed(
+    pool: &sqlx::Pool<super::Db>,
+) -> (Scope, SystemScope, Id<Recipe>, Id<Ingredient>) {
+    let scope = Scope::for_job(org_id(1), "cancellation suite");
+    let system = SystemScope::new("cancellation suite").unwrap();
+    let unit = Unit::insert(&system, NewUnit { name: "g".into() })
+        .execute(pool)
+        .await
+        .unwrap();
+    let recipe = Recipe::insert(
+        &scope,
+        NewRecipe {
+            name: "Lavender soap".into(),
+        },
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let new = NewIngredient {
+        name: "Lye".into(),
+        unit_id: unit.id,
+    };
+    let ingredient = Ingredient::insert(&scope, new).execute(pool).await.unwrap();
+    let other = Scope::for_job(org_id(2), "cancellation suite");
+    Recipe::insert(
+        &other,
+        NewRecipe {
+            name: "Beeswax candle".into(),
+        },
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    (scope, system, recipe.id, ingredient.id)
+}
 
 /// An operation on the fixture; its result is dropped (a cancelled one has
 /// none, and what is checked is the pool afterwards).

@@ -6,11 +6,9 @@
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres};
-use tenancy_core::{Global, Id, Scope, Scoped, SystemScope, ddl};
+use tenancy_core::{Id, Scope, SystemScope, ddl};
 
-use crate::models::{
-    Ingredient, NewIngredient, NewRecipe, NewUnit, Recipe, Unit, models, org_id, postgres_schema,
-};
+use crate::models::{Ingredient, Recipe, models, postgres_schema};
 
 #[path = "operations.rs"]
 mod operations;
@@ -72,47 +70,14 @@ pub(crate) async fn run(library_pool: bool) -> Option<Report> {
         .connect_with(system_options)
         .await
         .unwrap();
-    let scope = Scope::for_job(org_id(1), "cancellation suite");
-    let system = SystemScope::new("cancellation suite").unwrap();
-    let unit = Unit::insert(&system, NewUnit { name: "g".into() })
-        .execute(&pool)
-        .await
-        .unwrap();
-    let recipe = Recipe::insert(
-        &scope,
-        NewRecipe {
-            name: "Lavender soap".into(),
-        },
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let new = NewIngredient {
-        name: "Lye".into(),
-        unit_id: unit.id,
-    };
-    let ingredient = Ingredient::insert(&scope, new)
-        .execute(&pool)
-        .await
-        .unwrap();
-    // Another organization's rows, which a leaked bypass would show.
-    let other = Scope::for_job(org_id(2), "cancellation suite");
-    Recipe::insert(
-        &other,
-        NewRecipe {
-            name: "Beeswax candle".into(),
-        },
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    let (scope, system, recipe, ingredient) = operations::seed(&pool).await;
     let fx = Fixture {
         pool,
         system_pool,
         scope,
         system,
-        recipe: recipe.id,
-        ingredient: ingredient.id,
+        recipe,
+        ingredient,
         admin,
     };
     Some(sweep(&fx).await)

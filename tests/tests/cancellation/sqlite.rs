@@ -6,11 +6,9 @@ use std::path::PathBuf;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{Connection, Pool, Sqlite};
-use tenancy_core::{Global, Id, Scope, Scoped, SystemScope};
+use tenancy_core::{Id, Scope, SystemScope};
 
-use crate::models::{
-    Ingredient, NewIngredient, NewRecipe, NewUnit, Recipe, Unit, org_id, sqlite_schema,
-};
+use crate::models::{Ingredient, Recipe, sqlite_schema};
 
 #[path = "operations.rs"]
 mod operations;
@@ -57,36 +55,14 @@ pub(crate) async fn run(library_pool: bool) -> Report {
         .execute(&pool)
         .await
         .unwrap();
-    let scope = Scope::for_job(org_id(1), "cancellation suite");
-    let system = SystemScope::new("cancellation suite").unwrap();
-    let unit = Unit::insert(&system, NewUnit { name: "g".into() })
-        .execute(&pool)
-        .await
-        .unwrap();
-    let recipe = Recipe::insert(
-        &scope,
-        NewRecipe {
-            name: "Lavender soap".into(),
-        },
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    let new = NewIngredient {
-        name: "Lye".into(),
-        unit_id: unit.id,
-    };
-    let ingredient = Ingredient::insert(&scope, new)
-        .execute(&pool)
-        .await
-        .unwrap();
+    let (scope, system, recipe, ingredient) = operations::seed(&pool).await;
     let fx = Fixture {
         system_pool: pool.clone(),
         pool,
         scope,
         system,
-        recipe: recipe.id,
-        ingredient: ingredient.id,
+        recipe,
+        ingredient,
         file,
         _dir: dir,
     };
