@@ -1,5 +1,6 @@
 //! Every connection the library hands back is clean, however its futures
-//! are cancelled: each operation of the library is dropped after its first,
+//! are cancelled: each operation of the library (the scoping kernel's and
+//! the access rules') is dropped after its first,
 //! second, third... suspension (every await point that waited), on SQLite
 //! and on PostgreSQL with row-level security, and after each drop every
 //! connection of the pool is checked: no open transaction, no `tenancy.*`
@@ -21,10 +22,19 @@ mod models;
 mod postgres;
 mod sqlite;
 
+use std::io::Write;
+
+/// Writes a result line to the standard error itself, past the test
+/// harness's capture, so that the figures stand in the output of every
+/// run, passing or not.
+fn record(line: &str) {
+    let _ = writeln!(std::io::stderr(), "cancellation: {line}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_hands_back_only_clean_connections_after_any_cancellation() {
     let report = sqlite::run(true).await;
-    println!("SQLite, library pool: {report}");
+    record(&format!("SQLite, library pool: {report}"));
     report.assert_clean();
 }
 
@@ -33,7 +43,25 @@ async fn postgres_hands_back_only_clean_connections_after_any_cancellation() {
     let Some(report) = postgres::run(true).await else {
         return;
     };
-    println!("PostgreSQL with row-level security, library pool: {report}");
+    record(&format!(
+        "PostgreSQL with row-level security, library pool: {report}"
+    ));
+    report.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_access_rules_hand_back_only_clean_connections() {
+    let report = sqlite::run_access(true).await;
+    record(&format!("SQLite, access rules, library pool: {report}"));
+    report.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_access_rules_hand_back_only_clean_connections() {
+    let Some(report) = postgres::run_access(true).await else {
+        return;
+    };
+    record(&format!("PostgreSQL, access rules, library pool: {report}"));
     report.assert_clean();
 }
 
@@ -42,7 +70,9 @@ async fn a_plain_sqlx_pool_on_postgres_leaks_under_the_same_schedule() {
     let Some(report) = postgres::run(false).await else {
         return;
     };
-    println!("PostgreSQL with row-level security, plain sqlx pool: {report}");
+    record(&format!(
+        "PostgreSQL with row-level security, plain sqlx pool: {report}"
+    ));
     assert!(
         report.dirty > 0 && report.leaked_rows > 0,
         "a plain sqlx pool handed back no dirty connection: if sqlx now rolls back a cancelled \

@@ -1,4 +1,4 @@
-//! Every operation of the library, as a future to cancel: compiled once per
+//! The scoping kernel's operations, as futures to cancel: compiled once per
 //! backend (`Db` and `Fixture` come from the parent module).
 
 use futures_util::future::BoxFuture;
@@ -10,12 +10,18 @@ use crate::models::{
     RecipeIngredient, Role, Unit, org_id,
 };
 
-/// The rows every operation works on, written through the library on
-/// `pool`: a unit; for organization 1 a recipe and an ingredient; for
-/// organization 2 a recipe, which a leaked bypass would show.
-pub(crate) async fn seed(
-    pool: &sqlx::Pool<super::Db>,
-) -> (Scope, SystemScope, Id<Recipe>, Id<Ingredient>) {
+/// The rows the operations work on.
+pub(crate) struct Kitchen {
+    pub(crate) scope: Scope,
+    pub(crate) system: SystemScope,
+    pub(crate) recipe: Id<Recipe>,
+    pub(crate) ingredient: Id<Ingredient>,
+}
+
+/// Writes the rows through the library on `pool`: a unit; for
+/// organization 1 a recipe and an ingredient; for organization 2 a recipe,
+/// which a leaked bypass would show.
+pub(crate) async fn seed(pool: &sqlx::Pool<super::Db>) -> Kitchen {
     let scope = Scope::for_job(org_id(1), "cancellation suite");
     let system = SystemScope::new("cancellation suite").unwrap();
     let unit = Unit::insert(&system, NewUnit { name: "g".into() })
@@ -46,31 +52,36 @@ pub(crate) async fn seed(
     .execute(pool)
     .await
     .unwrap();
-    (scope, system, recipe.id, ingredient.id)
+    Kitchen {
+        scope,
+        system,
+        recipe: recipe.id,
+        ingredient: ingredient.id,
+    }
 }
 
 /// An operation on the fixture; its result is dropped (a cancelled one has
 /// none, and what is checked is the pool afterwards).
-pub(crate) type Operation = for<'a> fn(&'a Fixture) -> BoxFuture<'a, ()>;
+pub(crate) type Operation<R> = for<'a> fn(&'a Fixture<R>) -> BoxFuture<'a, ()>;
 
 /// Every operation, by name.
-pub(crate) fn all() -> Vec<(&'static str, Operation)> {
+pub(crate) fn all() -> Vec<(&'static str, Operation<Kitchen>)> {
     vec![
         ("find", |fx| {
             Box::pin(async move {
-                let _ = Recipe::find(&fx.scope, fx.recipe)
+                let _ = Recipe::find(&fx.rows.scope, fx.rows.recipe)
                     .fetch_optional(&fx.pool)
                     .await;
             })
         }),
         ("list", |fx| {
             Box::pin(async move {
-                let _ = Recipe::select(&fx.scope).fetch_all(&fx.pool).await;
+                let _ = Recipe::select(&fx.rows.scope).fetch_all(&fx.pool).await;
             })
         }),
         ("filtered list", |fx| {
             Box::pin(async move {
-                let _ = Recipe::select(&fx.scope)
+                let _ = Recipe::select(&fx.rows.scope)
                     .filter(Recipe::NAME.like("%soap%"))
                     .order_by(Recipe::NAME, Order::Asc)
                     .limit(10)
@@ -80,7 +91,7 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
         }),
         ("count", |fx| {
             Box::pin(async move {
-                let _ = Recipe::select(&fx.scope).count(&fx.pool).await;
+                let _ = Recipe::select(&fx.rows.scope).count(&fx.pool).await;
             })
         }),
         ("insert", |fx| {
@@ -88,24 +99,24 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
                 let new = NewRecipe {
                     name: "Cancelled soap".into(),
                 };
-                let _ = Recipe::insert(&fx.scope, new).execute(&fx.pool).await;
+                let _ = Recipe::insert(&fx.rows.scope, new).execute(&fx.pool).await;
             })
         }),
         ("checked insert of an inherited row", |fx| {
             Box::pin(async move {
                 let new = NewRecipeIngredient {
-                    recipe_id: fx.recipe,
-                    ingredient_id: fx.ingredient,
+                    recipe_id: fx.rows.recipe,
+                    ingredient_id: fx.rows.ingredient,
                     quantity: "5 g".into(),
                 };
-                let _ = RecipeIngredient::insert(&fx.scope, new)
+                let _ = RecipeIngredient::insert(&fx.rows.scope, new)
                     .execute(&fx.pool)
                     .await;
             })
         }),
         ("update", |fx| {
             Box::pin(async move {
-                let _ = Recipe::update(&fx.scope, fx.recipe)
+                let _ = Recipe::update(&fx.rows.scope, fx.rows.recipe)
                     .set(Recipe::NAME, "Lavender soap")
                     .execute(&fx.pool)
                     .await;
@@ -113,19 +124,21 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
         }),
         ("delete with a cascade", |fx| {
             Box::pin(async move {
-                let _ = Recipe::delete(&fx.scope, fx.recipe).execute(&fx.pool).await;
+                let _ = Recipe::delete(&fx.rows.scope, fx.rows.recipe)
+                    .execute(&fx.pool)
+                    .await;
             })
         }),
         ("restore with a cascade", |fx| {
             Box::pin(async move {
-                let _ = Recipe::restore(&fx.scope, fx.recipe)
+                let _ = Recipe::restore(&fx.rows.scope, fx.rows.recipe)
                     .execute(&fx.pool)
                     .await;
             })
         }),
         ("join", |fx| {
             Box::pin(async move {
-                let _ = Recipe::select(&fx.scope)
+                let _ = Recipe::select(&fx.rows.scope)
                     .with_children::<RecipeIngredient>()
                     .fetch_all(&fx.pool)
                     .await;
@@ -133,7 +146,7 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
         }),
         ("select across organizations", |fx| {
             Box::pin(async move {
-                let _ = Recipe::select_across_orgs(&fx.system)
+                let _ = Recipe::select_across_orgs(&fx.rows.system)
                     .fetch_all(&fx.system_pool)
                     .await;
             })
@@ -143,7 +156,7 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
                 let new = NewRole {
                     name: "cancelled".into(),
                 };
-                let _ = Role::insert_system(&fx.system, new)
+                let _ = Role::insert_system(&fx.rows.system, new)
                     .execute(&fx.system_pool)
                     .await;
             })
@@ -151,7 +164,7 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
         ("global insert and read", |fx| {
             Box::pin(async move {
                 let _ = Unit::insert(
-                    &fx.system,
+                    &fx.rows.system,
                     NewUnit {
                         name: "cancelled".into(),
                     },
@@ -163,13 +176,13 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
         }),
         ("Scope::begin", |fx| {
             Box::pin(async move {
-                let Ok(mut tx) = fx.scope.begin(&fx.pool).await else {
+                let Ok(mut tx) = fx.rows.scope.begin(&fx.pool).await else {
                     return;
                 };
-                let _ = Recipe::find(&fx.scope, fx.recipe)
+                let _ = Recipe::find(&fx.rows.scope, fx.rows.recipe)
                     .fetch_optional(&mut *tx)
                     .await;
-                let _ = Recipe::update(&fx.scope, fx.recipe)
+                let _ = Recipe::update(&fx.rows.scope, fx.rows.recipe)
                     .set(Recipe::NAME, "Lavender soap")
                     .execute(&mut *tx)
                     .await;
@@ -178,10 +191,10 @@ pub(crate) fn all() -> Vec<(&'static str, Operation)> {
         }),
         ("SystemScope::begin", |fx| {
             Box::pin(async move {
-                let Ok(mut tx) = fx.system.begin(&fx.system_pool).await else {
+                let Ok(mut tx) = fx.rows.system.begin(&fx.system_pool).await else {
                     return;
                 };
-                let _ = Recipe::select_across_orgs(&fx.system)
+                let _ = Recipe::select_across_orgs(&fx.rows.system)
                     .fetch_all(&mut *tx)
                     .await;
                 let _ = tx.commit().await;

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::operations;
+use super::operations::Operation;
 use super::{Db, Fixture, committed_writes, probe, write_marker};
 
 /// The most suspensions one operation may take before it completes.
@@ -88,11 +88,11 @@ impl<F: Future> Future for Budget<F> {
     }
 }
 
-/// Runs the schedule over every operation.
-pub(crate) async fn sweep(fx: &Fixture) -> Report {
+/// Runs the schedule over every operation of `operations`.
+pub(crate) async fn sweep<R>(fx: &Fixture<R>, operations: Vec<(&str, Operation<R>)>) -> Report {
     let mut report = Report::default();
     let mut written = 0;
-    for (name, operation) in operations::all() {
+    for (name, operation) in operations {
         report.operations += 1;
         let mut completed = false;
         for budget in 0..MAX_SUSPENSIONS {
@@ -126,8 +126,8 @@ pub(crate) async fn sweep(fx: &Fixture) -> Report {
 /// checks and writes on each; `tenant` for the app's pool, whose
 /// connections must see no row with no organization named (those of the
 /// system role see every row, by design).
-async fn check_every_connection(
-    fx: &Fixture,
+async fn check_every_connection<R>(
+    fx: &Fixture<R>,
     pool: &sqlx::Pool<Db>,
     tenant: bool,
     when: &str,
