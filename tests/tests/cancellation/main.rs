@@ -1,8 +1,8 @@
 //! Every connection the library hands back is clean, however its futures
 //! are cancelled: each operation of the library (the scoping kernel's and
-//! the access rules') is dropped after its first,
-//! second, third... suspension (every await point that waited), on SQLite
-//! and on PostgreSQL with row-level security, and after each drop every
+//! the access rules') is dropped after its first, second, third...
+//! suspension (every await point that waited), on SQLite and on
+//! PostgreSQL with row-level security, and after each drop every
 //! connection of the pool is checked: no open transaction, no `tenancy.*`
 //! setting, no row of any organization visible without one named, and a
 //! write on it is committed.
