@@ -4,7 +4,7 @@
 //! a borrower leaves on it reaches the next one. Two things must never be
 //! left: an open transaction (the next borrower's statements would run
 //! inside somebody else's transaction, see its rows, hold its locks, and
-//! lose their writes when it rolls back) and a `tenancy.*` setting with a
+//! lose their writes when it rolls back) and a `tenancy.org_id` setting with a
 //! value outside a transaction (raw SQL of the next borrower would act for
 //! that organization). Both happen without any mistake of the app: a future
 //! dropped while `BEGIN` is on the wire (a client that disconnects, a
@@ -49,7 +49,7 @@ pub fn options<DB: Backend>() -> sqlx::pool::PoolOptions<DB> {
                 tracing::warn!(
                     target: "tenancy::pool",
                     "a connection went back to the pool inside a transaction or with a \
-                     `tenancy.*` setting; it is closed rather than handed to the next borrower"
+                     `tenancy.org_id` setting; it is closed rather than handed to the next borrower"
                 );
             }
             Ok(clean)
@@ -58,7 +58,7 @@ pub fn options<DB: Backend>() -> sqlx::pool::PoolOptions<DB> {
 }
 
 /// Whether `connection` may be handed to another borrower: it is not
-/// inside a transaction, and on PostgreSQL no `tenancy.*` setting has a
+/// inside a transaction, and on PostgreSQL no `tenancy.org_id` setting has a
 /// value.
 ///
 /// It sends one statement and waits for whatever the connection still

@@ -86,10 +86,31 @@ impl Models {
 
     /// Names the database role of work across organizations, in place of
     /// [`SYSTEM_ROLE`]: one per application when several share a cluster.
-    #[must_use]
-    pub fn with_system_role(mut self, role: impl Into<String>) -> Self {
-        self.system_role = Some(role.into());
-        self
+    ///
+    /// ```
+    /// use tenancy_core::ddl::Models;
+    ///
+    /// assert_eq!(Models::new().with_system_role("shop_system")?.system_role(), "shop_system");
+    /// assert!(Models::new().with_system_role("x$$; DROP TABLE t; --").is_err());
+    /// # Ok::<(), tenancy_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`](crate::Error::Invalid) (field `system_role`)
+    /// unless the name is 1 to 63 ASCII letters, digits and underscores:
+    /// the statements quote it, and also write it inside the bodies of
+    /// functions and `DO` blocks, where only such a name is safe as it is.
+    pub fn with_system_role(mut self, role: &str) -> crate::Result<Self> {
+        let plain = role.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if role.is_empty() || role.len() > 63 || !plain {
+            return Err(crate::Error::invalid(
+                "system_role",
+                "a system role is named with 1 to 63 ASCII letters, digits and underscores",
+            ));
+        }
+        self.system_role = Some(role.to_owned());
+        Ok(self)
     }
 
     /// The database role of work across organizations.

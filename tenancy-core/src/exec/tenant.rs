@@ -156,9 +156,14 @@ where
     T: Send,
 {
     let mut connection = acquire(lender).await?;
-    let names_tenant = DB::ROW_LEVEL_SECURITY
-        && tenant != Tenant::Unscoped
-        && !sqlx::Connection::is_in_transaction(&**connection);
+    let in_transaction = sqlx::Connection::is_in_transaction(&**connection);
+    if tenant == Tenant::System && in_transaction {
+        // The caller's transaction (a `Scope::begin` on the app's pool,
+        // say) may be of a role the bypass does not apply to, where the
+        // work would read an empty answer as "none".
+        check_system::<DB>(&mut **connection).await?;
+    }
+    let names_tenant = DB::ROW_LEVEL_SECURITY && tenant != Tenant::Unscoped && !in_transaction;
     if atomic || names_tenant {
         let mut tx = begin::<DB>(&mut **connection, tenant).await?;
         let out = work(&mut *tx).await?;

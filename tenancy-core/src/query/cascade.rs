@@ -8,8 +8,8 @@
 //! other parent still holds: a child cascaded from two parents (a batch
 //! from its recipe and its supplier) comes back only once neither is
 //! deleted. Each level is one statement whose sub-selects name the rows of
-//! the level above, so a cascade costs one statement per declared model,
-//! whatever the number of rows.
+//! the level above, so a cascade costs one statement per chain of declared
+//! cascades from the row's model down, whatever the number of rows.
 
 use sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, Value};
 
@@ -29,8 +29,9 @@ pub(crate) enum Cascade {
 
 /// Every chain of cascades from `model` down, depth first, each from the
 /// model to the child its statement writes: the order the statements of a
-/// cascade run in. A model already in the chain is not followed again, so
-/// that models cascading to each other end.
+/// cascade run in. A model already below the top of the chain is not
+/// followed again, so that models cascading to each other end; a model
+/// that cascades to itself (a folder to its subfolders) goes one level.
 pub(crate) fn chains(model: &'static ModelInfo) -> Vec<Vec<&'static ModelInfo>> {
     let mut chains = Vec::new();
     let mut chain = vec![model];
@@ -41,7 +42,7 @@ pub(crate) fn chains(model: &'static ModelInfo) -> Vec<Vec<&'static ModelInfo>> 
 fn walk(chain: &mut Vec<&'static ModelInfo>, chains: &mut Vec<Vec<&'static ModelInfo>>) {
     let Some(&parent) = chain.last() else { return };
     for child in parent.cascades.iter().map(|child| child()) {
-        if chain.iter().any(|seen| std::ptr::eq(*seen, child)) {
+        if chain[1..].iter().any(|seen| std::ptr::eq(*seen, child)) {
             continue;
         }
         chain.push(child);

@@ -137,7 +137,8 @@ where
 }
 
 /// Runs `action` on every row the cascades of `M` reach from the row
-/// `parent_id`, one statement per declared model, parents first.
+/// `parent_id`, one statement per chain of declared cascades, parents
+/// first.
 async fn cascade<M, DB>(
     connection: &mut DB::Connection,
     writer: Writer,

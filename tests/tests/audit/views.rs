@@ -77,6 +77,31 @@ async fn a_view_owned_by_a_superuser_is_reported() {
 }
 
 #[tokio::test]
+async fn a_view_owned_by_a_system_login_is_reported() {
+    let Some(db) = database().await else {
+        return;
+    };
+    let app = role(db.pool()).await;
+    let system = role(db.system()).await;
+    // The bypass policy lets its owner through, and so whoever reads it.
+    as_superuser(
+        &db,
+        format!(
+            "CREATE VIEW recipe_names AS SELECT organization_id, name FROM recipes;
+             ALTER VIEW recipe_names OWNER TO {system};
+             GRANT SELECT ON recipe_names TO {app};"
+        ),
+    )
+    .await;
+    assert_eq!(seen_by_one(&db, "recipe_names").await, [1, 2]);
+    let report = audited(&db).await;
+    let finding = format!("view recipe_names reads recipes as {system} through recipe_names");
+    let mut expected = vec![finding.as_str()];
+    expected.extend(CLEAN);
+    assert_eq!(labels(&report), sorted(&expected), "{report}");
+}
+
+#[tokio::test]
 async fn a_materialized_view_is_reported() {
     let Some(db) = database().await else {
         return;

@@ -87,6 +87,19 @@ pub(crate) struct Transfer {
     pub(crate) deactivated_with_parent: bool,
 }
 
+/// A model that cascades to itself: a folder to its subfolders.
+#[derive(Debug, Clone, Scoped)]
+#[tenancy(table = "folders", soft_delete, cascade(Folder))]
+pub(crate) struct Folder {
+    pub(crate) id: Id<Folder>,
+    pub(crate) organization_id: OrgId,
+    #[tenancy(references = Folder)]
+    pub(crate) parent_id: Option<Id<Folder>>,
+    pub(crate) is_active: bool,
+    #[tenancy(cascade_marker)]
+    pub(crate) deactivated_with_parent: bool,
+}
+
 /// The id of organization number `n` (101, 102).
 pub(crate) fn org_id(n: i64) -> OrgId {
     OrgId::new(100 + n)
@@ -133,6 +146,11 @@ fn schema(key: &str, identity: &str) -> String {
             keys::<Lot>(),
         ),
         table(
+            "folders",
+            &format!("parent_id {key},\n    {marked}"),
+            keys::<Folder>(),
+        ),
+        table(
             "transfers",
             &format!("from_bin {key} NOT NULL,\n    to_bin {key} NOT NULL,\n    {marked}"),
             keys::<Transfer>(),
@@ -175,6 +193,7 @@ pub(crate) async fn postgres_rls_db() -> Option<tenancy_tests::TestDb<sqlx::Post
         .with::<Bin>()
         .with::<Supplier>()
         .with::<Lot>()
-        .with::<Transfer>();
+        .with::<Transfer>()
+        .with::<Folder>();
     tenancy_tests::postgres_with_rls(&postgres_schema(), &ddl::row_level_security(&models)).await
 }

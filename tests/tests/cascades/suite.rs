@@ -6,8 +6,8 @@ use tenancy_core::{Id, Scope, Scoped, SoftDelete};
 
 use super::{Db, db};
 use crate::models::{
-    Bin, Lot, NewBin, NewLot, NewShelf, NewSite, NewSupplier, NewTransfer, Shelf, Site, Supplier,
-    Transfer, org_id,
+    Bin, Folder, Lot, NewBin, NewFolder, NewLot, NewShelf, NewSite, NewSupplier, NewTransfer,
+    Shelf, Site, Supplier, Transfer, org_id,
 };
 
 fn scope(org: i64) -> Scope {
@@ -134,7 +134,7 @@ macro_rules! has_active {
     )*};
 }
 
-has_active!(Site, Shelf, Bin, Supplier, Lot, Transfer);
+has_active!(Site, Shelf, Bin, Supplier, Lot, Transfer, Folder);
 
 /// Every row of the warehouse below its site, as (what, active).
 async fn states(pool: &Pool<Db>, w: &Warehouse) -> Vec<(&'static str, bool)> {
@@ -349,4 +349,29 @@ async fn two_references_to_one_model_both_cascade() {
             "{refused:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_model_that_cascades_to_itself_takes_its_children() {
+    let Some(db) = db().await else { return };
+    let pool = db.pool();
+    let folder = |parent_id| NewFolder { parent_id };
+    let root = Folder::insert(&scope(1), folder(None))
+        .execute(pool)
+        .await
+        .unwrap();
+    let child = Folder::insert(&scope(1), folder(Some(root.id)))
+        .execute(pool)
+        .await
+        .unwrap();
+    Folder::delete(&scope(1), root.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(!active(pool, 1, child.id).await);
+    Folder::restore(&scope(1), root.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(active(pool, 1, child.id).await);
 }

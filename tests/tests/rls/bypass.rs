@@ -78,6 +78,13 @@ async fn a_system_scope_runs_only_on_the_system_role() {
         .await
         .unwrap_err();
     assert!(configuration(refused), "a lone operation is checked too");
+    let mut tx = scope(1).begin(&db.app).await.unwrap();
+    let refused = Recipe::select_across_orgs(&system())
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap_err();
+    assert!(configuration(refused), "and one in a scoped transaction");
+    tx.rollback().await.unwrap();
 
     let mut tx = system().begin(&db.system).await.unwrap();
     assert_eq!(count(&mut *tx, "recipes").await, 2);
@@ -109,9 +116,11 @@ async fn the_audit_reports_an_app_role_that_is_a_member_of_the_system_role() {
         .fetch_one(&db.app)
         .await
         .unwrap();
-    // `role` is made of digits and underscores only.
+    // A member without INHERIT holds no privilege of the role until it
+    // runs `SET ROLE`, which raw SQL may: reported all the same. `role` is
+    // made of digits and underscores only.
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "GRANT tenancy_system TO {role}"
+        "ALTER ROLE {role} NOINHERIT; GRANT tenancy_system TO {role}"
     )))
     .execute(&db.admin)
     .await

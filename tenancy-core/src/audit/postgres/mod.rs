@@ -90,12 +90,14 @@ const TENANT_SETTINGS: &str = "SELECT name, value FROM (VALUES
     WHERE coalesce(value, '') <> ''";
 
 /// The roles `tenancy_system` policies are `TO` that the connected role is
-/// a member of, or `PUBLIC` for policies that apply to every role.
+/// a member of, or `PUBLIC` for policies that apply to every role. A member
+/// without `INHERIT` counts too: it may `SET ROLE` to the system role. A member
+/// without `INHERIT` counts too: it may `SET ROLE` to the system role.
 const ACROSS_ORGS_THROUGH: &str = "SELECT DISTINCT CASE WHEN o.oid = 0 THEN 'PUBLIC' \
         ELSE pg_catalog.pg_get_userbyid(o.oid)::text END
     FROM pg_catalog.pg_policy AS p, unnest(p.polroles) AS o (oid)
     WHERE p.polname = 'tenancy_system'
-      AND (o.oid = 0 OR pg_catalog.pg_has_role(current_user, o.oid, 'USAGE'))
+      AND (o.oid = 0 OR pg_catalog.pg_has_role(current_user, o.oid, 'MEMBER'))
     ORDER BY 1";
 
 /// Reads what the audit compares: every table of the current schema, the

@@ -79,8 +79,10 @@ const VIEW_READS: &str = r"SELECT DISTINCT r.ev_class::int8, d.refobjid::int8
 
 /// The tenant tables ($1) and their partitions, each with the roles, of
 /// views' owners and the connected one, that its row-level security does
-/// not hold: superusers, roles with `BYPASSRLS`, and its owner (or a
-/// member of it) when it is not forced.
+/// not hold: superusers, roles with `BYPASSRLS`, its owner (or a member of
+/// it) when it is not forced, and members of the system role its
+/// `tenancy_system` policy lets through (a view a system login owns reads
+/// every organization).
 const TENANT_RELATIONS: &str = "WITH roots AS (
         SELECT t.oid FROM pg_catalog.pg_class AS t
         JOIN pg_catalog.pg_namespace AS n ON n.oid = t.relnamespace
@@ -93,7 +95,10 @@ const TENANT_RELATIONS: &str = "WITH roots AS (
             WHERE (r.rolname = current_user OR r.oid IN (SELECT v.relowner FROM pg_catalog.pg_class AS v
                     WHERE v.relkind IN ('v', 'm')))
                 AND (r.rolsuper OR r.rolbypassrls
-                    OR (pg_catalog.pg_has_role(r.oid, c.relowner, 'USAGE') AND NOT c.relforcerowsecurity)))
+                    OR (pg_catalog.pg_has_role(r.oid, c.relowner, 'USAGE') AND NOT c.relforcerowsecurity)
+                    OR EXISTS (SELECT FROM pg_catalog.pg_policy AS p, unnest(p.polroles) AS o (oid)
+                        WHERE p.polrelid = c.oid AND p.polname = 'tenancy_system' AND o.oid <> 0
+                            AND pg_catalog.pg_has_role(r.oid, o.oid, 'USAGE'))))
     FROM tenant JOIN pg_catalog.pg_class AS c ON c.oid = tenant.oid";
 
 /// The connected role's oid.
