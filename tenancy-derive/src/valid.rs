@@ -336,6 +336,21 @@ fn check_unique_columns(cx: &mut Ctxt, cont: &Container<'_>) {
                 "the column name is empty: write `#[tenancy(column = \"name\")]`",
             );
         }
+        // On SQLite these name the row id, which is the `INTEGER PRIMARY
+        // KEY`: a data column of that name would set the id.
+        let rowid = ["rowid", "oid", "_rowid_"]
+            .iter()
+            .any(|alias| alias.eq_ignore_ascii_case(&field.column));
+        if rowid && field.role != Role::Id {
+            cx.error_spanned_by(
+                field.ident,
+                format!(
+                    "`{}` maps to column `{}`, which SQLite reads as the row id (the INTEGER \
+                     PRIMARY KEY): give it another `#[tenancy(column = \"...\")]`",
+                    field.ident, field.column
+                ),
+            );
+        }
         // SQLite matches names without regard to ASCII case, even quoted:
         // `Organization_Id` would be the organization column there.
         let earlier = cont.fields[..index]
