@@ -261,26 +261,8 @@ impl Cluster {
     ///
     /// When the cluster refuses the role or the grants.
     pub async fn system_role(&self, admin: &PgPool) -> Result<PgConnectOptions, sqlx::Error> {
-        let database: String = sqlx::query_scalar("SELECT current_database()")
-            .fetch_one(admin)
-            .await?;
-        let role = format!(
-            "{database}_system_{}",
-            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
-        );
-        // `role` and `database` are made of digits and underscores only.
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE \
-                 IN ROLE {system};
-             GRANT CONNECT ON DATABASE {database} TO {role};
-             GRANT USAGE ON SCHEMA public TO {role};
-             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
-             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role};",
-            system = tenancy_core::ddl::SYSTEM_ROLE
-        )))
-        .execute(admin)
-        .await?;
-        Ok(self.options(&database).username(&role))
+        let membership = format!("IN ROLE {}", tenancy_core::ddl::SYSTEM_ROLE);
+        self.login(admin, "system", &membership).await
     }
 
     /// Makes a new role the way production should be and returns the
@@ -296,16 +278,29 @@ impl Cluster {
     ///
     /// When the cluster refuses the role or the grants.
     pub async fn app_role(&self, admin: &PgPool) -> Result<PgConnectOptions, sqlx::Error> {
+        self.login(admin, "app", "").await
+    }
+
+    /// A new login `<database>_<kind>_<n>` (with `extra` options of
+    /// `CREATE ROLE`) granted what [`app_role`](Self::app_role) says, and
+    /// the options to connect as it.
+    async fn login(
+        &self,
+        admin: &PgPool,
+        kind: &str,
+        extra: &str,
+    ) -> Result<PgConnectOptions, sqlx::Error> {
         let database: String = sqlx::query_scalar("SELECT current_database()")
             .fetch_one(admin)
             .await?;
         let role = format!(
-            "{database}_app_{}",
+            "{database}_{kind}_{}",
             NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
         );
-        // `role` and `database` are made of digits and underscores only.
+        // `role` and `database` are made of digits and underscores, and
+        // `extra` is this module's own text.
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            "CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE {extra};
              GRANT CONNECT ON DATABASE {database} TO {role};
              GRANT USAGE ON SCHEMA public TO {role};
              GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
