@@ -38,6 +38,9 @@ pub enum Error {
     /// The change conflicts with data already stored, such as a duplicate
     /// unique key or a row still referenced by another, or with a change
     /// committed while it ran (then trying again may succeed).
+    ///
+    /// A failed guard of an update is [`Error::ConditionFailed`] instead,
+    /// and a database too busy to run the statement [`Error::Busy`].
     #[error("conflicts with existing data")]
     Conflict {
         /// The name of the violated constraint, when the database reports it.
@@ -54,6 +57,33 @@ pub enum Error {
         /// Why it was refused, in words fit for the caller.
         reason: Cow<'static, str>,
     },
+
+    /// The row exists in the scope's organization, but the update's guard
+    /// ([`Update::only_if`](crate::Update::only_if)) does not hold for it:
+    /// not enough stock left, a version that changed meanwhile. Nothing
+    /// was written.
+    ///
+    /// Another organization's row never answers this: it is
+    /// [`Error::NotFound`], as for a missing id.
+    #[error("the row of `{table}` does not meet the condition of the change")]
+    ConditionFailed {
+        /// The table of the row.
+        table: &'static str,
+    },
+
+    /// The database could not run the statement now because of concurrent
+    /// work: SQLite's lock was held past the busy timeout (`SQLITE_BUSY`,
+    /// `SQLITE_LOCKED`), or PostgreSQL aborted the transaction as a
+    /// serialization failure (`40001`) or a deadlock (`40P01`). The
+    /// transaction was rolled back, nothing of it was written, and running
+    /// it again may succeed: [`Scope::write`](crate::Scope::write) does so
+    /// by itself; one that still fails is answered `503` with `Retry-After`
+    /// over HTTP.
+    ///
+    /// `Display` prints only that the database is busy; the driver's error
+    /// is the [`source`](std::error::Error::source).
+    #[error("the database is busy; try again")]
+    Busy(#[source] sqlx::Error),
 
     /// The database failed: it is unreachable, the pool is closed, or a
     /// statement failed for a reason the caller cannot fix.
@@ -81,6 +111,32 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }
+
+    /// Whether running the same work again, in a new transaction, may
+    /// succeed: [`Error::Busy`].
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Busy(_))
+    }
+}
+
+/// Whether the driver's error says that concurrent work got in the way of
+/// a statement: SQLite's `SQLITE_BUSY` and `SQLITE_LOCKED` (with their
+/// extended codes, whose low byte is the primary one), PostgreSQL's
+/// `40001` and `40P01`.
+fn is_contention(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else {
+        return false;
+    };
+    match code.as_ref() {
+        "40001" | "40P01" => true,
+        // SQLite's codes are decimal numbers of at most four digits;
+        // PostgreSQL's are five characters.
+        sqlite if sqlite.len() < 5 => sqlite
+            .parse::<u32>()
+            .is_ok_and(|code| matches!(code & 0xff, 5 | 6)),
+        _ => false,
+    }
 }
 
 impl From<sqlx::Error> for Error {
@@ -91,6 +147,9 @@ impl From<sqlx::Error> for Error {
         let sqlx::Error::Database(db) = &error else {
             return Self::Database(error);
         };
+        if is_contention(db.as_ref()) {
+            return Self::Busy(error);
+        }
         match db.kind() {
             sqlx::error::ErrorKind::UniqueViolation
             | sqlx::error::ErrorKind::ForeignKeyViolation
@@ -167,6 +226,24 @@ mod tests {
     fn invalid_names_the_field() {
         let error = Error::invalid("name", "must not be empty");
         assert_eq!(error.to_string(), "invalid `name`: must not be empty");
+    }
+
+    #[test]
+    fn busy_display_hides_the_driver_message() {
+        let error = Error::Busy(sqlx::Error::Protocol("database is locked".into()));
+        assert_eq!(error.to_string(), "the database is busy; try again");
+        assert!(error.is_retryable());
+        assert!(!Error::Conflict { constraint: None }.is_retryable());
+    }
+
+    #[test]
+    fn condition_failed_names_only_the_table() {
+        let error = Error::ConditionFailed { table: "lots" };
+        assert_eq!(
+            error.to_string(),
+            "the row of `lots` does not meet the condition of the change"
+        );
+        assert!(!error.is_not_found());
     }
 
     #[test]

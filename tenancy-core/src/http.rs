@@ -40,6 +40,10 @@ pub struct Problem {
     field: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     contact: Option<String>,
+    /// Seconds after which trying again may succeed: the `Retry-After`
+    /// header, not part of the body.
+    #[serde(skip)]
+    retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -60,7 +64,15 @@ impl Problem {
             code,
             field: None,
             contact: None,
+            retry_after: None,
         }
+    }
+
+    /// Tells the client to try again after `seconds` (`Retry-After`).
+    #[must_use]
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// Names whom the client should contact (a billing lapse: the owner).
@@ -115,6 +127,18 @@ impl From<crate::Error> for Problem {
                 Self::new(StatusCode::CONFLICT, "conflict", "Conflict")
                     .with_detail("the change conflicts with existing data")
             }
+            Error::ConditionFailed { .. } => Self::new(
+                StatusCode::CONFLICT,
+                "condition_failed",
+                "Condition not met",
+            )
+            .with_detail("the record no longer meets the condition of this change"),
+            Error::Busy(cause) => {
+                tracing::warn!(cause = %cause, "the database was too busy for a request");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "Service busy")
+                    .with_detail("the service is busy with other changes; try again shortly")
+                    .with_retry_after(1)
+            }
             Error::Invalid { field, reason } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid value")
                     .with_detail(format!("{field}: {reason}"))
@@ -155,6 +179,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

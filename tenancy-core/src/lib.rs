@@ -117,7 +117,7 @@
 //! | `derive`       | yes     | `#[derive(Scoped)]` |
 //! | `sqlite`       |         | execution on `sqlx::Sqlite`, and the schema `audit` of it |
 //! | `postgres`     |         | execution on `sqlx::Postgres`, and the schema `audit` of it |
-//! | `rust_decimal` |         | `Decimal` values in filters and updates |
+//! | `rust_decimal` |         | [`Amount`], exact quantities and money on both backends; `Decimal` values in filters and updates |
 //! | `uuid`         |         | `Uuid` values in filters and updates |
 //! | `axum`         |         | [`Scope`] as an axum extractor, `http::Problem` |
 //! | `testing`      |         | `testing::assert_isolated`, an isolation check for your models |
@@ -126,6 +126,8 @@
 #[cfg(feature = "derive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub mod access;
+#[cfg(feature = "rust_decimal")]
+mod amount;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub mod audit;
@@ -146,6 +148,9 @@ mod scope;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
+#[cfg(feature = "rust_decimal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rust_decimal")))]
+pub use amount::{Amount, AmountError};
 pub use column::{Column, Filter, Settable, kind};
 pub use error::{Error, Result};
 pub use exec::Backend;

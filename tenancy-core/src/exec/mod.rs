@@ -53,6 +53,11 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     #[doc(hidden)]
     fn __arguments(values: sea_query::Values) -> Self::Arguments;
 
+    /// A value in the form this backend stores it (on SQLite, an
+    /// [`Amount`](crate::Amount)'s decimal as millionths).
+    #[doc(hidden)]
+    fn __bindable(value: sea_query::Value) -> Result<sea_query::Value>;
+
     /// Appends a key (organization id, row id, limit) to the arguments.
     #[doc(hidden)]
     fn __push_i64(
@@ -100,7 +105,7 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
 /// Implements [`Backend`] for one sqlx database: the same code for each,
 /// but for the sea-query dialect and the cache slot.
 macro_rules! impl_backend {
-    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $is_clean:path, $across:path) => {
+    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $is_clean:path, $across:path, $bindable:path) => {
         #[cfg(feature = $feature)]
         impl sealed::Sealed for $database {}
 
@@ -122,6 +127,10 @@ macro_rules! impl_backend {
                 value: i64,
             ) -> Result<(), sqlx::error::BoxDynError> {
                 sqlx::Arguments::add(arguments, value)
+            }
+
+            fn __bindable(value: sea_query::Value) -> Result<sea_query::Value> {
+                $bindable(value)
             }
 
             fn __get<'r, T>(row: &'r Self::Row, index: usize) -> Result<T, sqlx::Error>
@@ -165,7 +174,8 @@ impl_backend!(
     0,
     false,
     crate::pool::sqlite_is_clean,
-    tenant::sqlite_acts_across_orgs
+    tenant::sqlite_acts_across_orgs,
+    sqlite_bindable
 );
 impl_backend!(
     "postgres",
@@ -174,8 +184,27 @@ impl_backend!(
     1,
     true,
     crate::pool::postgres_is_clean,
-    tenant::postgres_acts_across_orgs
+    tenant::postgres_acts_across_orgs,
+    Ok
 );
+
+/// SQLite has no exact decimal: an [`Amount`](crate::Amount) column holds
+/// millionths in an `INTEGER`, so decimal values are bound as such.
+#[cfg(feature = "sqlite")]
+fn sqlite_bindable(value: sea_query::Value) -> Result<sea_query::Value> {
+    match value {
+        #[cfg(feature = "rust_decimal")]
+        sea_query::Value::Decimal(decimal) => {
+            let micros = decimal
+                .map(crate::Amount::new)
+                .transpose()
+                .map_err(|e| Error::invalid("value", e.to_string()))?
+                .map(crate::Amount::to_micros);
+            Ok(sea_query::Value::BigInt(micros))
+        }
+        other => Ok(other),
+    }
+}
 
 /// The statements of one model on one backend, each rendered the first
 /// time it is used (see [`query::Shape`] for how they are bound).
@@ -311,8 +340,7 @@ impl<DB: Backend> Prepared<DB> {
                     }
                 });
             }
-            let values = sea_query::Values(values);
-            check_bindable(&values)?;
+            let values = bindable::<DB>(sea_query::Values(values))?;
             return Ok(Self {
                 sql,
                 arguments: DB::__arguments(values),
@@ -343,7 +371,7 @@ impl<DB: Backend> Prepared<DB> {
     /// beyond `i64::MAX`, which the drivers would otherwise panic on).
     pub(crate) fn rendered(statement: query::Statement) -> Result<Self> {
         let (sql, values) = statement.render::<DB>();
-        check_bindable(&values)?;
+        let values = bindable::<DB>(values)?;
         Ok(Self {
             // The one place where built SQL meets the driver: `sql` was
             // rendered by sea-query, which quotes every identifier and sends
@@ -427,19 +455,25 @@ impl<DB: Backend> Prepared<DB> {
     }
 }
 
-/// Refuses values that sea-query-sqlx would panic on while binding.
-fn check_bindable(values: &sea_query::Values) -> Result<()> {
-    for value in values.iter() {
-        if let sea_query::Value::BigUnsigned(Some(n)) = value
-            && i64::try_from(*n).is_err()
-        {
-            return Err(Error::invalid(
-                "value",
-                "an unsigned integer above 9223372036854775807 cannot be stored",
-            ));
-        }
-    }
-    Ok(())
+/// The values in the form the backend stores them; refuses those that
+/// sea-query-sqlx would panic on while binding.
+fn bindable<DB: Backend>(values: sea_query::Values) -> Result<sea_query::Values> {
+    values
+        .0
+        .into_iter()
+        .map(|value| {
+            if let sea_query::Value::BigUnsigned(Some(n)) = value
+                && i64::try_from(n).is_err()
+            {
+                return Err(Error::invalid(
+                    "value",
+                    "an unsigned integer above 9223372036854775807 cannot be stored",
+                ));
+            }
+            DB::__bindable(value)
+        })
+        .collect::<Result<_>>()
+        .map(sea_query::Values)
 }
 
 /// A value the driver could not encode: an error of the program, not of
