@@ -212,6 +212,67 @@ impl<M, T, K> Iden for Column<M, T, K> {
 mod sealed {
     pub trait Sealed {}
     impl Sealed for super::kind::DataColumn {}
+    impl Sealed for i16 {}
+    impl Sealed for i32 {}
+    impl Sealed for i64 {}
+    #[cfg(feature = "rust_decimal")]
+    impl Sealed for crate::Amount {}
+}
+
+/// The types of column that an update may add to or subtract from in the
+/// statement itself ([`Update::add`](crate::Update::add),
+/// [`Update::subtract`](crate::Update::subtract)): integers and
+/// [`Amount`](crate::Amount) (feature `rust_decimal`), whose arithmetic is
+/// exact on both backends. Floats are left out on purpose: a float
+/// counter drifts.
+#[diagnostic::on_unimplemented(
+    message = "an update cannot add to or subtract from a column of `{Self}`",
+    label = "not an exact number",
+    note = "relative updates work on `i16`, `i32`, `i64` and `tenancy_core::Amount` columns that are \
+            not nullable; set other columns with `set`"
+)]
+pub trait Numeric: sealed::Sealed + Copy + Into<Value> + Send + 'static {
+    /// Whether the value is more than zero.
+    #[doc(hidden)]
+    fn __is_positive(self) -> bool;
+    /// The largest value to which `self` can be added without leaving the
+    /// type's range; `self` is positive.
+    #[doc(hidden)]
+    fn __ceiling(self) -> Self;
+    /// The smallest value from which `self` can be subtracted.
+    #[doc(hidden)]
+    fn __floor(self) -> Self;
+}
+
+macro_rules! numeric_integer {
+    ($($int:ty),*) => {$(
+        impl Numeric for $int {
+            fn __is_positive(self) -> bool {
+                self > 0
+            }
+            fn __ceiling(self) -> Self {
+                <$int>::MAX.saturating_sub(self)
+            }
+            fn __floor(self) -> Self {
+                <$int>::MIN.saturating_add(self)
+            }
+        }
+    )*};
+}
+
+numeric_integer!(i16, i32, i64);
+
+#[cfg(feature = "rust_decimal")]
+impl Numeric for crate::Amount {
+    fn __is_positive(self) -> bool {
+        self.is_positive()
+    }
+    fn __ceiling(self) -> Self {
+        Self::MAX.checked_sub(self).unwrap_or(Self::ZERO)
+    }
+    fn __floor(self) -> Self {
+        Self::MIN.checked_add(self).unwrap_or(Self::ZERO)
+    }
 }
 
 /// Implemented by the kind of column that an update may set: data columns.

@@ -151,12 +151,12 @@ pub mod testing;
 #[cfg(feature = "rust_decimal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rust_decimal")))]
 pub use amount::{Amount, AmountError};
-pub use column::{Column, Filter, Settable, kind};
+pub use column::{Column, Filter, Numeric, Settable, kind};
 pub use error::{Error, Result};
 pub use exec::Backend;
 pub use id::{Id, OrgId, UserId};
 pub use model::{Global, OrgOwned, RowCodec, Scoped, Shared, SoftDelete};
-pub use query::{Delete, Find, Insert, Restore, Select, Update, WithChildren};
+pub use query::{Delete, Find, Insert, Restore, Select, Update, WithChildren, rows};
 pub use scope::{Actor, ActsAcrossOrgs, ActsForOrg, Scope, SystemScope};
 pub use sea_query::Order;
 

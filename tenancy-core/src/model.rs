@@ -9,9 +9,10 @@
 
 use std::sync::OnceLock;
 
+use crate::column::Filter;
 use crate::exec::{Backend, Shapes};
 use crate::id::{Id, OrgId};
-use crate::query::{Delete, Find, Insert, Restore, Select, Update};
+use crate::query::{Delete, Find, Insert, Restore, Select, Update, rows};
 use crate::scope::{ActsAcrossOrgs, ActsForOrg};
 
 /// What every derived model is, whatever its kind: a table description and
@@ -93,6 +94,17 @@ pub trait Scoped: Table {
     /// scope's organization, and returns it as stored.
     fn update(scope: &impl ActsForOrg, id: Id<Self>) -> Update<Self> {
         Update::for_org(scope.acting_org(), id)
+    }
+
+    /// Sets chosen columns of every row of the scope's organization that
+    /// matches `filter` (active rows, with soft delete), in one statement,
+    /// and returns how many it changed: state changes such as "expire
+    /// every lot past its date".
+    fn update_matching(
+        scope: &impl ActsForOrg,
+        filter: Filter<Self>,
+    ) -> Update<Self, rows::Matching> {
+        Update::matching_for_org(scope.acting_org(), filter)
     }
 
     /// Deletes the row with this id, if it belongs to the scope's
@@ -205,6 +217,16 @@ pub trait Global: Table {
     fn update(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Update<Self> {
         let _ = system.acting_reason();
         Update::global(id)
+    }
+
+    /// Sets chosen columns of every row that matches `filter`, and returns
+    /// how many it changed.
+    fn update_matching(
+        system: &impl ActsAcrossOrgs,
+        filter: Filter<Self>,
+    ) -> Update<Self, rows::Matching> {
+        let _ = system.acting_reason();
+        Update::matching_global(filter)
     }
 
     /// Deletes the row with this id.

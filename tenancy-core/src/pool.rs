@@ -39,6 +39,42 @@ use futures_util::future::BoxFuture;
 
 use crate::exec::Backend;
 
+/// How long a SQLite connection of [`sqlite_options`] waits for another
+/// connection's write lock before a statement fails with `SQLITE_BUSY`
+/// ([`Error::Busy`](crate::Error::Busy)).
+#[cfg(feature = "sqlite")]
+pub const SQLITE_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Connection options for a SQLite database that several connections
+/// write to: the file of `url` (`sqlite://app.db`, created when missing),
+/// write-ahead logging (readers never wait for the writer), foreign keys
+/// on, and a busy timeout of [`SQLITE_BUSY_TIMEOUT`], so that a writer
+/// waits for the lock rather than fail at once.
+///
+/// ```no_run
+/// # #[cfg(feature = "sqlite")]
+/// # async fn demo() -> tenancy_core::Result<()> {
+/// let pool: sqlx::SqlitePool = tenancy_core::pool::options()
+///     .connect_with(tenancy_core::pool::sqlite_options("sqlite://app.db")?)
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Database`](crate::Error::Database) when `url` is not a SQLite
+/// address.
+#[cfg(feature = "sqlite")]
+pub fn sqlite_options(url: &str) -> crate::Result<sqlx::sqlite::SqliteConnectOptions> {
+    use std::str::FromStr;
+    Ok(sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT))
+}
+
 /// sqlx's pool options with the check of [`is_clean`] on every release.
 #[must_use]
 pub fn options<DB: Backend>() -> sqlx::pool::PoolOptions<DB> {

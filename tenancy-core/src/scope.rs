@@ -12,6 +12,8 @@
 //! [`SystemScope`], which carries a reason. Neither type stands in for the
 //! other: a function that needs one does not compile with the other.
 
+use futures_util::future::BoxFuture;
+
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Tenant};
 use crate::id::{OrgId, UserId};
@@ -145,6 +147,69 @@ impl Scope {
         exec::begin_on_pool(pool, Tenant::Org(self.org)).await
     }
 
+    /// Runs `work` in a transaction for writing that acts for this scope's
+    /// organization, commits it, and runs it again when concurrent work
+    /// got in the way: the way to write read-modify-write steps that must
+    /// all happen or none.
+    ///
+    /// On SQLite the transaction begins `BEGIN IMMEDIATE`: it takes the
+    /// database's write lock at once, waiting for it up to the pool's busy
+    /// timeout ([`pool::sqlite_options`](crate::pool::sqlite_options)), so
+    /// writers queue instead of failing halfway. On PostgreSQL it is the
+    /// transaction of [`Scope::begin`]. When the database answers
+    /// [`Error::Busy`] (SQLite's busy timeout passed; PostgreSQL's
+    /// serialization failure or deadlock), the transaction rolls back and
+    /// `work` runs again in a new one, up to 5 times in all, after a short
+    /// random pause; a `Busy` that persists is returned (answered `503`
+    /// over HTTP). Any other error rolls back and is returned at once.
+    ///
+    /// `work` may run more than once, so it must not have effects outside
+    /// the transaction (send mail after `write` returns); a run that
+    /// failed wrote nothing.
+    ///
+    /// ```no_run
+    /// # use tenancy_core::{Id, OrgId, Scope, Scoped};
+    /// # #[derive(Scoped)]
+    /// # #[tenancy(table = "lots")]
+    /// # struct Lot { id: Id<Lot>, organization_id: OrgId, quantity: i64 }
+    /// # #[cfg(feature = "sqlite")]
+    /// # async fn demo(pool: sqlx::SqlitePool, scope: Scope, from: Id<Lot>, to: Id<Lot>) -> tenancy_core::Result<()> {
+    /// // Move 5 from one lot to another: both or neither.
+    /// let scope = &scope;
+    /// scope
+    ///     .write(&pool, |tx| {
+    ///         Box::pin(async move {
+    ///             Lot::update(scope, from)
+    ///                 .subtract(Lot::QUANTITY, 5)
+    ///                 .only_if(Lot::QUANTITY.gte(5))
+    ///                 .execute(&mut **tx)
+    ///                 .await?;
+    ///             Lot::update(scope, to).add(Lot::QUANTITY, 5).execute(&mut **tx).await
+    ///         })
+    ///     })
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(feature = "sqlite")]
+    /// # fn spawned(pool: sqlx::SqlitePool, scope: Scope, from: Id<Lot>, to: Id<Lot>) {
+    /// #     // The future is `Send`: it runs in a spawned task or an axum handler.
+    /// #     tokio::spawn(demo(pool, scope, from, to));
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The error of `work`, of beginning or of committing; [`Error::Busy`]
+    /// when every run met concurrent work.
+    pub async fn write<'a, DB, T, F>(&'a self, pool: &'a sqlx::Pool<DB>, work: F) -> Result<T>
+    where
+        DB: Backend,
+        T: Send,
+        F: for<'t> FnMut(&'t mut sqlx::Transaction<'a, DB>) -> BoxFuture<'t, Result<T>> + Send + 'a,
+    {
+        exec::write(pool, Tenant::Org(self.org), work).await
+    }
+
     /// Checks that `row`, obtained by some other path than this scope (a
     /// cache, a join, a message), belongs to this scope's organization.
     ///
@@ -237,6 +302,28 @@ impl SystemScope {
             "tenancy: cross-organization transaction"
         );
         exec::begin_on_pool(pool, Tenant::System).await
+    }
+
+    /// [`Scope::write`] for cross-organization work: `work` runs in a
+    /// transaction for writing on `pool` (of the system role, as for
+    /// [`SystemScope::begin`]), committed, and run again when concurrent
+    /// work got in the way.
+    ///
+    /// # Errors
+    ///
+    /// As [`Scope::write`], and as [`SystemScope::begin`] when `pool`'s role
+    /// may not work across organizations.
+    pub async fn write<'a, DB, T, F>(&'a self, pool: &'a sqlx::Pool<DB>, work: F) -> Result<T>
+    where
+        DB: Backend,
+        T: Send,
+        F: for<'t> FnMut(&'t mut sqlx::Transaction<'a, DB>) -> BoxFuture<'t, Result<T>> + Send + 'a,
+    {
+        tracing::info!(
+            reason = self.reason,
+            "tenancy: cross-organization write transaction"
+        );
+        exec::write(pool, Tenant::System, work).await
     }
 }
 

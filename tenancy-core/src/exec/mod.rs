@@ -27,7 +27,7 @@ use crate::query;
 
 mod tenant;
 
-pub(crate) use tenant::{Tenant, begin_on_pool, run, run_atomic};
+pub(crate) use tenant::{Tenant, begin_on_pool, run, run_atomic, write};
 
 mod sealed {
     pub trait Sealed {}

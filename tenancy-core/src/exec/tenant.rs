@@ -105,6 +105,82 @@ pub(crate) async fn begin_on_pool<DB: Backend>(
     )
 }
 
+/// How many times [`write`] runs its work at most, and the first pause
+/// between two runs (doubled each time, with full jitter).
+const WRITE_ATTEMPTS: u32 = 5;
+const FIRST_PAUSE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Begins a transaction for writing, acting for `tenant`: on SQLite
+/// `BEGIN IMMEDIATE`, which takes the write lock at once (waiting up to the
+/// busy timeout), so that no statement inside fails because another
+/// connection wrote meanwhile; on PostgreSQL the transaction of
+/// [`begin_on_pool`].
+async fn begin_write<DB: Backend>(
+    pool: &sqlx::Pool<DB>,
+    tenant: Tenant,
+) -> Result<sqlx::Transaction<'static, DB>> {
+    if DB::ROW_LEVEL_SECURITY {
+        return begin_on_pool(pool, tenant).await;
+    }
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Runs `work` in a transaction for writing (see [`begin_write`]) and
+/// commits it; when the database answers [`Error::Busy`] (at the begin,
+/// in `work` or at the commit), rolls back and runs it again in a new
+/// transaction, at most [`WRITE_ATTEMPTS`] times, after a growing random
+/// pause. A run that failed wrote nothing: its transaction rolled back.
+pub(crate) async fn write<'a, DB, T, F>(
+    pool: &'a sqlx::Pool<DB>,
+    tenant: Tenant,
+    mut work: F,
+) -> Result<T>
+where
+    DB: Backend,
+    T: Send,
+    F: for<'t> FnMut(&'t mut sqlx::Transaction<'a, DB>) -> BoxFuture<'t, Result<T>> + Send + 'a,
+{
+    let mut attempt = 1;
+    loop {
+        let outcome: Result<T> = async {
+            // `'a` rather than `'static`: `&'t mut Transaction<'a, _>` tells
+            // the compiler that `'a` outlives `'t`, so that `work`'s future
+            // may borrow what the caller borrowed for `'a` (the scope).
+            let mut tx: sqlx::Transaction<'a, DB> = begin_write(pool, tenant).await?;
+            let out = work(&mut tx).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
+        .await;
+        match outcome {
+            Err(error) if error.is_retryable() && attempt < WRITE_ATTEMPTS => {
+                tracing::debug!(
+                    target: "tenancy::write",
+                    attempt,
+                    "a write transaction met concurrent work; running it again"
+                );
+                tokio::time::sleep(pause(attempt)).await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// A random pause of at most `FIRST_PAUSE × 2^(attempt - 1)`, so that
+/// writers that collided do not collide again in step.
+fn pause(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let longest = FIRST_PAUSE.saturating_mul(1 << attempt.saturating_sub(1).min(10));
+    // A fresh `RandomState` is seeded at random: jitter without a
+    // dependency.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let nanos = u64::try_from(longest.as_nanos()).unwrap_or(u64::MAX);
+    std::time::Duration::from_nanos(random % nanos.max(1))
+}
+
 /// Runs `work` on a connection lent by `lender`, acting for `tenant`.
 ///
 /// On PostgreSQL, outside a transaction, `work` runs in one that begins by

@@ -93,9 +93,16 @@ impl<M: Table> Delete<M> {
                 let deleted = prepared.execute(DB::__executor(&mut *conn)).await?;
                 if deleted == 0 {
                     let model = M::__model();
-                    return Err(
-                        refusal::explain::<DB>(conn, model, writer, Some(id), false, &[]).await,
-                    );
+                    return Err(refusal::explain::<DB>(
+                        conn,
+                        model,
+                        writer,
+                        Some(id),
+                        false,
+                        &[],
+                        Vec::new(),
+                    )
+                    .await);
                 }
                 Ok(())
             })
@@ -239,7 +246,16 @@ impl<M: Table> Restore<M> {
                     Some(row) => Ok(row),
                     None => {
                         let model = M::__model();
-                        Err(refusal::explain::<DB>(conn, model, writer, Some(id), true, &[]).await)
+                        Err(refusal::explain::<DB>(
+                            conn,
+                            model,
+                            writer,
+                            Some(id),
+                            true,
+                            &[],
+                            Vec::new(),
+                        )
+                        .await)
                     }
                 }
             })

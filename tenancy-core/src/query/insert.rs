@@ -140,10 +140,16 @@ impl<M: Table> Insert<M> {
                     Some(row) => Ok(row),
                     None => {
                         let references = M::__references(&new);
-                        Err(
-                            refusal::explain::<DB>(conn, model, writer, None, false, &references)
-                                .await,
+                        Err(refusal::explain::<DB>(
+                            conn,
+                            model,
+                            writer,
+                            None,
+                            false,
+                            &references,
+                            Vec::new(),
                         )
+                        .await)
                     }
                 }
             })

@@ -30,7 +30,7 @@ pub use delete::{Delete, Restore};
 pub use insert::Insert;
 pub use join::{References, WithChildren};
 pub use select::{Find, Select};
-pub use update::Update;
+pub use update::{Update, rows};
 
 pub(crate) use cascade::Cascade;
 pub(crate) use plan::{Param, Shape, ShapeKey, sentinel};
@@ -358,39 +358,132 @@ pub(crate) fn insert(model: &ModelInfo, access: &Access, new: Vec<Value>) -> Sta
     Statement::Insert(insert)
 }
 
-/// `UPDATE t SET .. WHERE <scope> [AND active] AND id = $id [AND
-/// <references of the columns set>] RETURNING <columns>`.
+/// What an update does to one column.
+#[derive(Clone, Debug)]
+pub(crate) enum Change {
+    /// `column = value`.
+    Set(Value),
+    /// `column = column + amount`, on rows where `column <= ceiling`, the
+    /// largest value that adding leaves in range.
+    Add { amount: Value, ceiling: Value },
+    /// `column = column - amount`, on rows where `column >= floor`.
+    Subtract { amount: Value, floor: Value },
+}
+
+impl Change {
+    /// The change with its values replaced by the sentinels of positions
+    /// `*next..`, which it advances.
+    pub(crate) fn with_sentinels(&self, next: &mut usize) -> Self {
+        let mut sentinel = || {
+            let value = sentinel::set(*next);
+            *next += 1;
+            value
+        };
+        match self {
+            Self::Set(_) => Self::Set(sentinel()),
+            Self::Add { .. } => Self::Add {
+                amount: sentinel(),
+                ceiling: sentinel(),
+            },
+            Self::Subtract { .. } => Self::Subtract {
+                amount: sentinel(),
+                floor: sentinel(),
+            },
+        }
+    }
+
+    /// Its values, in the order of [`with_sentinels`](Self::with_sentinels).
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Value> {
+        let (first, second) = match self {
+            Self::Set(value) => (value, None),
+            Self::Add { amount, ceiling } => (amount, Some(ceiling)),
+            Self::Subtract { amount, floor } => (amount, Some(floor)),
+        };
+        std::iter::once(first).chain(second)
+    }
+
+    /// The predicate that keeps the result in range, if any.
+    pub(crate) fn bound(&self, column: Expr) -> Option<Expr> {
+        match self {
+            Self::Set(_) => None,
+            Self::Add { ceiling, .. } => Some(column.lte(ceiling.clone())),
+            Self::Subtract { floor, .. } => Some(column.gte(floor.clone())),
+        }
+    }
+}
+
+/// Which rows an update changes.
+#[derive(Clone, Debug)]
+pub(crate) enum Rows {
+    /// The row with this id.
+    Id(Value),
+    /// Every (active) row that matches, or every row.
+    Matching(Option<Condition>),
+}
+
+/// `UPDATE t SET .. WHERE <scope> [AND active] AND <rows> [AND <references
+/// of the columns set>] [AND <bounds of relative changes>] [AND guard]`,
+/// returning the columns when one row is changed.
 pub(crate) fn update(
     model: &ModelInfo,
     access: &Access,
-    id: Value,
-    sets: Vec<(&'static str, Value)>,
+    rows: Rows,
+    changes: &[(&'static str, Change)],
+    guard: Option<Condition>,
 ) -> Statement {
     let mut update = Query::update();
     update.table(model.table);
     let mut checks = Vec::new();
-    for (column, value) in sets {
-        if let (Some(reference), Access::Org(_)) =
-            (model.references.iter().find(|r| r.column == column), access)
-        {
-            checks.push(reference_check(
-                (reference.target)(),
-                access,
-                value.clone(),
-                reference.nullable,
-                0,
-            ));
+    for (name, change) in changes {
+        let own = column(model.table, name);
+        match change {
+            Change::Set(value) => {
+                if let (Some(reference), Access::Org(_)) =
+                    (model.references.iter().find(|r| r.column == *name), access)
+                {
+                    checks.push(reference_check(
+                        (reference.target)(),
+                        access,
+                        value.clone(),
+                        reference.nullable,
+                        0,
+                    ));
+                }
+                update.value(*name, Expr::val(value.clone()));
+            }
+            Change::Add { amount, .. } => {
+                update.value(*name, own.clone().add(amount.clone()));
+            }
+            Change::Subtract { amount, .. } => {
+                update.value(*name, own.clone().sub(amount.clone()));
+            }
         }
-        update.value(column, Expr::val(value));
+        checks.extend(change.bound(own));
     }
     for predicate in row_predicates(model, access, Purpose::Write, false) {
         update.and_where(predicate);
     }
-    update.and_where(column(model.table, model.id_column).eq(id));
+    let one = match rows {
+        Rows::Id(id) => {
+            update.and_where(column(model.table, model.id_column).eq(id));
+            true
+        }
+        Rows::Matching(filter) => {
+            if let Some(filter) = filter {
+                update.cond_where(filter);
+            }
+            false
+        }
+    };
     for check in checks {
         update.and_where(check);
     }
-    update.returning(returning(model));
+    if let Some(guard) = guard {
+        update.cond_where(guard);
+    }
+    if one {
+        update.returning(returning(model));
+    }
     Statement::Update(update)
 }
 

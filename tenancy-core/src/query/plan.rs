@@ -155,10 +155,13 @@ pub(crate) enum ShapeKey {
     Insert {
         access: AccessKind,
     },
-    /// The columns set, as bits of their indexes in the model.
+    /// The columns changed, as bits of their indexes in the model, and
+    /// which of them are added to and subtracted from.
     Update {
         access: AccessKind,
         columns: u64,
+        adds: u64,
+        subtracts: u64,
     },
     Delete {
         access: AccessKind,

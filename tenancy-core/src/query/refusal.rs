@@ -4,9 +4,11 @@
 //! may not do; when it changes no row, the cause is one of: the row is not
 //! there for this organization (`NotFound`), it is a system row of a shared
 //! table (`Forbidden`: visible, never writable), or a referenced row is not
-//! visible to the organization (`Invalid`, naming the column); when none
-//! holds any more, a concurrent change refused it (`Conflict`). Finding out
-//! takes a few more statements, run only on this failure path.
+//! visible to the organization (`Invalid`, naming the column), or the row
+//! fails a requirement of the update (its guard: `ConditionFailed`; the
+//! range of a relative change: `Invalid`); when none holds any more, a
+//! concurrent change refused it (`Conflict`). Finding out takes a few more
+//! statements, run only on this failure path.
 
 use sea_query::{Condition, Expr, ExprTrait, Value};
 
@@ -16,14 +18,53 @@ use crate::error::{Error, Result};
 use crate::exec::{Backend, Prepared};
 use crate::model::{Kind, ModelInfo};
 
+/// A condition that an update puts on its row, and what its failure means.
+#[derive(Debug)]
+pub(crate) struct Requirement {
+    pub(crate) condition: Condition,
+    pub(crate) unmet: Unmet,
+}
+
+/// What a [`Requirement`] that fails means.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Unmet {
+    /// The caller's guard: [`Error::ConditionFailed`].
+    Guard,
+    /// The range of a relative change of this column: [`Error::Invalid`].
+    Range(&'static str),
+}
+
+impl Unmet {
+    fn error(self, model: &ModelInfo) -> Error {
+        match self {
+            Self::Guard => Error::ConditionFailed { table: model.table },
+            Self::Range(column) => Error::invalid(
+                column,
+                "the change would take the value out of the range its type can hold",
+            ),
+        }
+    }
+}
+
 /// `SELECT COUNT(*) FROM t WHERE <scope for purpose> [AND active] AND id =
-/// $id`.
+/// $id [AND condition]`.
 fn probe(
     model: &ModelInfo,
     access: &Access,
     purpose: Purpose,
     inactive: bool,
     id: i64,
+) -> Statement {
+    probe_meeting(model, access, purpose, inactive, id, None)
+}
+
+fn probe_meeting(
+    model: &ModelInfo,
+    access: &Access,
+    purpose: Purpose,
+    inactive: bool,
+    id: i64,
+    condition: Option<Condition>,
 ) -> Statement {
     let mut select = sea_query::Query::select();
     select
@@ -33,6 +74,9 @@ fn probe(
         select.and_where(predicate);
     }
     select.cond_where(Condition::all().add(Expr::col((model.table, model.id_column)).eq(id)));
+    if let Some(condition) = condition {
+        select.cond_where(condition);
+    }
     Statement::Select(select)
 }
 
@@ -47,7 +91,8 @@ async fn exists<DB: Backend>(
 }
 
 /// The error for a write by `writer` of row `id` (none for an insert) of
-/// `model` that changed nothing, given the references it wrote.
+/// `model` that changed nothing, given the references it wrote and the
+/// requirements it put on the row.
 pub(crate) async fn explain<DB: Backend>(
     connection: &mut DB::Connection,
     model: &ModelInfo,
@@ -55,8 +100,18 @@ pub(crate) async fn explain<DB: Backend>(
     id: Option<i64>,
     inactive: bool,
     references: &[(&'static str, Option<i64>)],
+    requirements: Vec<Requirement>,
 ) -> Error {
-    match try_explain::<DB>(connection, model, writer, id, inactive, references).await {
+    let explained = try_explain::<DB>(
+        connection,
+        model,
+        writer,
+        id,
+        inactive,
+        references,
+        requirements,
+    );
+    match explained.await {
         Ok(error) | Err(error) => error,
     }
 }
@@ -68,6 +123,7 @@ async fn try_explain<DB: Backend>(
     id: Option<i64>,
     inactive: bool,
     references: &[(&'static str, Option<i64>)],
+    requirements: Vec<Requirement>,
 ) -> Result<Error> {
     let access = writer.access();
     let not_found = Error::NotFound { table: model.table };
@@ -82,6 +138,19 @@ async fn try_explain<DB: Backend>(
                 }
             }
             return Ok(not_found);
+        }
+        for requirement in requirements {
+            let meeting = probe_meeting(
+                model,
+                &access,
+                Purpose::Write,
+                inactive,
+                id,
+                Some(requirement.condition),
+            );
+            if !exists::<DB>(connection, meeting).await? {
+                return Ok(requirement.unmet.error(model));
+            }
         }
     }
     for (column, value) in references {

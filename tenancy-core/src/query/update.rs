@@ -1,22 +1,49 @@
-//! Updates: chosen columns of one row.
+//! Updates: chosen columns of one row by id, or of every row a filter
+//! matches, set to values or moved by amounts in the statement itself.
 
 use std::fmt;
+use std::marker::PhantomData;
 
-use sea_query::{Value, Values};
+use sea_query::{Condition, ExprTrait, Value, Values};
 use sqlx::Acquire;
 
 use super::insert::Writer;
 use super::plan::ShapeKey;
+use super::refusal::{Requirement, Unmet};
 use super::select::key_access;
-use super::{refusal, sentinel};
-use crate::column::{Column, Settable};
-use crate::error::Result;
+use super::{Change, Rows, refusal, sentinel};
+use crate::column::{Column, Filter, Numeric, Settable};
+use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
 use crate::model::{RowCodec, Table};
 
-/// Changes to chosen columns of one row, built by
-/// [`Scoped::update`](crate::Scoped::update).
+/// Which rows an [`Update`] changes: the markers of its second parameter.
+pub mod rows {
+    /// One row, by id: the update returns it as stored.
+    #[derive(Debug)]
+    pub struct ById {
+        pub(super) id: i64,
+    }
+
+    /// Every row a filter matches: the update returns how many it changed.
+    pub struct Matching {
+        pub(super) filter: Option<sea_query::Condition>,
+    }
+
+    impl std::fmt::Debug for Matching {
+        // Not the filter: its values may be secrets.
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Matching").finish_non_exhaustive()
+        }
+    }
+}
+
+use rows::{ById, Matching};
+
+/// Changes to chosen columns of one row ([`Scoped::update`](crate::Scoped::update))
+/// or of every row a filter matches
+/// ([`Scoped::update_matching`](crate::Scoped::update_matching)).
 ///
 /// Only data columns can be set: the id and the organization of a row are
 /// fixed when it is inserted, and naming them does not compile. A column
@@ -31,43 +58,95 @@ use crate::model::{RowCodec, Table};
 /// // error: an update cannot set this column
 /// Recipe::update(&scope, Id::new(1)).set(Recipe::ORGANIZATION_ID, OrgId::new(2));
 /// ```
+///
+/// # Read, modify, write in one statement
+///
+/// Reading a quantity and writing back what is left loses updates: two
+/// requests read 10, both write 10 − 3, and 6 were taken from a stock
+/// that says 7. Move the value in the statement instead, with a guard
+/// that the database checks on the row as it is when the update runs:
+///
+/// ```
+/// # use tenancy_core::{Id, OrgId, Scope, Scoped};
+/// #[derive(Scoped)]
+/// #[tenancy(table = "lots")]
+/// struct Lot { id: Id<Lot>, organization_id: OrgId, quantity: i64 }
+///
+/// # let scope = Scope::for_job(OrgId::new(1), "doc example");
+/// # let lot = Id::new(1);
+/// let take = 3;
+/// let update = Lot::update(&scope, lot)
+///     .subtract(Lot::QUANTITY, take)
+///     .only_if(Lot::QUANTITY.gte(take));
+/// # #[cfg(feature = "postgres")]
+/// assert_eq!(
+///     update.to_sql::<sqlx::Postgres>().0,
+///     r#"UPDATE "lots" SET "quantity" = "lots"."quantity" - $1 WHERE "lots"."organization_id" = $2 AND "lots"."id" = $3 AND "lots"."quantity" >= $4 AND "lots"."quantity" >= $5 RETURNING "id", "organization_id", "quantity""#
+/// );
+/// ```
+///
+/// Run it and it either takes 3 or answers
+/// [`Error::ConditionFailed`](crate::Error::ConditionFailed), whatever
+/// other requests do at the same time.
 #[must_use = "an update does nothing until it is executed"]
-pub struct Update<M> {
+pub struct Update<M, R = ById> {
     writer: Writer,
-    id: Id<M>,
-    /// Column index in the model, name, value; in column order.
-    sets: Vec<(usize, &'static str, Value)>,
+    rows: R,
+    /// Column index in the model, name, change; in column order.
+    changes: Vec<(usize, &'static str, Change)>,
+    guard: Option<Condition>,
+    /// The first value refused while building, reported by `execute`.
+    refused: Option<(&'static str, &'static str)>,
+    model: PhantomData<fn() -> M>,
 }
 
-impl<M: Table> Update<M> {
+impl<M: Table> Update<M, ById> {
     pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
-        Self::new(Writer::Org(org), id)
+        Self::new(Writer::Org(org), ById { id: id.get() })
     }
 
     pub(crate) fn system(id: Id<M>) -> Self {
-        Self::new(Writer::SystemRows, id)
+        Self::new(Writer::SystemRows, ById { id: id.get() })
     }
 
     pub(crate) fn global(id: Id<M>) -> Self {
-        Self::new(Writer::All, id)
+        Self::new(Writer::All, ById { id: id.get() })
+    }
+}
+
+impl<M: Table> Update<M, Matching> {
+    pub(crate) fn matching_for_org(org: OrgId, filter: Filter<M>) -> Self {
+        Self::new(
+            Writer::Org(org),
+            Matching {
+                filter: Some(filter.into_condition()),
+            },
+        )
     }
 
-    fn new(writer: Writer, id: Id<M>) -> Self {
+    pub(crate) fn matching_global(filter: Filter<M>) -> Self {
+        Self::new(
+            Writer::All,
+            Matching {
+                filter: Some(filter.into_condition()),
+            },
+        )
+    }
+}
+
+impl<M: Table, R> Update<M, R> {
+    fn new(writer: Writer, rows: R) -> Self {
         Self {
             writer,
-            id,
-            sets: Vec::new(),
+            rows,
+            changes: Vec::new(),
+            guard: None,
+            refused: None,
+            model: PhantomData,
         }
     }
 
-    /// Sets `column` to `value`; setting a column twice keeps the last value.
-    pub fn set<T, K>(mut self, column: Column<M, T, K>, value: impl Into<T>) -> Self
-    where
-        T: Into<Value>,
-        K: Settable,
-    {
-        let value = value.into().into();
-        let name = column.name();
+    fn change(mut self, name: &'static str, change: Change) -> Self {
         // A column the model does not list (impossible through the derive)
         // sorts last and is never cached.
         let index = M::__model()
@@ -75,11 +154,22 @@ impl<M: Table> Update<M> {
             .iter()
             .position(|column| *column == name)
             .unwrap_or(usize::MAX);
-        match self.sets.binary_search_by_key(&index, |(i, _, _)| *i) {
-            Ok(at) => self.sets[at].2 = value,
-            Err(at) => self.sets.insert(at, (index, name, value)),
+        match self.changes.binary_search_by_key(&index, |(i, _, _)| *i) {
+            Ok(at) => self.changes[at].2 = change,
+            Err(at) => self.changes.insert(at, (index, name, change)),
         }
         self
+    }
+
+    /// Sets `column` to `value`; changing a column twice keeps the last
+    /// change.
+    pub fn set<T, K>(self, column: Column<M, T, K>, value: impl Into<T>) -> Self
+    where
+        T: Into<Value>,
+        K: Settable,
+    {
+        let value = value.into().into();
+        self.change(column.name(), Change::Set(value))
     }
 
     /// Applies `f` with the value when there is one: the fields of a
@@ -91,32 +181,145 @@ impl<M: Table> Update<M> {
         }
     }
 
-    /// The SQL this update runs on `DB`, with the values bound to it.
-    #[must_use]
-    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        let sets = self
-            .sets
+    fn statement(&self, rows: Rows, access: &super::Access) -> super::Statement {
+        let changes: Vec<_> = self
+            .changes
             .iter()
-            .map(|(_, name, value)| (*name, value.clone()))
+            .map(|(_, name, change)| (*name, change.clone()))
             .collect();
-        let id = Value::BigInt(Some(self.id.get()));
-        super::update(M::__model(), &self.writer.access(), id, sets).render::<DB>()
+        super::update(M::__model(), access, rows, &changes, self.guard.clone())
     }
 
-    /// The columns set, as the bits of their indexes; `None` past 64
-    /// columns, whose updates are rendered per call.
-    fn column_mask(&self) -> Option<u64> {
-        self.sets.iter().try_fold(0_u64, |mask, (index, _, _)| {
-            u32::try_from(*index)
-                .ok()
-                .and_then(|index| 1_u64.checked_shl(index))
-                .map(|bit| mask | bit)
+    /// The error of a value refused while building, if any.
+    fn refusal(&self) -> Result<()> {
+        match self.refused {
+            Some((field, reason)) => Err(Error::invalid(field, reason)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<M: Table> Update<M, ById> {
+    /// Adds `amount` to `column` in the statement itself (`SET column =
+    /// column + $amount`), so that concurrent updates never lose one
+    /// another's change.
+    ///
+    /// `amount` must be more than zero ([`subtract`](Self::subtract) goes
+    /// the other way), or `execute` refuses it with
+    /// [`Error::Invalid`](crate::Error::Invalid) naming the column and
+    /// writes nothing; so does a sum beyond what the type holds.
+    pub fn add<T, K>(self, column: Column<M, T, K>, amount: T) -> Self
+    where
+        T: Numeric,
+        K: Settable,
+    {
+        self.relative(column, amount, |amount| Change::Add {
+            amount: amount.into(),
+            ceiling: amount.__ceiling().into(),
         })
     }
 
-    /// Applies the changes and returns the row as stored. With nothing set,
-    /// returns the row unchanged, as [`Scoped::find`](crate::Scoped::find)
-    /// would.
+    /// Subtracts `amount` from `column` in the statement itself (`SET
+    /// column = column - $amount`). Pair it with a guard,
+    /// `.only_if(M::COLUMN.gte(amount))`, to never go below zero.
+    ///
+    /// `amount` must be more than zero, or `execute` refuses it with
+    /// [`Error::Invalid`](crate::Error::Invalid) naming the column and
+    /// writes nothing; so does a difference beyond what the type holds.
+    pub fn subtract<T, K>(self, column: Column<M, T, K>, amount: T) -> Self
+    where
+        T: Numeric,
+        K: Settable,
+    {
+        self.relative(column, amount, |amount| Change::Subtract {
+            amount: amount.into(),
+            floor: amount.__floor().into(),
+        })
+    }
+
+    fn relative<T: Numeric, K>(
+        mut self,
+        column: Column<M, T, K>,
+        amount: T,
+        change: impl FnOnce(T) -> Change,
+    ) -> Self {
+        if !amount.__is_positive() {
+            self.refused
+                .get_or_insert((column.name(), "must be more than zero"));
+            return self;
+        }
+        self.change(column.name(), change(amount))
+    }
+
+    /// Changes the row only if it also matches `guard`, checked by the
+    /// database on the row as it is when the update runs (after waiting
+    /// for any concurrent change of it). When the row is there but does
+    /// not match, `execute` answers
+    /// [`Error::ConditionFailed`](crate::Error::ConditionFailed) and
+    /// writes nothing. Several guards all apply.
+    pub fn only_if(mut self, guard: Filter<M>) -> Self {
+        let guard = guard.into_condition();
+        self.guard = Some(match self.guard.take() {
+            Some(existing) => Condition::all().add(existing).add(guard),
+            None => guard,
+        });
+        self
+    }
+
+    /// The SQL this update runs on `DB`, with the values bound to it.
+    #[must_use]
+    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
+        let id = Value::BigInt(Some(self.rows.id));
+        self.statement(Rows::Id(id), &self.writer.access())
+            .render::<DB>()
+    }
+
+    /// The columns changed, as bits of their indexes, and which of them
+    /// are added to and subtracted from; `None` past 64 columns, whose
+    /// updates are rendered per call.
+    fn shape_key(&self) -> Option<ShapeKey> {
+        let mut masks = [0_u64; 3];
+        for (index, _, change) in &self.changes {
+            let bit = u32::try_from(*index)
+                .ok()
+                .and_then(|index| 1_u64.checked_shl(index))?;
+            let kind = match change {
+                Change::Set(_) => 0,
+                Change::Add { .. } => 1,
+                Change::Subtract { .. } => 2,
+            };
+            masks[kind] |= bit;
+        }
+        let [columns, adds, subtracts] = masks;
+        Some(ShapeKey::Update {
+            access: self.writer.kind(),
+            columns: columns | adds | subtracts,
+            adds,
+            subtracts,
+        })
+    }
+
+    /// What the row must meet besides being there: the guard, and the
+    /// range of each relative change.
+    fn requirements(&self) -> Vec<Requirement> {
+        let table = M::__model().table;
+        let bounds = self.changes.iter().filter_map(|(_, name, change)| {
+            let bound = change.bound(sea_query::Expr::col((table, *name)))?;
+            Some(Requirement {
+                condition: Condition::all().add(bound),
+                unmet: Unmet::Range(name),
+            })
+        });
+        let guard = self.guard.iter().map(|guard| Requirement {
+            condition: guard.clone(),
+            unmet: Unmet::Guard,
+        });
+        guard.chain(bounds).collect()
+    }
+
+    /// Applies the changes and returns the row as stored. With nothing
+    /// changed, returns the row as it is (if it meets the guard), as
+    /// [`Scoped::find`](crate::Scoped::find) would.
     ///
     /// Takes a pool, a connection or a transaction (`&mut *tx`).
     ///
@@ -124,52 +327,82 @@ impl<M: Table> Update<M> {
     ///
     /// [`Error::NotFound`](crate::Error::NotFound) when no row has this id
     /// in the scope's organization (rows of other organizations are left
-    /// alone and reported the same way); [`Error::Forbidden`](crate::Error::Forbidden)
+    /// alone and reported the same way); [`Error::ConditionFailed`](crate::Error::ConditionFailed)
+    /// when the row does not meet the guard; [`Error::Forbidden`](crate::Error::Forbidden)
     /// for a system row of a shared table; [`Error::Invalid`](crate::Error::Invalid)
     /// naming the field when a reference names a row the organization
-    /// cannot see, or when a constraint refuses a value;
+    /// cannot see, an amount is not more than zero, a relative change would
+    /// leave the type's range, or a constraint refuses a value;
     /// [`Error::Conflict`](crate::Error::Conflict) when a unique key does;
-    /// [`Error::Database`](crate::Error::Database) when the statement fails.
+    /// [`Error::Busy`](crate::Error::Busy) when concurrent work got in the
+    /// way; [`Error::Database`](crate::Error::Database) when the statement
+    /// fails.
     pub async fn execute<'c, A, DB>(self, connection: A) -> Result<M>
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
         M: RowCodec<DB>,
     {
+        self.refusal()?;
         let model = M::__model();
         let access = self.writer.access();
-        let id = self.id.get();
+        let id = self.rows.id;
         let tenant = self.writer.tenant(model);
-        if self.sets.is_empty() {
-            // Nothing to set: the row as it is, as a find would read it.
-            let find = super::find(model, &access, false, Value::BigInt(Some(id)));
+        let requirements = self.requirements();
+        let writer = self.writer;
+        if self.changes.is_empty() {
+            // Nothing to change: the row as it is, as a find would read it.
+            let mut filter =
+                Condition::all().add(sea_query::Expr::col((model.table, model.id_column)).eq(id));
+            if let Some(guard) = self.guard {
+                filter = filter.add(guard);
+            }
+            let find = super::list(
+                model,
+                &access,
+                false,
+                Some(filter),
+                &[],
+                super::Paging::default(),
+            );
             let prepared = Prepared::<DB>::rendered(find)?;
             return exec::run(connection, tenant, move |conn| {
                 Box::pin(async move {
-                    prepared
-                        .fetch_optional(DB::__executor(conn))
-                        .await?
-                        .ok_or(crate::Error::NotFound { table: model.table })
+                    match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
+                        Some(row) => Ok(row),
+                        None => Err(refusal::explain::<DB>(
+                            conn,
+                            model,
+                            writer,
+                            Some(id),
+                            false,
+                            &[],
+                            requirements,
+                        )
+                        .await),
+                    }
                 })
             })
             .await;
         }
-        let prepared = match self.column_mask() {
-            Some(columns) => {
-                let key = ShapeKey::Update {
-                    access: self.writer.kind(),
-                    columns,
-                };
+        let cached = self.shape_key().filter(|_| self.guard.is_none());
+        let prepared = match cached {
+            Some(key) => {
                 let shape = model.shapes::<DB>().get::<DB>(key, || {
-                    let sets = self
-                        .sets
+                    let mut next = 0;
+                    let changes: Vec<_> = self
+                        .changes
                         .iter()
-                        .enumerate()
-                        .map(|(n, (_, name, _))| (*name, sentinel::set(n)))
+                        .map(|(_, name, change)| (*name, change.with_sentinels(&mut next)))
                         .collect();
-                    super::update(model, &key_access(key), sentinel::id(), sets)
+                    let rows = Rows::Id(sentinel::id());
+                    super::update(model, &key_access(key), rows, &changes, None)
                 })?;
-                let values: Vec<Value> = self.sets.iter().map(|(_, _, v)| v.clone()).collect();
+                let values: Vec<Value> = self
+                    .changes
+                    .iter()
+                    .flat_map(|(_, _, change)| change.values().cloned())
+                    .collect();
                 let binds = Binds::<M> {
                     org: self.writer.org(),
                     id: Some(id),
@@ -178,48 +411,130 @@ impl<M: Table> Update<M> {
                 };
                 Prepared::<DB>::cached(&shape, &binds)?
             }
-            None => {
-                let sets = self
-                    .sets
-                    .iter()
-                    .map(|(_, name, value)| (*name, value.clone()))
-                    .collect();
-                let statement = super::update(model, &access, Value::BigInt(Some(id)), sets);
-                Prepared::<DB>::rendered(statement)?
-            }
+            None => Prepared::<DB>::rendered(
+                self.statement(Rows::Id(Value::BigInt(Some(id))), &access),
+            )?,
         };
         let references: Vec<(&'static str, Option<i64>)> = self
-            .sets
+            .changes
             .iter()
-            .map(|(_, name, value)| (*name, refusal::key_of(value)))
+            .filter_map(|(_, name, change)| match change {
+                Change::Set(value) => Some((*name, refusal::key_of(value))),
+                Change::Add { .. } | Change::Subtract { .. } => None,
+            })
             .collect();
-        let writer = self.writer;
         exec::run(connection, tenant, move |conn| {
             Box::pin(async move {
                 if let Some(row) = prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
                     return Ok(row);
                 }
-                Err(refusal::explain::<DB>(conn, model, writer, Some(id), false, &references).await)
+                Err(refusal::explain::<DB>(
+                    conn,
+                    model,
+                    writer,
+                    Some(id),
+                    false,
+                    &references,
+                    requirements,
+                )
+                .await)
             })
         })
         .await
     }
 }
 
-impl<M> fmt::Debug for Update<M> {
+impl<M: Table> Update<M, Matching> {
+    /// The SQL this update runs on `DB`, with the values bound to it.
+    #[must_use]
+    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
+        let rows = Rows::Matching(self.rows.filter.clone());
+        self.statement(rows, &self.writer.access()).render::<DB>()
+    }
+
+    /// Applies the changes to every (active) row of the scope's
+    /// organization that matches the filter, in one statement, and returns
+    /// how many rows it changed. With nothing set, changes nothing.
+    ///
+    /// Takes a pool, a connection or a transaction (`&mut *tx`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`](crate::Error::Invalid) naming the field when a
+    /// reference names a row the organization cannot see (nothing is
+    /// written) or a constraint refuses a value;
+    /// [`Error::Conflict`](crate::Error::Conflict) when a unique key does;
+    /// [`Error::Busy`](crate::Error::Busy) when concurrent work got in the
+    /// way; [`Error::Database`](crate::Error::Database) when the statement
+    /// fails.
+    pub async fn execute<'c, A, DB>(self, connection: A) -> Result<u64>
+    where
+        A: Acquire<'c, Database = DB> + Send + 'c,
+        DB: Backend,
+        M: RowCodec<DB>,
+    {
+        self.refusal()?;
+        let model = M::__model();
+        let access = self.writer.access();
+        let tenant = self.writer.tenant(model);
+        let references: Vec<(&'static str, Option<i64>)> = self
+            .changes
+            .iter()
+            .filter_map(|(_, name, change)| match change {
+                Change::Set(value) => Some((*name, refusal::key_of(value))),
+                Change::Add { .. } | Change::Subtract { .. } => None,
+            })
+            .filter(|(name, _)| model.references.iter().any(|r| r.column == *name))
+            .collect();
+        if self.changes.is_empty() {
+            return Ok(0);
+        }
+        let prepared = Prepared::<DB>::rendered(
+            self.statement(Rows::Matching(self.rows.filter.clone()), &access),
+        )?;
+        let writer = self.writer;
+        exec::run(connection, tenant, move |conn| {
+            Box::pin(async move {
+                let changed = prepared.execute(DB::__executor(&mut *conn)).await?;
+                if changed == 0 && !references.is_empty() {
+                    // No row matched, or a reference was refused: tell
+                    // the second apart, as a one-row update would.
+                    let refused = refusal::explain::<DB>(
+                        conn,
+                        model,
+                        writer,
+                        None,
+                        false,
+                        &references,
+                        Vec::new(),
+                    )
+                    .await;
+                    if !matches!(refused, Error::Conflict { .. }) {
+                        return Err(refused);
+                    }
+                }
+                Ok(changed)
+            })
+        })
+        .await
+    }
+}
+
+impl<M, R: fmt::Debug> fmt::Debug for Update<M, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Update")
             .field("writer", &self.writer)
-            .field("id", &self.id)
+            .field("rows", &self.rows)
             // Names only: values may be secrets.
             .field(
                 "columns",
                 &self
-                    .sets
+                    .changes
                     .iter()
                     .map(|(_, name, _)| name)
                     .collect::<Vec<_>>(),
             )
+            .field("guarded", &self.guard.is_some())
             .finish()
     }
 }
