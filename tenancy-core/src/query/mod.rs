@@ -17,6 +17,7 @@
 //! Writes of a column that references another tenant table add
 //! `EXISTS (referenced row visible to $org)`, in the same statement.
 
+pub mod aggregate;
 mod cascade;
 mod delete;
 mod insert;

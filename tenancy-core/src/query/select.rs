@@ -3,9 +3,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use sea_query::{Condition, Order, Value, Values};
+use sea_query::{Condition, ExprTrait, Order, Value, Values};
 use sqlx::Acquire;
 
+use super::aggregate::{Aggregate, Grouped, One, Summable};
 use super::plan::{AccessKind, ShapeKey};
 use super::{Access, Paging, Statement};
 use crate::column::{Column, Filter};
@@ -307,6 +308,33 @@ impl<M: Table> Select<M> {
             ..Binds::default()
         };
         Prepared::cached(&shape, &binds)
+    }
+}
+
+/// Aggregates of the rows a select matches (its ordering and paging do not
+/// apply).
+impl<M: Table> Select<M> {
+    /// The sum of `column` over the matching rows; zero without rows.
+    pub fn sum<T: Summable, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<T::Sum>> {
+        Aggregate::sum_of(self.reader, self.inactive, self.filter, column)
+    }
+
+    /// The smallest value of `column` among the matching rows; `None`
+    /// without rows.
+    pub fn min<T, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<Option<T>>> {
+        Aggregate::single(self.reader, self.inactive, self.filter, column.expr().min())
+    }
+
+    /// The largest value of `column` among the matching rows; `None`
+    /// without rows.
+    pub fn max<T, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<Option<T>>> {
+        Aggregate::single(self.reader, self.inactive, self.filter, column.expr().max())
+    }
+
+    /// Groups the matching rows by the values of `column`, for one
+    /// aggregate per group: `Lot::select(&scope).group_by(Lot::INGREDIENT_ID).sum(Lot::QUANTITY)`.
+    pub fn group_by<G, K>(self, column: Column<M, G, K>) -> Grouped<M, G> {
+        Grouped::new(self.reader, self.inactive, self.filter, column.name())
     }
 }
 
