@@ -156,7 +156,9 @@ pub use error::{Error, Result};
 pub use exec::Backend;
 pub use id::{Id, OrgId, UserId};
 pub use model::{Global, OrgOwned, RowCodec, Scoped, Shared, SoftDelete};
-pub use query::{Delete, Find, Insert, Restore, Select, Update, WithChildren, aggregate, rows};
+pub use query::{
+    Delete, Find, Insert, InsertMany, Restore, Select, Update, WithChildren, aggregate, rows,
+};
 pub use scope::{Actor, ActsAcrossOrgs, ActsForOrg, Scope, SystemScope};
 pub use sea_query::Order;
 

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use crate::column::Filter;
 use crate::exec::{Backend, Shapes};
 use crate::id::{Id, OrgId};
-use crate::query::{Delete, Find, Insert, Restore, Select, Update, rows};
+use crate::query::{Delete, Find, Insert, InsertMany, Restore, Select, Update, rows};
 use crate::scope::{ActsAcrossOrgs, ActsForOrg};
 
 /// What every derived model is, whatever its kind: a table description and
@@ -29,6 +29,9 @@ pub trait Table: Sized + Send + Unpin + 'static {
 
     /// The table's description.
     fn __model() -> &'static ModelInfo;
+
+    /// This row's id.
+    fn __id(&self) -> i64;
 
     /// The referenced ids a new row holds, by column, to name the one a
     /// refused insert points at.
@@ -88,6 +91,15 @@ pub trait Scoped: Table {
     /// Inserts a row into the scope's organization and returns it as stored.
     fn insert(scope: &impl ActsForOrg, new: Self::New) -> Insert<Self> {
         Insert::for_org(scope.acting_org(), new)
+    }
+
+    /// Inserts rows into the scope's organization in as few statements as
+    /// the backend allows, all or none, and returns them as stored.
+    fn insert_many(
+        scope: &impl ActsForOrg,
+        rows: impl IntoIterator<Item = Self::New>,
+    ) -> InsertMany<Self> {
+        InsertMany::for_org(scope.acting_org(), rows.into_iter().collect())
     }
 
     /// Sets chosen columns of the row with this id, if it belongs to the
@@ -211,6 +223,16 @@ pub trait Global: Table {
     fn insert(system: &impl ActsAcrossOrgs, new: Self::New) -> Insert<Self> {
         let _ = system.acting_reason();
         Insert::global(new)
+    }
+
+    /// Inserts rows in as few statements as the backend allows, all or
+    /// none, and returns them as stored.
+    fn insert_many(
+        system: &impl ActsAcrossOrgs,
+        rows: impl IntoIterator<Item = Self::New>,
+    ) -> InsertMany<Self> {
+        let _ = system.acting_reason();
+        InsertMany::global(rows.into_iter().collect())
     }
 
     /// Sets chosen columns of the row with this id.

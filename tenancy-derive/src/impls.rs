@@ -19,6 +19,7 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
             .unwrap_or_default()
     };
     let id_column = column(Role::Id);
+    let id_ident = cont.field(Role::Id).map(|f| f.ident);
     let kind = match cont.kind() {
         Kind::Scoped => {
             let org = column(Role::Org);
@@ -85,6 +86,10 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
             type New = #new;
 
             #columns_const
+
+            fn __id(&self) -> i64 {
+                self.#id_ident.get()
+            }
 
             fn __model() -> &'static #p::ModelInfo {
                 static MODEL: #p::ModelInfo = #p::ModelInfo::new(

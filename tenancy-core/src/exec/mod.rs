@@ -89,6 +89,10 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     #[doc(hidden)]
     const ROW_LEVEL_SECURITY: bool;
 
+    /// The most parameters one statement may bind.
+    #[doc(hidden)]
+    const MAX_BINDS: usize;
+
     /// See [`pool::is_clean`](crate::pool::is_clean).
     #[doc(hidden)]
     fn __is_clean(connection: &mut Self::Connection) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
@@ -105,7 +109,7 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
 /// Implements [`Backend`] for one sqlx database: the same code for each,
 /// but for the sea-query dialect and the cache slot.
 macro_rules! impl_backend {
-    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $is_clean:path, $across:path, $bindable:path) => {
+    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $binds:literal, $is_clean:path, $across:path, $bindable:path) => {
         #[cfg(feature = $feature)]
         impl sealed::Sealed for $database {}
 
@@ -115,6 +119,8 @@ macro_rules! impl_backend {
             const SHAPE_SLOT: usize = $slot;
 
             const ROW_LEVEL_SECURITY: bool = $rls;
+
+            const MAX_BINDS: usize = $binds;
 
             type Dialect = $dialect;
 
@@ -173,6 +179,8 @@ impl_backend!(
     sea_query::SqliteQueryBuilder,
     0,
     false,
+    // SQLITE_MAX_VARIABLE_NUMBER of the SQLite that sqlx builds (3.32 on).
+    32_766,
     crate::pool::sqlite_is_clean,
     tenant::sqlite_acts_across_orgs,
     sqlite_bindable
@@ -183,6 +191,8 @@ impl_backend!(
     sea_query::PostgresQueryBuilder,
     1,
     true,
+    // The protocol counts parameters in 16 bits.
+    65_535,
     crate::pool::postgres_is_clean,
     tenant::postgres_acts_across_orgs,
     Ok
@@ -205,6 +215,10 @@ fn sqlite_bindable(value: sea_query::Value) -> Result<sea_query::Value> {
         other => Ok(other),
     }
 }
+
+/// How many statements of one model the cache keeps before it stops
+/// keeping those of many-row inserts.
+const MAX_SHAPES: usize = 256;
 
 /// The statements of one model on one backend, each rendered the first
 /// time it is used (see [`query::Shape`] for how they are bound).
@@ -238,8 +252,12 @@ impl Shapes {
                     "tenancy could not plan the parameters of {key:?}"
                 )))
             })?;
-        // A poisoned cache only costs a render per call.
-        if let Ok(mut cache) = self.cache.write() {
+        // A poisoned cache only costs a render per call. Many-row inserts
+        // have a statement per number of rows: past a bound, the odd sizes
+        // are rendered per call rather than kept.
+        if let Ok(mut cache) = self.cache.write()
+            && (cache.len() < MAX_SHAPES || !matches!(key, query::ShapeKey::InsertRows { .. }))
+        {
             cache.entry(key).or_insert_with(|| Arc::clone(&shape));
         }
         Ok(shape)
@@ -254,6 +272,8 @@ pub(crate) struct Binds<'a, M: crate::model::Table> {
     pub(crate) offset: Option<i64>,
     pub(crate) new: Option<&'a M::New>,
     pub(crate) sets: &'a [sea_query::Value],
+    /// The new rows of a many-row insert.
+    pub(crate) rows: &'a [M::New],
 }
 
 impl<M: crate::model::Table> Default for Binds<'_, M> {
@@ -265,6 +285,7 @@ impl<M: crate::model::Table> Default for Binds<'_, M> {
             offset: None,
             new: None,
             sets: &[],
+            rows: &[],
         }
     }
 }
@@ -335,7 +356,10 @@ impl<DB: Backend> Prepared<DB> {
                     query::Param::Org => sea_query::Value::BigInt(Some(key(binds.org)?)),
                     query::Param::Id => sea_query::Value::BigInt(Some(key(binds.id)?)),
                     query::Param::Set(n) => binds.sets.get(n).cloned().ok_or_else(missing)?,
-                    query::Param::Limit | query::Param::Offset | query::Param::New(_) => {
+                    query::Param::Limit
+                    | query::Param::Offset
+                    | query::Param::New(_)
+                    | query::Param::Row { .. } => {
                         return Err(missing());
                     }
                 });
@@ -356,6 +380,11 @@ impl<DB: Backend> Prepared<DB> {
                 query::Param::New(n) => {
                     M::__bind_field(binds.new.ok_or_else(missing)?, n, &mut arguments)
                 }
+                query::Param::Row { row, field } => M::__bind_field(
+                    binds.rows.get(row).ok_or_else(missing)?,
+                    field,
+                    &mut arguments,
+                ),
                 query::Param::Set(_) => return Err(missing()),
             };
             pushed.map_err(encode_error)?;

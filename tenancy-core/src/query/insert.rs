@@ -158,6 +158,173 @@ impl<M: Table> Insert<M> {
     }
 }
 
+/// New rows inserted in as few statements as the backend's limit on bound
+/// values allows, built by [`Scoped::insert_many`](crate::Scoped::insert_many).
+///
+/// All or nothing: the statements run in one transaction (a savepoint
+/// inside the caller's), and every row's references are checked as a lone
+/// insert checks them; when one is refused, no row is written.
+#[must_use = "an insert does nothing until it is executed"]
+pub struct InsertMany<M: Table> {
+    writer: Writer,
+    rows: Vec<M::New>,
+}
+
+/// The most rows one statement of a many-row insert takes, whatever the
+/// backend allows: past a few hundred, longer statements save nothing.
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl<M: Table> InsertMany<M> {
+    pub(crate) fn for_org(org: OrgId, rows: Vec<M::New>) -> Self {
+        Self {
+            writer: Writer::Org(org),
+            rows,
+        }
+    }
+
+    pub(crate) fn global(rows: Vec<M::New>) -> Self {
+        Self {
+            writer: Writer::All,
+            rows,
+        }
+    }
+
+    /// The SQL of the first statement this insert runs on `DB` (placeholders
+    /// for the rows' fields, as [`Insert::to_sql`]).
+    #[must_use]
+    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
+        let rows = self.rows.len().min(ROWS_PER_STATEMENT).max(1);
+        super::insert_rows(
+            M::__model(),
+            &self.writer.access(),
+            row_placeholders::<M>(rows),
+        )
+        .render::<DB>()
+    }
+
+    /// Inserts every row and returns them as stored, in the order given.
+    /// No rows: nothing runs, and the answer is empty.
+    ///
+    /// Takes a pool, a connection or a transaction (`&mut *tx`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Insert::execute`]; a refused reference is
+    /// [`Error::Invalid`](crate::Error::Invalid) naming the column, whose
+    /// reason says which row (counting from 0). Nothing is written.
+    pub async fn execute<'c, A, DB>(self, connection: A) -> Result<Vec<M>>
+    where
+        A: Acquire<'c, Database = DB> + Send + 'c,
+        DB: Backend,
+        M: RowCodec<DB>,
+    {
+        if self.rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let model = M::__model();
+        let writer = self.writer;
+        let shape = move |rows: usize| {
+            let key = ShapeKey::InsertRows {
+                access: writer.kind(),
+                rows,
+            };
+            model.shapes::<DB>().get::<DB>(key, || {
+                super::insert_rows(model, &key_access(key), row_placeholders::<M>(rows))
+            })
+        };
+        // Every row binds as many values as the first.
+        let per_row = shape(1)?.params.len().max(1);
+        let per_statement = (DB::MAX_BINDS / per_row).clamp(1, ROWS_PER_STATEMENT);
+        let rows = self.rows;
+        exec::run_atomic(connection, writer.tenant(model), move |conn| {
+            Box::pin(async move {
+                let mut stored = Vec::with_capacity(rows.len());
+                for (number, chunk) in rows.chunks(per_statement).enumerate() {
+                    let binds = Binds::<M> {
+                        org: writer.org(),
+                        rows: chunk,
+                        ..Binds::default()
+                    };
+                    let shape = shape(chunk.len())?;
+                    let prepared = Prepared::<DB>::cached(&shape, &binds)?;
+                    let mut inserted: Vec<M> =
+                        prepared.fetch_all(DB::__executor(&mut *conn)).await?;
+                    if inserted.len() < chunk.len() {
+                        let first = number * per_statement;
+                        return Err(refused::<M, DB>(conn, writer, chunk, first).await);
+                    }
+                    // The database numbers new rows in the order it inserts
+                    // them, which is the order of the statement.
+                    inserted.sort_by_key(Table::__id);
+                    stored.append(&mut inserted);
+                }
+                Ok(stored)
+            })
+        })
+        .await
+    }
+}
+
+/// The error of a chunk of rows of which some were left out: the first row
+/// whose reference the organization cannot see.
+async fn refused<M: RowCodec<DB>, DB: Backend>(
+    connection: &mut DB::Connection,
+    writer: Writer,
+    rows: &[M::New],
+    first: usize,
+) -> crate::Error {
+    let model = M::__model();
+    for (offset, new) in rows.iter().enumerate() {
+        let references = M::__references(new);
+        let error = refusal::explain::<DB>(
+            connection,
+            model,
+            writer,
+            None,
+            false,
+            &references,
+            Vec::new(),
+        )
+        .await;
+        match error {
+            crate::Error::Conflict { .. } => continue,
+            crate::Error::Invalid { field, reason } => {
+                let row = first + offset;
+                return crate::Error::Invalid {
+                    field,
+                    reason: format!("the row at index {row} {reason}").into(),
+                };
+            }
+            other => return other,
+        }
+    }
+    // Every reference is visible now: one was deactivated and restored
+    // meanwhile. Trying again may succeed.
+    crate::Error::Conflict { constraint: None }
+}
+
+/// The sentinels of every field of `rows` new rows.
+fn row_placeholders<M: Table>(rows: usize) -> Vec<Vec<Value>> {
+    let fields = M::__model().insert_columns.len();
+    (0..rows)
+        .map(|row| {
+            (0..fields)
+                .map(|field| sentinel::row_field(row, field))
+                .collect()
+        })
+        .collect()
+}
+
+impl<M: Table> fmt::Debug for InsertMany<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InsertMany")
+            .field("table", &M::__model().table)
+            .field("writer", &self.writer)
+            .field("rows", &self.rows.len())
+            .finish()
+    }
+}
+
 /// The sentinels of every field of a new row.
 fn placeholders<M: Table>() -> Vec<Value> {
     (0..M::__model().insert_columns.len())

@@ -28,7 +28,7 @@ mod select;
 mod update;
 
 pub use delete::{Delete, Restore};
-pub use insert::Insert;
+pub use insert::{Insert, InsertMany};
 pub use join::{References, WithChildren};
 pub use select::{Find, Select};
 pub use update::{Update, rows};
@@ -300,11 +300,19 @@ pub(crate) fn find(model: &ModelInfo, access: &Access, inactive: bool, id: Value
 /// when references must be checked, `INSERT .. SELECT <values> WHERE
 /// EXISTS (..) AND ..`, so that a refused reference writes nothing.
 pub(crate) fn insert(model: &ModelInfo, access: &Access, new: Vec<Value>) -> Statement {
-    let mut columns: Vec<&'static str> = Vec::with_capacity(new.len() + 1);
-    let mut values: Vec<Expr> = Vec::with_capacity(new.len() + 1);
+    insert_rows(model, access, vec![new])
+}
+
+/// [`insert`] of several rows in one statement: `VALUES (..), (..)`, or
+/// with references to check, one `SELECT .. WHERE <checks>` per row joined
+/// by `UNION ALL`, so that a row whose reference is refused is left out
+/// (and the caller sees fewer rows come back).
+pub(crate) fn insert_rows(model: &ModelInfo, access: &Access, rows: Vec<Vec<Value>>) -> Statement {
+    let mut columns: Vec<&'static str> = Vec::with_capacity(model.insert_columns.len() + 3);
+    let mut fixed: Vec<Expr> = Vec::with_capacity(3);
     if let Some(org_column) = model.org_column() {
         columns.push(org_column);
-        values.push(match access {
+        fixed.push(match access {
             Access::Org(org) => Expr::val(org.clone()),
             // System rows of a shared table; nothing else inserts without
             // an organization (a scoped table refuses the null).
@@ -314,44 +322,57 @@ pub(crate) fn insert(model: &ModelInfo, access: &Access, new: Vec<Value>) -> Sta
     if let Some(soft) = model.soft_delete {
         // New rows are active, and no cascade deactivated them.
         columns.push(soft.active);
-        values.push(literal(true));
+        fixed.push(literal(true));
         if let Some(marker) = soft.marker {
             columns.push(marker);
-            values.push(literal(false));
+            fixed.push(literal(false));
         }
     }
-    let mut checks = Vec::new();
-    for (column, value) in model.insert_columns.iter().zip(new) {
-        if let (Some(reference), Access::Org(_)) = (
-            model.references.iter().find(|r| r.column == *column),
-            access,
-        ) {
-            checks.push(reference_check(
-                (reference.target)(),
-                access,
-                value.clone(),
-                reference.nullable,
-                0,
-            ));
-        }
-        columns.push(column);
-        values.push(Expr::val(value));
-    }
+    columns.extend(model.insert_columns.iter().copied());
+    let checked = matches!(access, Access::Org(_)) && !model.references.is_empty();
     let mut insert = Query::insert();
     insert
         .into_table(model.table)
         .columns(columns)
         .returning(returning(model));
-    if checks.is_empty() {
-        // Cannot panic: one value per column, pushed together above.
-        insert.values_panic(values);
-    } else {
+    let mut union: Option<SelectStatement> = None;
+    for new in rows {
+        let mut values = fixed.clone();
+        let mut checks = Vec::new();
+        for (column, value) in model.insert_columns.iter().zip(new) {
+            if let (Some(reference), true) = (
+                model.references.iter().find(|r| r.column == *column),
+                checked,
+            ) {
+                checks.push(reference_check(
+                    (reference.target)(),
+                    access,
+                    value.clone(),
+                    reference.nullable,
+                    0,
+                ));
+            }
+            values.push(Expr::val(value));
+        }
+        if !checked {
+            // Cannot panic: one value per column, pushed together above.
+            insert.values_panic(values);
+            continue;
+        }
         let mut select = Query::select();
         select.exprs(values);
         for check in checks {
             select.and_where(check);
         }
-        // Cannot fail: the select has one expression per column.
+        match union.as_mut() {
+            None => union = Some(select),
+            Some(first) => {
+                first.union(sea_query::UnionType::All, select);
+            }
+        }
+    }
+    if let Some(select) = union {
+        // Cannot fail: every select has one expression per column.
         if insert.select_from(select).is_err() {
             return Statement::Insert(Query::insert());
         }

@@ -25,6 +25,8 @@ pub(crate) enum Param {
     New(usize),
     /// Value `n` of an update, in the order the update sets them.
     Set(usize),
+    /// Field `field` of new row number `row` of a many-row insert.
+    Row { row: usize, field: usize },
 }
 
 /// The values cached statements are rendered with: each is a value no call
@@ -39,6 +41,12 @@ pub(crate) mod sentinel {
     const OFFSET: u64 = 7_000_004;
     const NEW: i64 = -8_000_000;
     const SET: i64 = -9_000_000;
+    /// Rows of a many-row insert: `ROW - row × FIELDS - field`.
+    const ROW: i64 = -20_000_000;
+    /// The most fields a row of a many-row insert has in the plan, and
+    /// the most rows: far more than any statement binds.
+    pub(crate) const FIELDS: usize = 1_024;
+    pub(crate) const ROWS: usize = 65_536;
 
     /// Sentinel of the organization.
     pub(crate) fn org() -> Value {
@@ -70,6 +78,12 @@ pub(crate) mod sentinel {
         Value::BigInt(Some(SET - i64::try_from(n).unwrap_or(0)))
     }
 
+    /// Sentinel of field `field` of row `row` of a many-row insert.
+    pub(crate) fn row_field(row: usize, field: usize) -> Value {
+        let offset = i64::try_from(row * FIELDS + field).unwrap_or(0);
+        Value::BigInt(Some(ROW - offset))
+    }
+
     /// The parameter a rendered sentinel stands for.
     pub(crate) fn param(value: &Value) -> Option<Param> {
         let index = |base: i64, v: i64| usize::try_from(base - v).ok();
@@ -82,6 +96,11 @@ pub(crate) mod sentinel {
             Value::BigInt(Some(v)) if v <= SET && v > SET - 1_000_000 => {
                 index(SET, v).map(Param::Set)
             }
+            Value::BigInt(Some(v)) if v <= ROW && v > ROW - (ROWS * FIELDS) as i64 => index(ROW, v)
+                .map(|n| Param::Row {
+                    row: n / FIELDS,
+                    field: n % FIELDS,
+                }),
             _ => None,
         }
     }
@@ -155,6 +174,11 @@ pub(crate) enum ShapeKey {
     Insert {
         access: AccessKind,
     },
+    /// A many-row insert of this many rows.
+    InsertRows {
+        access: AccessKind,
+        rows: usize,
+    },
     /// The columns changed, as bits of their indexes in the model, and
     /// which of them are added to and subtracted from.
     Update {
@@ -200,7 +224,21 @@ mod tests {
                 Some(Param::New(n))
             );
             assert_eq!(sentinel::param(&sentinel::set(n)), Some(Param::Set(n)));
+            assert_eq!(
+                sentinel::param(&sentinel::row_field(n, 7)),
+                Some(Param::Row { row: n, field: 7 })
+            );
         }
+        assert_eq!(
+            sentinel::param(&sentinel::row_field(
+                sentinel::ROWS - 1,
+                sentinel::FIELDS - 1
+            )),
+            Some(Param::Row {
+                row: sentinel::ROWS - 1,
+                field: sentinel::FIELDS - 1
+            })
+        );
         assert_eq!(sentinel::param(&Value::BigInt(Some(5))), None);
         assert_eq!(sentinel::param(&Value::Bool(Some(true))), None);
     }

@@ -353,6 +353,7 @@ pub(crate) fn key_access(key: ShapeKey) -> Access {
         | ShapeKey::Count { access, .. }
         | ShapeKey::Find { access, .. }
         | ShapeKey::Insert { access }
+        | ShapeKey::InsertRows { access, .. }
         | ShapeKey::Update { access, .. }
         | ShapeKey::Delete { access }
         | ShapeKey::Restore { access }
