@@ -157,10 +157,11 @@ pub use exec::Backend;
 pub use id::{Id, OrgId, UserId};
 pub use model::{Global, OrgOwned, RowCodec, Scoped, Shared, SoftDelete};
 pub use query::{
-    Delete, Find, Insert, InsertMany, Restore, Select, Update, WithChildren, aggregate, rows,
+    Delete, Find, Insert, InsertMany, Locked, Restore, Select, Update, WithChildren, aggregate,
+    rows,
 };
 pub use scope::{Actor, ActsAcrossOrgs, ActsForOrg, Scope, SystemScope};
-pub use sea_query::Order;
+pub use sea_query::{NullOrdering, Order};
 
 /// The sea-query version this crate builds statements with, for
 /// [`Filter::custom`] conditions and for reading [`Select::to_sql`] values.

@@ -378,6 +378,8 @@ pub struct ModelInfo {
     pub(crate) soft_delete: Option<SoftDeleteColumns>,
     /// Children deactivated and restored with this row.
     pub(crate) cascades: &'static [fn() -> &'static ModelInfo],
+    /// The columns whose field is an `Option`.
+    pub(crate) nullable: &'static [&'static str],
     /// Each backend's statements, built on first use.
     pub(crate) shapes: [OnceLock<Shapes>; 2],
 }
@@ -402,6 +404,7 @@ impl ModelInfo {
             references: &[],
             soft_delete: None,
             cascades: &[],
+            nullable: &[],
             shapes: [OnceLock::new(), OnceLock::new()],
         }
     }
@@ -424,6 +427,13 @@ impl ModelInfo {
     #[must_use]
     pub const fn with_cascades(mut self, children: &'static [fn() -> &'static ModelInfo]) -> Self {
         self.cascades = children;
+        self
+    }
+
+    /// Declares the columns that may hold null.
+    #[must_use]
+    pub const fn with_nullable(mut self, columns: &'static [&'static str]) -> Self {
+        self.nullable = columns;
         self
     }
 

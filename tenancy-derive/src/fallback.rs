@@ -59,6 +59,10 @@ pub(crate) fn expand(cont: &Container<'_>) -> TokenStream {
                 fn __model() -> &'static #p::ModelInfo {
                     ::core::unreachable!()
                 }
+
+                fn __id(&self) -> i64 {
+                    ::core::unreachable!()
+                }
             }
 
             #column_at

@@ -79,6 +79,11 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
             quote!((#column, ::core::option::Option::Some(new.#ident.get())))
         })
     });
+    let nullable = cont
+        .fields
+        .iter()
+        .filter(|field| is_option(field.ty))
+        .map(|field| &field.column);
     let (columns_const, column_at) = crate::expand::column_table(cont);
     quote! {
         #[automatically_derived]
@@ -100,6 +105,7 @@ pub(crate) fn table(cont: &Container<'_>) -> TokenStream {
                     &[#(#insert_columns),*],
                 )
                 .with_references(&[#(#references),*])
+                .with_nullable(&[#(#nullable),*])
                 #soft_delete
                 .with_cascades(&[#(#cascades),*]);
                 &MODEL

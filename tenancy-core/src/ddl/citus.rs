@@ -243,6 +243,9 @@ mod tests {
             impl Table for $name {
                 type New = ();
                 const __COLUMNS: &'static [&'static str] = &[];
+                fn __id(&self) -> i64 {
+                    0
+                }
                 fn __model() -> &'static ModelInfo {
                     static INFO: ModelInfo = $info;
                     &INFO

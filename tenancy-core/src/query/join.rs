@@ -160,7 +160,7 @@ fn join(
     parent: &'static ModelInfo,
     child: &'static ModelInfo,
     parents: SelectStatement,
-    order: &[(&'static str, Order)],
+    order: &[super::OrderKey],
     org: Option<Value>,
 ) -> SelectStatement {
     let mut select = Query::select();
@@ -190,8 +190,8 @@ fn join(
     select
         .from_subquery(parents, Alias::new(parent.table))
         .join_as(JoinType::LeftJoin, child.table, Alias::new(CHILD), on);
-    for (name, direction) in order {
-        select.order_by((Alias::new(parent.table), *name), direction.clone());
+    for key in order {
+        key.apply(&mut select, (Alias::new(parent.table), key.column));
     }
     select
         .order_by((Alias::new(parent.table), parent.id_column), Order::Asc)

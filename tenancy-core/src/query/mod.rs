@@ -30,15 +30,16 @@ mod update;
 pub use delete::{Delete, Restore};
 pub use insert::{Insert, InsertMany};
 pub use join::{References, WithChildren};
-pub use select::{Find, Select};
+pub use select::{Find, Locked, Select};
 pub use update::{Update, rows};
 
 pub(crate) use cascade::Cascade;
 pub(crate) use plan::{Param, Shape, ShapeKey, sentinel};
 
 use sea_query::{
-    Alias, Asterisk, Condition, DeleteStatement, Expr, ExprTrait, InsertStatement, LockType, Order,
-    Query, ReturningClause, SelectStatement, UpdateStatement, Value, Values,
+    Alias, Asterisk, Condition, DeleteStatement, Expr, ExprTrait, InsertStatement, IntoColumnRef,
+    LockType, NullOrdering, Order, Query, ReturningClause, SelectStatement, UpdateStatement, Value,
+    Values,
 };
 
 use crate::exec::Backend;
@@ -86,6 +87,49 @@ pub(crate) enum Access {
 enum Purpose {
     Read,
     Write,
+}
+
+/// One key of a list's order.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct OrderKey {
+    pub(crate) column: &'static str,
+    pub(crate) direction: Order,
+    /// Where nulls go, for a nullable column: stated in every statement,
+    /// since the backends differ when it is not (PostgreSQL puts them
+    /// last in ascending order, SQLite first).
+    pub(crate) nulls: Option<NullOrdering>,
+}
+
+impl OrderKey {
+    /// The key of `column` of `model`: a nullable column orders its nulls
+    /// as PostgreSQL does by default, last ascending and first descending,
+    /// unless `nulls` says otherwise.
+    pub(crate) fn new(
+        model: &ModelInfo,
+        column: &'static str,
+        direction: Order,
+        nulls: Option<NullOrdering>,
+    ) -> Self {
+        let nulls = nulls.or_else(|| {
+            model.nullable.contains(&column).then(|| match direction {
+                Order::Desc => NullOrdering::First,
+                _ => NullOrdering::Last,
+            })
+        });
+        Self {
+            column,
+            direction,
+            nulls,
+        }
+    }
+
+    /// Adds the key to `select`, with its column named by `column`.
+    pub(crate) fn apply(&self, select: &mut SelectStatement, column: impl IntoColumnRef) {
+        match self.nulls.clone() {
+            Some(nulls) => select.order_by_with_nulls(column, self.direction.clone(), nulls),
+            None => select.order_by(column, self.direction.clone()),
+        };
+    }
 }
 
 /// Limit and offset of a list, as the drivers accept them.
@@ -235,7 +279,7 @@ pub(crate) fn list(
     access: &Access,
     inactive: bool,
     filter: Option<Condition>,
-    order: &[(&'static str, Order)],
+    order: &[OrderKey],
     paging: Paging,
 ) -> Statement {
     let mut select = Query::select();
@@ -248,11 +292,11 @@ pub(crate) fn list(
     if let Some(filter) = filter {
         select.cond_where(filter);
     }
-    for (column, direction) in order {
-        select.order_by(*column, direction.clone());
+    for key in order {
+        key.apply(&mut select, key.column);
     }
     // The id breaks ties, so that pages of an ordered list never overlap.
-    if !order.iter().any(|(column, _)| *column == model.id_column) {
+    if !order.iter().any(|key| key.column == model.id_column) {
         select.order_by(model.id_column, Order::Asc);
     }
     let paging = paging.normalized();

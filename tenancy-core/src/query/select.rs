@@ -3,12 +3,12 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use sea_query::{Condition, ExprTrait, Order, Value, Values};
+use sea_query::{Condition, ExprTrait, NullOrdering, Order, Value, Values};
 use sqlx::Acquire;
 
 use super::aggregate::{Aggregate, Grouped, One, Summable};
 use super::plan::{AccessKind, ShapeKey};
-use super::{Access, Paging, Statement};
+use super::{Access, OrderKey, Paging, Statement};
 use crate::column::{Column, Filter};
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Binds, Prepared, Tenant};
@@ -91,7 +91,7 @@ pub struct Select<M> {
     reader: Reader,
     inactive: bool,
     filter: Option<Condition>,
-    order: Vec<(&'static str, Order)>,
+    order: Vec<OrderKey>,
     paging: Paging,
     model: PhantomData<fn() -> M>,
 }
@@ -127,8 +127,27 @@ impl<M: Table> Select<M> {
     }
 
     /// Orders by `column`; later calls order ties of earlier ones.
+    ///
+    /// Nulls of a nullable column come last in ascending order and first
+    /// in descending order, on both backends (SQLite's own default is the
+    /// reverse); [`order_by_nulls`](Self::order_by_nulls) chooses.
     pub fn order_by<T, K>(mut self, column: Column<M, T, K>, direction: Order) -> Self {
-        self.order.push((column.name(), direction));
+        let key = OrderKey::new(M::__model(), column.name(), direction, None);
+        self.order.push(key);
+        self
+    }
+
+    /// Orders by `column`, with its nulls where `nulls` says: a FIFO over
+    /// a nullable expiry date, `order_by_nulls(Lot::EXPIRES_ON, Order::Asc,
+    /// NullOrdering::Last)`, takes lots that never expire last.
+    pub fn order_by_nulls<T, K>(
+        mut self,
+        column: Column<M, T, K>,
+        direction: Order,
+        nulls: NullOrdering,
+    ) -> Self {
+        let key = OrderKey::new(M::__model(), column.name(), direction, Some(nulls));
+        self.order.push(key);
         self
     }
 
@@ -167,6 +186,19 @@ impl<M: Table> Select<M> {
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
         self.rows_statement().render::<DB>()
+    }
+
+    /// Locks the matching rows for update until the end of the
+    /// transaction it runs in (`FOR UPDATE` on PostgreSQL), so that no
+    /// other transaction changes them between this read and the writes
+    /// that follow. Prefer a guarded update
+    /// ([`Update::only_if`](crate::Update::only_if)) where one statement
+    /// can say it all.
+    pub fn for_update(self) -> Locked<M> {
+        Locked {
+            select: self,
+            skip_locked: false,
+        }
     }
 
     /// Every matching row.
@@ -260,7 +292,7 @@ impl<M: Table> Select<M> {
     }
 
     /// The parents' ordering, for a join that must repeat it.
-    pub(crate) fn ordering(&self) -> &[(&'static str, Order)] {
+    pub(crate) fn ordering(&self) -> &[OrderKey] {
         &self.order
     }
 
@@ -308,6 +340,113 @@ impl<M: Table> Select<M> {
             ..Binds::default()
         };
         Prepared::cached(&shape, &binds)
+    }
+}
+
+/// Rows of a select locked for update until the transaction ends, built
+/// by [`Select::for_update`].
+///
+/// It only runs in a transaction (`&mut tx`), the one whose later writes
+/// the lock protects: begun by [`Scope::write`](crate::Scope::write) or
+/// [`Scope::begin`](crate::Scope::begin). Given a pool, it does not
+/// compile:
+///
+/// ```compile_fail
+/// # use tenancy_core::{Id, OrgId, Scope, Scoped};
+/// # #[derive(Scoped)]
+/// # #[tenancy(table = "lots")]
+/// # struct Lot { id: Id<Lot>, organization_id: OrgId, quantity: i64 }
+/// # async fn demo(pool: sqlx::SqlitePool, scope: Scope) -> tenancy_core::Result<()> {
+/// // error: expected `&mut Transaction<'_, _>`, found `&Pool<Sqlite>`
+/// Lot::select(&scope).for_update().fetch_all(&pool).await?;
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "a select does nothing until it is fetched"]
+pub struct Locked<M> {
+    select: Select<M>,
+    skip_locked: bool,
+}
+
+impl<M: Table> Locked<M> {
+    /// Leaves out the rows another transaction holds locked instead of
+    /// waiting for them (`SKIP LOCKED`): workers that each take the next
+    /// free job.
+    pub fn skip_locked(mut self) -> Self {
+        self.skip_locked = true;
+        self
+    }
+
+    fn statement(&self) -> Statement {
+        let mut statement = self.select.rows_statement();
+        if let Statement::Select(select) = &mut statement {
+            let table = [M::__model().table];
+            if self.skip_locked {
+                select.lock_with_tables_behavior(
+                    sea_query::LockType::Update,
+                    table,
+                    sea_query::LockBehavior::SkipLocked,
+                );
+            } else {
+                select.lock_with_tables(sea_query::LockType::Update, table);
+            }
+        }
+        statement
+    }
+
+    /// The SQL this select runs on `DB`, with the values bound to it. On
+    /// SQLite it has no lock clause: a write transaction there
+    /// ([`Scope::write`](crate::Scope::write)) already holds the one lock
+    /// of the database.
+    #[must_use]
+    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
+        self.statement().render::<DB>()
+    }
+
+    /// Every matching row, locked.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Busy`] when the lock meets a deadlock; [`Error::Database`]
+    /// when the statement fails or a row does not decode.
+    pub async fn fetch_all<DB>(self, transaction: &mut sqlx::Transaction<'_, DB>) -> Result<Vec<M>>
+    where
+        DB: Backend,
+        M: RowCodec<DB>,
+    {
+        // Inside the transaction, which named its organization when it
+        // began: nothing to add.
+        Prepared::<DB>::rendered(self.statement())?
+            .fetch_all(DB::__executor(&mut **transaction))
+            .await
+    }
+
+    /// The first matching row, if any, locked.
+    ///
+    /// # Errors
+    ///
+    /// As [`fetch_all`](Self::fetch_all).
+    pub async fn fetch_optional<DB>(
+        mut self,
+        transaction: &mut sqlx::Transaction<'_, DB>,
+    ) -> Result<Option<M>>
+    where
+        DB: Backend,
+        M: RowCodec<DB>,
+    {
+        self.select = self.select.limit(1);
+        Prepared::<DB>::rendered(self.statement())?
+            .fetch_optional(DB::__executor(&mut **transaction))
+            .await
+    }
+}
+
+impl<M> fmt::Debug for Locked<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Locked")
+            .field("select", &self.select)
+            .field("skip_locked", &self.skip_locked)
+            .finish()
     }
 }
 
