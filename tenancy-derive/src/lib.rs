@@ -14,6 +14,7 @@ mod ctxt;
 mod expand;
 mod fallback;
 mod impls;
+mod text_enum;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -37,4 +38,14 @@ use syn::{DeriveInput, parse_macro_input};
 pub fn derive_scoped(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive(&input).into()
+}
+
+/// Stores a fieldless enum as `TEXT`, one word per variant (its name in
+/// snake case, or `#[tenancy(rename = "...")]`), on every backend.
+///
+/// See `tenancy_core::TextEnum` for what it generates.
+#[proc_macro_derive(TextEnum, attributes(tenancy))]
+pub fn derive_text_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    text_enum::derive(&input).into()
 }
