@@ -144,10 +144,10 @@ mod model;
 pub mod pool;
 mod query;
 mod scope;
-mod text_enum;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
+mod text_enum;
 
 #[cfg(feature = "rust_decimal")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rust_decimal")))]
@@ -162,8 +162,8 @@ pub use query::{
     rows,
 };
 pub use scope::{Actor, ActsAcrossOrgs, ActsForOrg, Scope, SystemScope};
-pub use text_enum::{TextEnum, UnknownText};
 pub use sea_query::{NullOrdering, Order};
+pub use text_enum::{TextEnum, UnknownText};
 
 /// The sea-query version this crate builds statements with, for
 /// [`Filter::custom`] conditions and for reading [`Select::to_sql`] values.

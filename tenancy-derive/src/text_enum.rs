@@ -80,7 +80,11 @@ fn variants(input: &DeriveInput) -> syn::Result<Vec<Variant>> {
             continue;
         }
         let mut text = None;
-        for attr in variant.attrs.iter().filter(|a| a.path().is_ident("tenancy")) {
+        for attr in variant
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("tenancy"))
+        {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("rename") {
                     let value: LitStr = meta.value()?.parse()?;
@@ -90,7 +94,8 @@ fn variants(input: &DeriveInput) -> syn::Result<Vec<Variant>> {
                     text = Some(value.value());
                     Ok(())
                 } else {
-                    Err(meta.error("unknown tenancy attribute on a variant; the one key is `rename`"))
+                    Err(meta
+                        .error("unknown tenancy attribute on a variant; the one key is `rename`"))
                 }
             });
             if let Err(error) = parsed {

@@ -62,7 +62,9 @@ impl<DB: sqlx::Database> TestDb<DB> {
     }
 }
 
-/// A new SQLite database in a temporary file, with foreign keys on.
+/// A new SQLite database in a temporary file, with foreign keys on, in
+/// write-ahead-log mode with the library's busy timeout (as
+/// `tenancy_core::pool::sqlite_options` sets them).
 ///
 /// # Panics
 ///
@@ -73,7 +75,9 @@ pub async fn sqlite() -> TestDb<Sqlite> {
     let options = SqliteConnectOptions::new()
         .filename(dir.path().join("test.db"))
         .create_if_missing(true)
-        .foreign_keys(true);
+        .foreign_keys(true)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+        .busy_timeout(tenancy_core::pool::SQLITE_BUSY_TIMEOUT);
     let pool = tenancy_core::pool::options()
         .max_connections(4)
         .connect_with(options)

@@ -1,0 +1,9 @@
+//! The suite on PostgreSQL with row-level security on, through a role the
+//! policies apply to.
+
+pub(crate) type Db = sqlx::Postgres;
+
+pub(crate) use super::models::postgres_rls_db as db;
+
+#[path = "suite.rs"]
+mod suite;

@@ -1,0 +1,8 @@
+//! The suite on SQLite.
+
+pub(crate) type Db = sqlx::Sqlite;
+
+pub(crate) use super::models::sqlite_db as db;
+
+#[path = "suite.rs"]
+mod suite;
