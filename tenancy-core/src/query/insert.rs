@@ -193,7 +193,7 @@ impl<M: Table> InsertMany<M> {
     /// for the rows' fields, as [`Insert::to_sql`]).
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        let rows = self.rows.len().min(ROWS_PER_STATEMENT).max(1);
+        let rows = self.rows.len().clamp(1, ROWS_PER_STATEMENT);
         super::insert_rows(
             M::__model(),
             &self.writer.access(),

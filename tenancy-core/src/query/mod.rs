@@ -111,7 +111,7 @@ impl OrderKey {
         nulls: Option<NullOrdering>,
     ) -> Self {
         let nulls = nulls.or_else(|| {
-            model.nullable.contains(&column).then(|| match direction {
+            model.nullable.contains(&column).then_some(match direction {
                 Order::Desc => NullOrdering::First,
                 _ => NullOrdering::Last,
             })
@@ -125,7 +125,7 @@ impl OrderKey {
 
     /// Adds the key to `select`, with its column named by `column`.
     pub(crate) fn apply(&self, select: &mut SelectStatement, column: impl IntoColumnRef) {
-        match self.nulls.clone() {
+        match self.nulls {
             Some(nulls) => select.order_by_with_nulls(column, self.direction.clone(), nulls),
             None => select.order_by(column, self.direction.clone()),
         };
