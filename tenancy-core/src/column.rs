@@ -11,7 +11,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use sea_query::{Condition, Expr, ExprTrait, Iden, Value};
+use sea_query::{Expr, Iden, Value};
+
+pub use crate::filter::Filter;
+use crate::filter::Op;
 
 use crate::model::Table;
 
@@ -107,51 +110,51 @@ impl<M: Table, T: Into<Value>, K> Column<M, T, K> {
     /// `column = value`.
     #[must_use]
     pub fn eq(self, value: impl Into<T>) -> Filter<M> {
-        Filter::from_expr(self.expr().eq(value.into().into()))
+        Filter::compare(M::__model().table, self.name, Op::Eq, value.into().into())
     }
 
     /// `column <> value`.
     #[must_use]
     pub fn ne(self, value: impl Into<T>) -> Filter<M> {
-        Filter::from_expr(self.expr().ne(value.into().into()))
+        Filter::compare(M::__model().table, self.name, Op::Ne, value.into().into())
     }
 
     /// `column < value`.
     #[must_use]
     pub fn lt(self, value: impl Into<T>) -> Filter<M> {
-        Filter::from_expr(self.expr().lt(value.into().into()))
+        Filter::compare(M::__model().table, self.name, Op::Lt, value.into().into())
     }
 
     /// `column <= value`.
     #[must_use]
     pub fn lte(self, value: impl Into<T>) -> Filter<M> {
-        Filter::from_expr(self.expr().lte(value.into().into()))
+        Filter::compare(M::__model().table, self.name, Op::Lte, value.into().into())
     }
 
     /// `column > value`.
     #[must_use]
     pub fn gt(self, value: impl Into<T>) -> Filter<M> {
-        Filter::from_expr(self.expr().gt(value.into().into()))
+        Filter::compare(M::__model().table, self.name, Op::Gt, value.into().into())
     }
 
     /// `column >= value`.
     #[must_use]
     pub fn gte(self, value: impl Into<T>) -> Filter<M> {
-        Filter::from_expr(self.expr().gte(value.into().into()))
+        Filter::compare(M::__model().table, self.name, Op::Gte, value.into().into())
     }
 
     /// `column IN (values)`. An empty list matches no row.
     #[must_use]
     pub fn is_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<M> {
         let values: Vec<Value> = values.into_iter().map(|v| v.into().into()).collect();
-        Filter::from_expr(self.expr().is_in(values))
+        Filter::list(M::__model().table, self.name, false, values)
     }
 
     /// `column NOT IN (values)`. An empty list matches every row.
     #[must_use]
     pub fn is_not_in<V: Into<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<M> {
         let values: Vec<Value> = values.into_iter().map(|v| v.into().into()).collect();
-        Filter::from_expr(self.expr().is_not_in(values))
+        Filter::list(M::__model().table, self.name, true, values)
     }
 }
 
@@ -160,13 +163,13 @@ impl<M: Table, T, K> Column<M, Option<T>, K> {
     /// `column IS NULL`. (`eq(None)` would match nothing, as in SQL.)
     #[must_use]
     pub fn is_null(self) -> Filter<M> {
-        Filter::from_expr(self.expr().is_null())
+        Filter::null(M::__model().table, self.name, false)
     }
 
     /// `column IS NOT NULL`.
     #[must_use]
     pub fn is_not_null(self) -> Filter<M> {
-        Filter::from_expr(self.expr().is_not_null())
+        Filter::null(M::__model().table, self.name, true)
     }
 }
 
@@ -176,7 +179,12 @@ impl<M: Table, K> Column<M, String, K> {
     /// insensitive for ASCII).
     #[must_use]
     pub fn like(self, pattern: impl Into<String>) -> Filter<M> {
-        Filter::from_expr(self.expr().like(pattern.into()))
+        Filter::compare(
+            M::__model().table,
+            self.name,
+            Op::Like,
+            pattern.into().into(),
+        )
     }
 }
 
@@ -184,7 +192,12 @@ impl<M: Table, K> Column<M, Option<String>, K> {
     /// `column LIKE pattern`; null values never match.
     #[must_use]
     pub fn like(self, pattern: impl Into<String>) -> Filter<M> {
-        Filter::from_expr(self.expr().like(pattern.into()))
+        Filter::compare(
+            M::__model().table,
+            self.name,
+            Op::Like,
+            pattern.into().into(),
+        )
     }
 }
 
@@ -285,72 +298,3 @@ impl Numeric for crate::Amount {
 pub trait Settable: sealed::Sealed {}
 
 impl Settable for kind::DataColumn {}
-
-/// A condition on rows of model `M`, for `select(..).filter(..)`.
-///
-/// Built from the model's column constants and combined with [`and`],
-/// [`or`] and `!`. Whatever the filter says, the scope's organization
-/// predicate is added beside it, never replaced.
-///
-/// [`and`]: Filter::and
-/// [`or`]: Filter::or
-pub struct Filter<M> {
-    condition: Condition,
-    model: PhantomData<fn() -> M>,
-}
-
-impl<M> Filter<M> {
-    fn from_expr(expr: Expr) -> Self {
-        Self::custom(expr)
-    }
-
-    /// A filter from any sea-query condition, for what the typed column
-    /// methods do not cover (functions, sub-selects, raw SQL).
-    ///
-    /// The condition is yours: a sub-select into another table is not
-    /// scoped by this crate. The organization predicate of the query it is
-    /// used in still applies to the model's own rows.
-    #[must_use]
-    pub fn custom(condition: impl Into<Condition>) -> Self {
-        Self {
-            condition: condition.into(),
-            model: PhantomData,
-        }
-    }
-
-    /// Both this filter and `other`.
-    #[must_use]
-    pub fn and(self, other: Self) -> Self {
-        Self::custom(Condition::all().add(self.condition).add(other.condition))
-    }
-
-    /// This filter or `other`.
-    #[must_use]
-    pub fn or(self, other: Self) -> Self {
-        Self::custom(Condition::any().add(self.condition).add(other.condition))
-    }
-
-    pub(crate) fn into_condition(self) -> Condition {
-        self.condition
-    }
-}
-
-impl<M> std::ops::Not for Filter<M> {
-    type Output = Self;
-
-    fn not(self) -> Self {
-        Self::custom(self.condition.not())
-    }
-}
-
-impl<M> Clone for Filter<M> {
-    fn clone(&self) -> Self {
-        Self::custom(self.condition.clone())
-    }
-}
-
-impl<M> fmt::Debug for Filter<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Filter").field(&self.condition).finish()
-    }
-}

@@ -136,6 +136,7 @@ mod column;
 pub mod ddl;
 mod error;
 mod exec;
+mod filter;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod http;

@@ -225,9 +225,38 @@ const MAX_SHAPES: usize = 256;
 #[derive(Debug, Default)]
 pub(crate) struct Shapes {
     cache: RwLock<HashMap<query::ShapeKey, Arc<query::Shape>>>,
+    /// Statements with the caller's filter or ordering, whose shapes are
+    /// as many as the app's call sites (and lengths of `IN` lists): kept
+    /// up to [`MAX_SHAPES`], then rendered per call.
+    filtered: RwLock<HashMap<query::FilteredKey, Arc<query::Shape>>>,
 }
 
 impl Shapes {
+    /// The statement `key` with the caller's filter or ordering, rendered
+    /// by `build` with sentinels on first use.
+    ///
+    /// # Errors
+    ///
+    /// As [`get`](Self::get).
+    pub(crate) fn get_filtered<DB: Backend>(
+        &self,
+        key: query::FilteredKey,
+        build: impl FnOnce() -> query::Statement,
+    ) -> Result<Arc<query::Shape>> {
+        if let Ok(cache) = self.filtered.read()
+            && let Some(shape) = cache.get(&key)
+        {
+            return Ok(Arc::clone(shape));
+        }
+        let shape = plan::<DB>(&key, build)?;
+        if let Ok(mut cache) = self.filtered.write()
+            && cache.len() < MAX_SHAPES
+        {
+            cache.entry(key).or_insert_with(|| Arc::clone(&shape));
+        }
+        Ok(shape)
+    }
+
     /// The statement `key`, rendered by `build` with sentinels on first use.
     ///
     /// # Errors
@@ -244,14 +273,7 @@ impl Shapes {
         {
             return Ok(Arc::clone(shape));
         }
-        let (sql, values) = build().render::<DB>();
-        let shape = query::Shape::from_rendered(sql, &values.0)
-            .map(Arc::new)
-            .ok_or_else(|| {
-                Error::Database(sqlx::Error::Protocol(format!(
-                    "tenancy could not plan the parameters of {key:?}"
-                )))
-            })?;
+        let shape = plan::<DB>(&key, build)?;
         // A poisoned cache only costs a render per call. Many-row inserts
         // have a statement per number of rows: past a bound, the odd sizes
         // are rendered per call rather than kept.
@@ -264,6 +286,21 @@ impl Shapes {
     }
 }
 
+/// Renders a statement with sentinels and reads its binding plan.
+fn plan<DB: Backend>(
+    key: &impl std::fmt::Debug,
+    build: impl FnOnce() -> query::Statement,
+) -> Result<Arc<query::Shape>> {
+    let (sql, values) = build().render::<DB>();
+    query::Shape::from_rendered(sql, &values.0)
+        .map(Arc::new)
+        .ok_or_else(|| {
+            Error::Database(sqlx::Error::Protocol(format!(
+                "tenancy could not plan the parameters of {key:?}"
+            )))
+        })
+}
+
 /// The values of one call, for the parameters of a cached statement.
 pub(crate) struct Binds<'a, M: crate::model::Table> {
     pub(crate) org: Option<i64>,
@@ -274,6 +311,8 @@ pub(crate) struct Binds<'a, M: crate::model::Table> {
     pub(crate) sets: &'a [sea_query::Value],
     /// The new rows of a many-row insert.
     pub(crate) rows: &'a [M::New],
+    /// The values of the filter or guard.
+    pub(crate) filter: &'a [sea_query::Value],
 }
 
 impl<M: crate::model::Table> Default for Binds<'_, M> {
@@ -286,6 +325,7 @@ impl<M: crate::model::Table> Default for Binds<'_, M> {
             new: None,
             sets: &[],
             rows: &[],
+            filter: &[],
         }
     }
 }
@@ -348,18 +388,19 @@ impl<DB: Backend> Prepared<DB> {
             ))
         };
         let key = |value: Option<i64>| value.ok_or_else(missing);
-        if shape.binds_sets() {
-            // Update values are sea-query values: bind everything as such.
+        if shape.binds_values() {
+            // Update and filter values are sea-query values: bind
+            // everything as such.
             let mut values = Vec::with_capacity(shape.params.len());
             for param in shape.params.iter() {
                 values.push(match *param {
                     query::Param::Org => sea_query::Value::BigInt(Some(key(binds.org)?)),
                     query::Param::Id => sea_query::Value::BigInt(Some(key(binds.id)?)),
                     query::Param::Set(n) => binds.sets.get(n).cloned().ok_or_else(missing)?,
-                    query::Param::Limit
-                    | query::Param::Offset
-                    | query::Param::New(_)
-                    | query::Param::Row { .. } => {
+                    query::Param::Filter(n) => binds.filter.get(n).cloned().ok_or_else(missing)?,
+                    query::Param::Limit => sea_query::Value::BigInt(Some(key(binds.limit)?)),
+                    query::Param::Offset => sea_query::Value::BigInt(Some(key(binds.offset)?)),
+                    query::Param::New(_) | query::Param::Row { .. } => {
                         return Err(missing());
                     }
                 });
@@ -385,7 +426,7 @@ impl<DB: Backend> Prepared<DB> {
                     field,
                     &mut arguments,
                 ),
-                query::Param::Set(_) => return Err(missing()),
+                query::Param::Set(_) | query::Param::Filter(_) => return Err(missing()),
             };
             pushed.map_err(encode_error)?;
         }

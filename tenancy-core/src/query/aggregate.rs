@@ -14,11 +14,12 @@ use std::marker::PhantomData;
 use sea_query::{Alias, Condition, Expr, ExprTrait, Func, NullOrdering, Order, Query, Values};
 use sqlx::Acquire;
 
-use super::select::Reader;
+use super::plan::{FilteredKey, ShapeKey};
+use super::select::{Reader, key_access};
 use super::{Purpose, Statement, row_predicates};
-use crate::column::Column;
+use crate::column::{Column, Filter};
 use crate::error::Result;
-use crate::exec::{self, Backend, Prepared};
+use crate::exec::{self, Backend, Binds, Prepared};
 use crate::model::{RowCodec, Table};
 
 mod sealed {
@@ -165,9 +166,42 @@ where
     }
 }
 
+/// The function an aggregate computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Function {
+    /// `COALESCE(SUM(column), 0)`, cast to this type where the backends
+    /// differ.
+    Sum(Option<&'static str>),
+    Min,
+    Max,
+    /// `COUNT(*)`.
+    Count,
+}
+
+impl Function {
+    fn expr(self, table: &'static str, column: &'static str) -> Expr {
+        let column = || Expr::col((table, column));
+        match self {
+            Self::Sum(cast) => {
+                let sum = Expr::expr(Func::coalesce([
+                    Func::sum(column()).into(),
+                    Expr::cust("0"),
+                ]));
+                match cast {
+                    Some(ty) => sum.cast_as(Alias::new(ty)),
+                    None => sum,
+                }
+            }
+            Self::Min => column().min(),
+            Self::Max => column().max(),
+            Self::Count => Expr::col(sea_query::Asterisk).count(),
+        }
+    }
+}
+
 /// An aggregate of a scoped select, built by [`Select::sum`](crate::Select::sum),
 /// [`min`](crate::Select::min), [`max`](crate::Select::max) or a
-/// [`Grouped`] select; `O` is what [`fetch`](Self::fetch) answers.
+/// [`Grouped`] select; `O` says what [`fetch`](Self::fetch) answers.
 ///
 /// ```
 /// # use tenancy_core::{Id, OrgId, Scope, Scoped};
@@ -190,10 +224,11 @@ where
 pub struct Aggregate<M, O> {
     reader: Reader,
     inactive: bool,
-    filter: Option<Condition>,
+    filter: Option<Filter<M>>,
     group: Option<&'static str>,
-    value: Expr,
-    output: PhantomData<fn() -> (M, O)>,
+    function: Function,
+    column: &'static str,
+    output: PhantomData<fn() -> O>,
 }
 
 /// A select grouped by the values of one column, built by
@@ -203,32 +238,16 @@ pub struct Aggregate<M, O> {
 pub struct Grouped<M, G> {
     reader: Reader,
     inactive: bool,
-    filter: Option<Condition>,
+    filter: Option<Filter<M>>,
     group: &'static str,
-    model: PhantomData<fn() -> (M, G)>,
-}
-
-fn qualified<M: Table, T, K>(column: Column<M, T, K>) -> Expr {
-    column.expr()
-}
-
-/// `COALESCE(SUM(column), 0)`, cast where the backends differ.
-fn sum<M: Table, T: Summable, K>(column: Column<M, T, K>) -> Expr {
-    let sum = Expr::expr(Func::coalesce([
-        Func::sum(qualified(column)).into(),
-        Expr::cust("0"),
-    ]));
-    match T::__CAST {
-        Some(ty) => sum.cast_as(Alias::new(ty)),
-        None => sum,
-    }
+    model: PhantomData<fn() -> G>,
 }
 
 impl<M: Table, G> Grouped<M, G> {
     pub(crate) fn new(
         reader: Reader,
         inactive: bool,
-        filter: Option<Condition>,
+        filter: Option<Filter<M>>,
         group: &'static str,
     ) -> Self {
         Self {
@@ -240,35 +259,37 @@ impl<M: Table, G> Grouped<M, G> {
         }
     }
 
-    fn aggregate<O>(self, value: Expr) -> Aggregate<M, O> {
+    fn aggregate<O>(self, function: Function, column: &'static str) -> Aggregate<M, O> {
         Aggregate {
             reader: self.reader,
             inactive: self.inactive,
             filter: self.filter,
             group: Some(self.group),
-            value,
+            function,
+            column,
             output: PhantomData,
         }
     }
 
     /// The number of rows per group.
     pub fn count(self) -> Aggregate<M, CountPerGroup<G>> {
-        self.aggregate(Expr::col(sea_query::Asterisk).count())
+        let group = self.group;
+        self.aggregate(Function::Count, group)
     }
 
     /// The sum of `column` per group.
     pub fn sum<T: Summable, K>(self, column: Column<M, T, K>) -> Aggregate<M, PerGroup<G, T::Sum>> {
-        self.aggregate(sum(column))
+        self.aggregate(Function::Sum(T::__CAST), column.name())
     }
 
     /// The smallest value of `column` per group.
     pub fn min<T, K>(self, column: Column<M, T, K>) -> Aggregate<M, PerGroup<G, T>> {
-        self.aggregate(qualified(column).min())
+        self.aggregate(Function::Min, column.name())
     }
 
     /// The largest value of `column` per group.
     pub fn max<T, K>(self, column: Column<M, T, K>) -> Aggregate<M, PerGroup<G, T>> {
-        self.aggregate(qualified(column).max())
+        self.aggregate(Function::Max, column.name())
     }
 }
 
@@ -276,42 +297,36 @@ impl<M: Table, O> Aggregate<M, O> {
     pub(crate) fn single(
         reader: Reader,
         inactive: bool,
-        filter: Option<Condition>,
-        value: Expr,
+        filter: Option<Filter<M>>,
+        function: Function,
+        column: &'static str,
     ) -> Self {
         Self {
             reader,
             inactive,
             filter,
             group: None,
-            value,
+            function,
+            column,
             output: PhantomData,
         }
     }
 
-    pub(crate) fn sum_of<T: Summable, K>(
-        reader: Reader,
-        inactive: bool,
-        filter: Option<Condition>,
-        column: Column<M, T, K>,
-    ) -> Self {
-        Self::single(reader, inactive, filter, sum(column))
-    }
-
     /// `SELECT [group,] value FROM t WHERE <scope> [AND active] [AND
     /// filter] [GROUP BY group ORDER BY group]`.
-    fn statement(&self) -> Statement {
+    fn statement(&self, access: &super::Access, filter: Option<Condition>) -> Statement {
         let model = M::__model();
         let mut select = Query::select();
         if let Some(group) = self.group {
             select.expr(Expr::col((model.table, group)));
         }
-        select.expr(self.value.clone()).from(model.table);
-        for predicate in row_predicates(model, &self.reader.access(), Purpose::Read, self.inactive)
-        {
+        select
+            .expr(self.function.expr(model.table, self.column))
+            .from(model.table);
+        for predicate in row_predicates(model, access, Purpose::Read, self.inactive) {
             select.and_where(predicate);
         }
-        if let Some(filter) = self.filter.clone() {
+        if let Some(filter) = filter {
             select.cond_where(filter);
         }
         if let Some(group) = self.group {
@@ -325,7 +340,55 @@ impl<M: Table, O> Aggregate<M, O> {
     /// The SQL this aggregate runs on `DB`, with the values bound to it.
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        self.statement().render::<DB>()
+        let filter = self.filter.as_ref().map(Filter::condition);
+        self.statement(&self.reader.access(), filter).render::<DB>()
+    }
+
+    /// The statement, cached by shape unless a custom condition leaves the
+    /// filter without one.
+    fn prepare<DB: Backend>(&self) -> Result<Prepared<DB>>
+    where
+        M: RowCodec<DB>,
+    {
+        let model = M::__model();
+        let filter_shape = match &self.filter {
+            Some(filter) => match filter.shape() {
+                Some(shape) => Some(shape),
+                None => return Prepared::rendered(Self::to_statement(self)),
+            },
+            None => None,
+        };
+        let base = ShapeKey::Aggregate {
+            access: self.reader.kind(),
+            inactive: self.inactive,
+            function: self.function,
+            column: self.column,
+            group: self.group,
+        };
+        let key = FilteredKey {
+            base,
+            filter: filter_shape,
+            order: Box::default(),
+        };
+        let shape = model.shapes::<DB>().get_filtered::<DB>(key, || {
+            let filter = self
+                .filter
+                .as_ref()
+                .map(|filter| filter.with_sentinels(super::sentinel::filter));
+            self.statement(&key_access(base), filter)
+        })?;
+        let values = self.filter.as_ref().map(Filter::values).unwrap_or_default();
+        let binds = Binds::<M> {
+            org: self.reader.org(),
+            filter: &values,
+            ..Binds::default()
+        };
+        Prepared::cached(&shape, &binds)
+    }
+
+    fn to_statement(&self) -> Statement {
+        let filter = self.filter.as_ref().map(Filter::condition);
+        self.statement(&self.reader.access(), filter)
     }
 
     /// Runs the aggregate: a sum (zero without rows), a minimum or maximum
@@ -346,7 +409,7 @@ impl<M: Table, O> Aggregate<M, O> {
         O: Output<DB>,
     {
         let tenant = self.reader.tenant(M::__model());
-        let prepared = Prepared::<DB>::rendered(self.statement())?;
+        let prepared = self.prepare::<DB>()?;
         let output = exec::run(connection, tenant, move |conn| {
             Box::pin(async move {
                 let mut output = O::__empty();
@@ -368,7 +431,9 @@ impl<M, O> fmt::Debug for Aggregate<M, O> {
             .field("inactive", &self.inactive)
             .field("filter", &self.filter)
             .field("group", &self.group)
-            .finish_non_exhaustive()
+            .field("function", &self.function)
+            .field("column", &self.column)
+            .finish()
     }
 }
 

@@ -34,7 +34,7 @@ pub use select::{Find, Locked, Select};
 pub use update::{Update, rows};
 
 pub(crate) use cascade::Cascade;
-pub(crate) use plan::{Param, Shape, ShapeKey, sentinel};
+pub(crate) use plan::{FilteredKey, OrderShape, Param, Shape, ShapeKey, sentinel};
 
 use sea_query::{
     Alias, Asterisk, Condition, DeleteStatement, Expr, ExprTrait, InsertStatement, IntoColumnRef,
@@ -121,6 +121,18 @@ impl OrderKey {
             direction,
             nulls,
         }
+    }
+
+    /// The key's shape for the statement cache; `None` for an ordering by
+    /// a list of values (`Order::Field`), rendered per call.
+    pub(crate) fn shape(&self) -> Option<OrderShape> {
+        let descending = match self.direction {
+            Order::Asc => false,
+            Order::Desc => true,
+            _ => return None,
+        };
+        let nulls = self.nulls.map(|nulls| matches!(nulls, NullOrdering::First));
+        Some((self.column, descending, nulls))
     }
 
     /// Adds the key to `select`, with its column named by `column`.
@@ -483,8 +495,8 @@ impl Change {
 pub(crate) enum Rows {
     /// The row with this id.
     Id(Value),
-    /// Every (active) row that matches, or every row.
-    Matching(Option<Condition>),
+    /// Every (active) row that matches the guard.
+    Matching,
 }
 
 /// `UPDATE t SET .. WHERE <scope> [AND active] AND <rows> [AND <references
@@ -534,12 +546,7 @@ pub(crate) fn update(
             update.and_where(column(model.table, model.id_column).eq(id));
             true
         }
-        Rows::Matching(filter) => {
-            if let Some(filter) = filter {
-                update.cond_where(filter);
-            }
-            false
-        }
+        Rows::Matching => false,
     };
     for check in checks {
         update.and_where(check);

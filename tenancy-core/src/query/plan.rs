@@ -27,6 +27,8 @@ pub(crate) enum Param {
     Set(usize),
     /// Field `field` of new row number `row` of a many-row insert.
     Row { row: usize, field: usize },
+    /// Value `n` of a filter or guard, in the order the filter lists them.
+    Filter(usize),
 }
 
 /// The values cached statements are rendered with: each is a value no call
@@ -41,6 +43,7 @@ pub(crate) mod sentinel {
     const OFFSET: u64 = 7_000_004;
     const NEW: i64 = -8_000_000;
     const SET: i64 = -9_000_000;
+    const FILTER: i64 = -10_000_000;
     /// Rows of a many-row insert: `ROW - row × FIELDS - field`.
     const ROW: i64 = -20_000_000;
     /// The most fields a row of a many-row insert has in the plan, and
@@ -78,6 +81,11 @@ pub(crate) mod sentinel {
         Value::BigInt(Some(SET - i64::try_from(n).unwrap_or(0)))
     }
 
+    /// Sentinel of value `n` of a filter.
+    pub(crate) fn filter(n: usize) -> Value {
+        Value::BigInt(Some(FILTER - i64::try_from(n).unwrap_or(0)))
+    }
+
     /// Sentinel of field `field` of row `row` of a many-row insert.
     pub(crate) fn row_field(row: usize, field: usize) -> Value {
         let offset = i64::try_from(row * FIELDS + field).unwrap_or(0);
@@ -93,8 +101,9 @@ pub(crate) mod sentinel {
             Value::BigUnsigned(Some(LIMIT)) => Some(Param::Limit),
             Value::BigUnsigned(Some(OFFSET)) => Some(Param::Offset),
             Value::BigInt(Some(v)) if v <= NEW && v > SET => index(NEW, v).map(Param::New),
-            Value::BigInt(Some(v)) if v <= SET && v > SET - 1_000_000 => {
-                index(SET, v).map(Param::Set)
+            Value::BigInt(Some(v)) if v <= SET && v > FILTER => index(SET, v).map(Param::Set),
+            Value::BigInt(Some(v)) if v <= FILTER && v > FILTER - 1_000_000 => {
+                index(FILTER, v).map(Param::Filter)
             }
             Value::BigInt(Some(v)) if v <= ROW && v > ROW - (ROWS * FIELDS) as i64 => index(ROW, v)
                 .map(|n| Param::Row {
@@ -128,9 +137,12 @@ impl Shape {
         })
     }
 
-    /// Whether the plan binds update values.
-    pub(crate) fn binds_sets(&self) -> bool {
-        self.params.iter().any(|p| matches!(p, Param::Set(_)))
+    /// Whether the plan binds values that are sea-query values (those of
+    /// an update or a filter), rather than only keys and new rows.
+    pub(crate) fn binds_values(&self) -> bool {
+        self.params
+            .iter()
+            .any(|p| matches!(p, Param::Set(_) | Param::Filter(_)))
     }
 }
 
@@ -193,6 +205,19 @@ pub(crate) enum ShapeKey {
     Restore {
         access: AccessKind,
     },
+    /// Every row a filter matches, with these changes (see `Update`).
+    UpdateMatching {
+        access: AccessKind,
+        columns: u64,
+    },
+    /// An aggregate of a column, over every row or per group.
+    Aggregate {
+        access: AccessKind,
+        inactive: bool,
+        function: super::aggregate::Function,
+        column: &'static str,
+        group: Option<&'static str>,
+    },
     /// The `step`-th statement of the model's cascades (see
     /// `cascade::chains`).
     Cascade {
@@ -201,6 +226,19 @@ pub(crate) enum ShapeKey {
         action: super::Cascade,
     },
 }
+
+/// A cached statement with a filter or an ordering of the caller's: the
+/// statement it extends, and the shapes of what the caller added.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct FilteredKey {
+    pub(crate) base: ShapeKey,
+    pub(crate) filter: Option<crate::filter::Shape>,
+    pub(crate) order: Box<[OrderShape]>,
+}
+
+/// One key of an ordering: the column, whether descending, and where its
+/// nulls go (`Some(true)`: first).
+pub(crate) type OrderShape = (&'static str, bool, Option<bool>);
 
 #[cfg(test)]
 mod tests {
@@ -224,6 +262,10 @@ mod tests {
                 Some(Param::New(n))
             );
             assert_eq!(sentinel::param(&sentinel::set(n)), Some(Param::Set(n)));
+            assert_eq!(
+                sentinel::param(&sentinel::filter(n)),
+                Some(Param::Filter(n))
+            );
             assert_eq!(
                 sentinel::param(&sentinel::row_field(n, 7)),
                 Some(Param::Row { row: n, field: 7 })

@@ -3,11 +3,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use sea_query::{Condition, ExprTrait, NullOrdering, Order, Value, Values};
+use sea_query::{NullOrdering, Order, Value, Values};
 use sqlx::Acquire;
 
-use super::aggregate::{Aggregate, Grouped, One, Summable};
-use super::plan::{AccessKind, ShapeKey};
+use super::aggregate::{Aggregate, Function, Grouped, One, Summable};
+use super::plan::{AccessKind, FilteredKey, ShapeKey};
 use super::{Access, OrderKey, Paging, Statement};
 use crate::column::{Column, Filter};
 use crate::error::{Error, Result};
@@ -90,7 +90,7 @@ impl Reader {
 pub struct Select<M> {
     reader: Reader,
     inactive: bool,
-    filter: Option<Condition>,
+    filter: Option<Filter<M>>,
     order: Vec<OrderKey>,
     paging: Paging,
     model: PhantomData<fn() -> M>,
@@ -118,10 +118,9 @@ impl<M: Table> Select<M> {
 
     /// Keeps only rows that match `filter`; several filters all apply.
     pub fn filter(mut self, filter: Filter<M>) -> Self {
-        let condition = filter.into_condition();
         self.filter = Some(match self.filter.take() {
-            Some(existing) => Condition::all().add(existing).add(condition),
-            None => condition,
+            Some(existing) => existing.and(filter),
+            None => filter,
         });
         self
     }
@@ -252,27 +251,47 @@ impl<M: Table> Select<M> {
         M: RowCodec<DB>,
     {
         let model = M::__model();
-        let prepared = match self.filter {
+        let base = ShapeKey::Count {
+            access: self.reader.kind(),
+            inactive: self.inactive,
+        };
+        let statement = |filter: Option<sea_query::Condition>| {
+            super::count(model, &key_access(base), self.inactive, filter)
+        };
+        let prepared = match &self.filter {
             None => {
-                let key = ShapeKey::Count {
-                    access: self.reader.kind(),
-                    inactive: self.inactive,
-                };
-                let shape = model.shapes::<DB>().get::<DB>(key, || {
-                    super::count(model, &key_access(key), self.inactive, None)
-                })?;
+                let shape = model.shapes::<DB>().get::<DB>(base, || statement(None))?;
                 let binds = Binds::<M> {
                     org: self.reader.org(),
                     ..Binds::default()
                 };
                 Prepared::cached(&shape, &binds)?
             }
-            Some(filter) => Prepared::rendered(super::count(
-                model,
-                &self.reader.access(),
-                self.inactive,
-                Some(filter),
-            ))?,
+            Some(filter) => match filter.shape() {
+                Some(filter_shape) => {
+                    let key = FilteredKey {
+                        base,
+                        filter: Some(filter_shape),
+                        order: Box::default(),
+                    };
+                    let shape = model.shapes::<DB>().get_filtered::<DB>(key, || {
+                        statement(Some(filter.with_sentinels(super::sentinel::filter)))
+                    })?;
+                    let values = filter.values();
+                    let binds = Binds::<M> {
+                        org: self.reader.org(),
+                        filter: &values,
+                        ..Binds::default()
+                    };
+                    Prepared::cached(&shape, &binds)?
+                }
+                None => Prepared::rendered(super::count(
+                    model,
+                    &self.reader.access(),
+                    self.inactive,
+                    Some(filter.condition()),
+                ))?,
+            },
         };
         let tenant = self.reader.tenant(model);
         exec::run(connection, tenant, move |conn| {
@@ -301,10 +320,29 @@ impl<M: Table> Select<M> {
             M::__model(),
             &self.reader.access(),
             self.inactive,
-            self.filter.clone(),
+            self.filter.as_ref().map(Filter::condition),
             &self.order,
             self.paging,
         )
+    }
+
+    /// The statement's key in the cache of filtered statements; `None`
+    /// when a custom condition or ordering leaves it without one.
+    fn filtered_key(&self, base: ShapeKey) -> Option<FilteredKey> {
+        let filter = match &self.filter {
+            Some(filter) => Some(filter.shape()?),
+            None => None,
+        };
+        let order = self
+            .order
+            .iter()
+            .map(OrderKey::shape)
+            .collect::<Option<_>>()?;
+        Some(FilteredKey {
+            base,
+            filter,
+            order,
+        })
     }
 
     /// Takes the model's cached statement when the shape is a plain page,
@@ -313,12 +351,9 @@ impl<M: Table> Select<M> {
     where
         M: RowCodec<DB>,
     {
-        if self.filter.is_some() || !self.order.is_empty() {
-            return Prepared::rendered(self.rows_statement());
-        }
         let model = M::__model();
         let paging = self.paging.normalized();
-        let key = ShapeKey::List {
+        let base = ShapeKey::List {
             access: self.reader.kind(),
             inactive: self.inactive,
             limit: paging.limit.is_some(),
@@ -328,15 +363,38 @@ impl<M: Table> Select<M> {
             limit: paging.limit.map(|_| super::sentinel::limit()),
             offset: paging.offset.map(|_| super::sentinel::offset()),
         };
-        let shape = model.shapes::<DB>().get::<DB>(key, || {
-            super::list(model, &key_access(key), self.inactive, None, &[], sentinels)
-        })?;
+        let render = |filter: Option<sea_query::Condition>, order: &[OrderKey]| {
+            super::list(
+                model,
+                &key_access(base),
+                self.inactive,
+                filter,
+                order,
+                sentinels,
+            )
+        };
+        let shape = if self.filter.is_none() && self.order.is_empty() {
+            model.shapes::<DB>().get::<DB>(base, || render(None, &[]))?
+        } else {
+            let Some(key) = self.filtered_key(base) else {
+                return Prepared::rendered(self.rows_statement());
+            };
+            model.shapes::<DB>().get_filtered::<DB>(key, || {
+                let filter = self
+                    .filter
+                    .as_ref()
+                    .map(|filter| filter.with_sentinels(super::sentinel::filter));
+                render(filter, &self.order)
+            })?
+        };
+        let values = self.filter.as_ref().map(Filter::values).unwrap_or_default();
         // Normalized limits and offsets fit in an i64.
         let as_key = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let binds = Binds::<M> {
             org: self.reader.org(),
             limit: paging.limit.map(as_key),
             offset: paging.offset.map(as_key),
+            filter: &values,
             ..Binds::default()
         };
         Prepared::cached(&shape, &binds)
@@ -455,19 +513,38 @@ impl<M> fmt::Debug for Locked<M> {
 impl<M: Table> Select<M> {
     /// The sum of `column` over the matching rows; zero without rows.
     pub fn sum<T: Summable, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<T::Sum>> {
-        Aggregate::sum_of(self.reader, self.inactive, self.filter, column)
+        let function = Function::Sum(T::__CAST);
+        Aggregate::single(
+            self.reader,
+            self.inactive,
+            self.filter,
+            function,
+            column.name(),
+        )
     }
 
     /// The smallest value of `column` among the matching rows; `None`
     /// without rows.
     pub fn min<T, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<Option<T>>> {
-        Aggregate::single(self.reader, self.inactive, self.filter, column.expr().min())
+        Aggregate::single(
+            self.reader,
+            self.inactive,
+            self.filter,
+            Function::Min,
+            column.name(),
+        )
     }
 
     /// The largest value of `column` among the matching rows; `None`
     /// without rows.
     pub fn max<T, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<Option<T>>> {
-        Aggregate::single(self.reader, self.inactive, self.filter, column.expr().max())
+        Aggregate::single(
+            self.reader,
+            self.inactive,
+            self.filter,
+            Function::Max,
+            column.name(),
+        )
     }
 
     /// Groups the matching rows by the values of `column`, for one
@@ -496,7 +573,9 @@ pub(crate) fn key_access(key: ShapeKey) -> Access {
         | ShapeKey::Update { access, .. }
         | ShapeKey::Delete { access }
         | ShapeKey::Restore { access }
-        | ShapeKey::Cascade { access, .. } => access,
+        | ShapeKey::Cascade { access, .. }
+        | ShapeKey::Aggregate { access, .. }
+        | ShapeKey::UpdateMatching { access, .. } => access,
     };
     kind.with_sentinel()
 }

@@ -8,7 +8,7 @@ use sea_query::{Condition, ExprTrait, Value, Values};
 use sqlx::Acquire;
 
 use super::insert::Writer;
-use super::plan::ShapeKey;
+use super::plan::{FilteredKey, ShapeKey};
 use super::refusal::{Requirement, Unmet};
 use super::select::key_access;
 use super::{Change, Rows, refusal, sentinel};
@@ -27,16 +27,8 @@ pub mod rows {
     }
 
     /// Every row a filter matches: the update returns how many it changed.
-    pub struct Matching {
-        pub(super) filter: Option<sea_query::Condition>,
-    }
-
-    impl std::fmt::Debug for Matching {
-        // Not the filter: its values may be secrets.
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("Matching").finish_non_exhaustive()
-        }
-    }
+    #[derive(Debug)]
+    pub struct Matching;
 }
 
 use rows::{ById, Matching};
@@ -94,7 +86,9 @@ pub struct Update<M, R = ById> {
     rows: R,
     /// Column index in the model, name, change; in column order.
     changes: Vec<(usize, &'static str, Change)>,
-    guard: Option<Condition>,
+    /// The rows must also match this: the guard of a one-row update, the
+    /// filter of an update of many.
+    condition: Option<Filter<M>>,
     /// The first value refused while building, reported by `execute`.
     refused: Option<(&'static str, &'static str)>,
     model: PhantomData<fn() -> M>,
@@ -116,21 +110,15 @@ impl<M: Table> Update<M, ById> {
 
 impl<M: Table> Update<M, Matching> {
     pub(crate) fn matching_for_org(org: OrgId, filter: Filter<M>) -> Self {
-        Self::new(
-            Writer::Org(org),
-            Matching {
-                filter: Some(filter.into_condition()),
-            },
-        )
+        let mut update = Self::new(Writer::Org(org), Matching);
+        update.condition = Some(filter);
+        update
     }
 
     pub(crate) fn matching_global(filter: Filter<M>) -> Self {
-        Self::new(
-            Writer::All,
-            Matching {
-                filter: Some(filter.into_condition()),
-            },
-        )
+        let mut update = Self::new(Writer::All, Matching);
+        update.condition = Some(filter);
+        update
     }
 }
 
@@ -140,7 +128,7 @@ impl<M: Table, R> Update<M, R> {
             writer,
             rows,
             changes: Vec::new(),
-            guard: None,
+            condition: None,
             refused: None,
             model: PhantomData,
         }
@@ -187,7 +175,94 @@ impl<M: Table, R> Update<M, R> {
             .iter()
             .map(|(_, name, change)| (*name, change.clone()))
             .collect();
-        super::update(M::__model(), access, rows, &changes, self.guard.clone())
+        let condition = self.condition.as_ref().map(Filter::condition);
+        super::update(M::__model(), access, rows, &changes, condition)
+    }
+
+    /// The statement from the cache: rendered once per shape of changes
+    /// (and of condition) with sentinels, bound with this call's values;
+    /// rendered per call past 64 columns or with a custom condition.
+    fn prepare<DB: Backend>(
+        &self,
+        base: Option<ShapeKey>,
+        rows: Rows,
+        id: Option<i64>,
+    ) -> Result<Prepared<DB>>
+    where
+        M: RowCodec<DB>,
+    {
+        let model = M::__model();
+        let condition_shape = match &self.condition {
+            Some(condition) => condition.shape().map(Some),
+            None => Some(None),
+        };
+        let (Some(base), Some(condition_shape)) = (base, condition_shape) else {
+            return Prepared::<DB>::rendered(self.statement(rows, &self.writer.access()));
+        };
+        let render = || {
+            let mut next = 0;
+            let changes: Vec<_> = self
+                .changes
+                .iter()
+                .map(|(_, name, change)| (*name, change.with_sentinels(&mut next)))
+                .collect();
+            let rows = match rows {
+                Rows::Id(_) => Rows::Id(sentinel::id()),
+                Rows::Matching => Rows::Matching,
+            };
+            let condition = self
+                .condition
+                .as_ref()
+                .map(|condition| condition.with_sentinels(sentinel::filter));
+            super::update(model, &key_access(base), rows, &changes, condition)
+        };
+        let shape = match condition_shape {
+            None => model.shapes::<DB>().get::<DB>(base, render)?,
+            Some(filter) => {
+                let key = FilteredKey {
+                    base,
+                    filter: Some(filter),
+                    order: Box::default(),
+                };
+                model.shapes::<DB>().get_filtered::<DB>(key, render)?
+            }
+        };
+        let values: Vec<Value> = self
+            .changes
+            .iter()
+            .flat_map(|(_, _, change)| change.values().cloned())
+            .collect();
+        let filter = self
+            .condition
+            .as_ref()
+            .map(Filter::values)
+            .unwrap_or_default();
+        let binds = Binds::<M> {
+            org: self.writer.org(),
+            id,
+            sets: &values,
+            filter: &filter,
+            ..Binds::default()
+        };
+        Prepared::<DB>::cached(&shape, &binds)
+    }
+
+    /// The columns changed, as bits of their indexes, and which of them
+    /// are added to and subtracted from; `None` past 64 columns.
+    fn masks(&self) -> Option<[u64; 3]> {
+        let mut masks = [0_u64; 3];
+        for (index, _, change) in &self.changes {
+            let bit = u32::try_from(*index)
+                .ok()
+                .and_then(|index| 1_u64.checked_shl(index))?;
+            let kind = match change {
+                Change::Set(_) => 0,
+                Change::Add { .. } => 1,
+                Change::Subtract { .. } => 2,
+            };
+            masks[kind] |= bit;
+        }
+        Some(masks)
     }
 
     /// The error of a value refused while building, if any.
@@ -258,9 +333,8 @@ impl<M: Table> Update<M, ById> {
     /// [`Error::ConditionFailed`](crate::Error::ConditionFailed) and
     /// writes nothing. Several guards all apply.
     pub fn only_if(mut self, guard: Filter<M>) -> Self {
-        let guard = guard.into_condition();
-        self.guard = Some(match self.guard.take() {
-            Some(existing) => Condition::all().add(existing).add(guard),
+        self.condition = Some(match self.condition.take() {
+            Some(existing) => existing.and(guard),
             None => guard,
         });
         self
@@ -274,23 +348,8 @@ impl<M: Table> Update<M, ById> {
             .render::<DB>()
     }
 
-    /// The columns changed, as bits of their indexes, and which of them
-    /// are added to and subtracted from; `None` past 64 columns, whose
-    /// updates are rendered per call.
     fn shape_key(&self) -> Option<ShapeKey> {
-        let mut masks = [0_u64; 3];
-        for (index, _, change) in &self.changes {
-            let bit = u32::try_from(*index)
-                .ok()
-                .and_then(|index| 1_u64.checked_shl(index))?;
-            let kind = match change {
-                Change::Set(_) => 0,
-                Change::Add { .. } => 1,
-                Change::Subtract { .. } => 2,
-            };
-            masks[kind] |= bit;
-        }
-        let [columns, adds, subtracts] = masks;
+        let [columns, adds, subtracts] = self.masks()?;
         Some(ShapeKey::Update {
             access: self.writer.kind(),
             columns: columns | adds | subtracts,
@@ -310,8 +369,8 @@ impl<M: Table> Update<M, ById> {
                 unmet: Unmet::Range(name),
             })
         });
-        let guard = self.guard.iter().map(|guard| Requirement {
-            condition: guard.clone(),
+        let guard = self.condition.iter().map(|guard| Requirement {
+            condition: guard.condition(),
             unmet: Unmet::Guard,
         });
         guard.chain(bounds).collect()
@@ -354,8 +413,8 @@ impl<M: Table> Update<M, ById> {
             // Nothing to change: the row as it is, as a find would read it.
             let mut filter =
                 Condition::all().add(sea_query::Expr::col((model.table, model.id_column)).eq(id));
-            if let Some(guard) = self.guard {
-                filter = filter.add(guard);
+            if let Some(guard) = &self.condition {
+                filter = filter.add(guard.condition());
             }
             let find = super::list(
                 model,
@@ -385,36 +444,8 @@ impl<M: Table> Update<M, ById> {
             })
             .await;
         }
-        let cached = self.shape_key().filter(|_| self.guard.is_none());
-        let prepared = match cached {
-            Some(key) => {
-                let shape = model.shapes::<DB>().get::<DB>(key, || {
-                    let mut next = 0;
-                    let changes: Vec<_> = self
-                        .changes
-                        .iter()
-                        .map(|(_, name, change)| (*name, change.with_sentinels(&mut next)))
-                        .collect();
-                    let rows = Rows::Id(sentinel::id());
-                    super::update(model, &key_access(key), rows, &changes, None)
-                })?;
-                let values: Vec<Value> = self
-                    .changes
-                    .iter()
-                    .flat_map(|(_, _, change)| change.values().cloned())
-                    .collect();
-                let binds = Binds::<M> {
-                    org: self.writer.org(),
-                    id: Some(id),
-                    sets: &values,
-                    ..Binds::default()
-                };
-                Prepared::<DB>::cached(&shape, &binds)?
-            }
-            None => Prepared::<DB>::rendered(
-                self.statement(Rows::Id(Value::BigInt(Some(id))), &access),
-            )?,
-        };
+        let rows = Rows::Id(Value::BigInt(Some(id)));
+        let prepared = self.prepare::<DB>(self.shape_key(), rows, Some(id))?;
         let references: Vec<(&'static str, Option<i64>)> = self
             .changes
             .iter()
@@ -448,8 +479,8 @@ impl<M: Table> Update<M, Matching> {
     /// The SQL this update runs on `DB`, with the values bound to it.
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        let rows = Rows::Matching(self.rows.filter.clone());
-        self.statement(rows, &self.writer.access()).render::<DB>()
+        self.statement(Rows::Matching, &self.writer.access())
+            .render::<DB>()
     }
 
     /// Applies the changes to every (active) row of the scope's
@@ -475,7 +506,6 @@ impl<M: Table> Update<M, Matching> {
     {
         self.refusal()?;
         let model = M::__model();
-        let access = self.writer.access();
         let tenant = self.writer.tenant(model);
         let references: Vec<(&'static str, Option<i64>)> = self
             .changes
@@ -489,9 +519,11 @@ impl<M: Table> Update<M, Matching> {
         if self.changes.is_empty() {
             return Ok(0);
         }
-        let prepared = Prepared::<DB>::rendered(
-            self.statement(Rows::Matching(self.rows.filter.clone()), &access),
-        )?;
+        let base = self.masks().map(|[columns, ..]| ShapeKey::UpdateMatching {
+            access: self.writer.kind(),
+            columns,
+        });
+        let prepared = self.prepare::<DB>(base, Rows::Matching, None)?;
         let writer = self.writer;
         exec::run(connection, tenant, move |conn| {
             Box::pin(async move {
@@ -534,7 +566,7 @@ impl<M, R: fmt::Debug> fmt::Debug for Update<M, R> {
                     .map(|(_, name, _)| name)
                     .collect::<Vec<_>>(),
             )
-            .field("guarded", &self.guard.is_some())
+            .field("condition", &self.condition)
             .finish()
     }
 }
