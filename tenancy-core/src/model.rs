@@ -265,7 +265,8 @@ pub trait Global: Table {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read or written on `{DB}`",
     note = "every field type of `{Self}` must implement sqlx's `Type`, `Encode` and `Decode` \
-            for `{DB}` (SQLite has no `Decimal`: store exact amounts as text or integer minor units)"
+            for `{DB}` (SQLite has no `Decimal`: use `tenancy_core::Amount`, feature `rust_decimal`, \
+            for exact quantities and money on both backends)"
 )]
 pub trait RowCodec<DB: Backend>: Table {
     /// Decodes a row whose columns, from `offset` on, are

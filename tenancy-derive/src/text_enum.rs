@@ -75,7 +75,7 @@ fn variants(input: &DeriveInput) -> syn::Result<Vec<Variant>> {
         if !matches!(variant.fields, Fields::Unit) {
             push(syn::Error::new(
                 variant.span(),
-                "a TextEnum variant has no fields: it is stored as one word",
+                "a TextEnum variant cannot have fields: it is stored as one word",
             ));
             continue;
         }

@@ -21,6 +21,7 @@ fn misuse_does_not_compile_and_every_attribute_does() {
         "soft-delete",
         "system-scope",
         "wrong-id-type",
+        "writes",
     ] {
         cases.compile_fail(format!("ui/{category}/*.rs"));
     }
