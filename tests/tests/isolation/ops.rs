@@ -67,6 +67,21 @@ pub(crate) enum Op {
         org: usize,
         role: usize,
     },
+    /// Two lines in one `insert_many`, under two picked recipes.
+    InsertLines {
+        org: usize,
+        first: usize,
+        second: usize,
+    },
+    /// `quantity = '3'` only if it is not `'3'` yet: a guarded update.
+    GuardLine {
+        org: usize,
+        line: usize,
+    },
+    /// Every line of `org` at `'3'` back to `'1'`: an update of many rows.
+    ResetLines {
+        org: usize,
+    },
 }
 
 pub(crate) fn op() -> impl Strategy<Value = Op> {
@@ -87,7 +102,11 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         2 => (org.clone(), pick.clone(), pick.clone())
             .prop_map(|(org, batch, recipe)| Op::RepointBatch { org, batch, recipe }),
         2 => (org.clone(), pick.clone()).prop_map(|(org, role)| Op::UpdateRole { org, role }),
-        1 => (org, pick).prop_map(|(org, role)| Op::DeleteRole { org, role }),
+        1 => (org.clone(), pick.clone()).prop_map(|(org, role)| Op::DeleteRole { org, role }),
+        2 => (org.clone(), pick.clone(), pick.clone())
+            .prop_map(|(org, first, second)| Op::InsertLines { org, first, second }),
+        2 => (org.clone(), pick).prop_map(|(org, line)| Op::GuardLine { org, line }),
+        1 => org.prop_map(|org| Op::ResetLines { org }),
     ]
 }
 
@@ -97,7 +116,10 @@ pub(crate) enum Outcome {
     Ok,
     NotFound,
     Forbidden,
+    ConditionFailed,
     Invalid(String),
+    /// How many rows an update of many changed.
+    Count(u64),
 }
 
 impl<T> From<Result<T, tenancy_core::Error>> for Outcome {
@@ -106,6 +128,7 @@ impl<T> From<Result<T, tenancy_core::Error>> for Outcome {
             Ok(_) => Self::Ok,
             Err(tenancy_core::Error::NotFound { .. }) => Self::NotFound,
             Err(tenancy_core::Error::Forbidden) => Self::Forbidden,
+            Err(tenancy_core::Error::ConditionFailed { .. }) => Self::ConditionFailed,
             Err(tenancy_core::Error::Invalid { field, .. }) => Self::Invalid(field.into_owned()),
             Err(other) => panic!("unexpected error: {other:?}"),
         }
@@ -125,6 +148,7 @@ pub(crate) struct LineRow {
     pub(crate) recipe: i64,
     pub(crate) active: bool,
     pub(crate) marked: bool,
+    pub(crate) quantity: &'static str,
 }
 
 #[derive(Clone, Debug)]
@@ -178,6 +202,24 @@ impl Model {
             .filter(|l| self.line_visible(org, l))
             .map(|l| l.id)
             .collect()
+    }
+
+    /// How many lines `org` sees per recipe, by recipe id.
+    pub(crate) fn lines_per_recipe(&self, org: usize) -> Vec<(i64, u64)> {
+        let mut counts = std::collections::BTreeMap::new();
+        for line in self.lines.iter().filter(|l| self.line_visible(org, l)) {
+            *counts.entry(line.recipe).or_insert(0_u64) += 1;
+        }
+        counts.into_iter().collect()
+    }
+
+    /// How many batches `org` has per recipe, by recipe id.
+    pub(crate) fn batches_per_recipe(&self, org: usize) -> Vec<(i64, u64)> {
+        let mut counts = std::collections::BTreeMap::new();
+        for batch in self.batches.iter().filter(|b| b.org == org) {
+            *counts.entry(batch.recipe).or_insert(0_u64) += 1;
+        }
+        counts.into_iter().collect()
     }
 
     pub(crate) fn visible_batches(&self, org: usize) -> Vec<i64> {

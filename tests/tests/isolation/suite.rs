@@ -102,9 +102,85 @@ async fn step(
                     recipe,
                     active: true,
                     marked: false,
+                    quantity: "1",
                 });
             }
             (row.into(), expected)
+        }
+        Op::InsertLines { org, first, second } => {
+            let recipes = [
+                nth(&model.recipes, first)?.id,
+                nth(&model.recipes, second)?.id,
+            ];
+            let expected = if recipes.iter().all(|r| model.recipe_usable(org, *r)) {
+                Outcome::Ok
+            } else {
+                invalid("recipe_id")
+            };
+            let rows = recipes.map(|recipe| NewRecipeIngredient {
+                recipe_id: Id::new(recipe),
+                ingredient_id: ingredients[org],
+                quantity: "1".into(),
+            });
+            let stored = RecipeIngredient::insert_many(&scope(org), rows)
+                .execute(pool)
+                .await;
+            if let Ok(stored) = &stored {
+                for (row, recipe) in stored.iter().zip(recipes) {
+                    model.lines.push(LineRow {
+                        id: row.id.get(),
+                        recipe,
+                        active: true,
+                        marked: false,
+                        quantity: "1",
+                    });
+                }
+            }
+            (stored.into(), expected)
+        }
+        Op::GuardLine { org, line } => {
+            let row = nth(&model.lines, line)?.clone();
+            let expected = if !model.line_visible(org, &row) {
+                Outcome::NotFound
+            } else if row.quantity == "3" {
+                Outcome::ConditionFailed
+            } else {
+                Outcome::Ok
+            };
+            let result = RecipeIngredient::update(&scope(org), Id::new(row.id))
+                .set(RecipeIngredient::QUANTITY, "3")
+                .only_if(RecipeIngredient::QUANTITY.ne("3"))
+                .execute(pool)
+                .await;
+            if result.is_ok() {
+                for l in model.lines.iter_mut().filter(|l| l.id == row.id) {
+                    l.quantity = "3";
+                }
+            }
+            (result.into(), expected)
+        }
+        Op::ResetLines { org } => {
+            let at_three: Vec<i64> = model
+                .lines
+                .iter()
+                .filter(|l| model.line_visible(org, l) && l.quantity == "3")
+                .map(|l| l.id)
+                .collect();
+            let result =
+                RecipeIngredient::update_matching(&scope(org), RecipeIngredient::QUANTITY.eq("3"))
+                    .set(RecipeIngredient::QUANTITY, "1")
+                    .execute(pool)
+                    .await;
+            let actual = match result {
+                Ok(n) => Outcome::Count(n),
+                Err(error) => Err::<(), _>(error).into(),
+            };
+            if matches!(actual, Outcome::Count(_)) {
+                for l in model.lines.iter_mut().filter(|l| at_three.contains(&l.id)) {
+                    l.quantity = "1";
+                }
+            }
+            (actual, Outcome::Count(at_three.len() as u64))
         }
         Op::InsertBatch { org, recipe } => {
             let recipe = nth(&model.recipes, recipe)?.id;
@@ -226,6 +302,11 @@ async fn step(
                 .set(RecipeIngredient::QUANTITY, "2")
                 .execute(pool)
                 .await;
+            if result.is_ok() {
+                for l in model.lines.iter_mut().filter(|l| l.id == row.id) {
+                    l.quantity = "2";
+                }
+            }
             (result.into(), expected)
         }
         Op::MoveLine { org, line, recipe } => {
@@ -368,6 +449,60 @@ async fn check_listings(pool: &Pool<Db>, model: &Model) -> Result<(), String> {
                     "org {org} lists {what} {actual:?}, the model expects {expected:?}"
                 ));
             }
+        }
+        let per_recipe = |counts: Vec<(Id<Recipe>, u64)>| {
+            counts
+                .into_iter()
+                .map(|(recipe, n)| (recipe.get(), n))
+                .collect::<Vec<_>>()
+        };
+        let aggregates = [
+            (
+                "lines per recipe",
+                per_recipe(
+                    RecipeIngredient::select(&s)
+                        .group_by(RecipeIngredient::RECIPE_ID)
+                        .count()
+                        .fetch(pool)
+                        .await
+                        .unwrap(),
+                ),
+                model.lines_per_recipe(org),
+            ),
+            (
+                "batches per recipe",
+                per_recipe(
+                    Batch::select(&s)
+                        .group_by(Batch::RECIPE_ID)
+                        .count()
+                        .fetch(pool)
+                        .await
+                        .unwrap(),
+                ),
+                model.batches_per_recipe(org),
+            ),
+        ];
+        for (what, actual, expected) in aggregates {
+            if actual != expected {
+                return Err(format!(
+                    "org {org} counts {what} {actual:?}, the model expects {expected:?}"
+                ));
+            }
+        }
+        let at_three = RecipeIngredient::select(&s)
+            .filter(RecipeIngredient::QUANTITY.eq("3"))
+            .count(pool)
+            .await
+            .unwrap();
+        let expected = model
+            .lines
+            .iter()
+            .filter(|l| model.line_visible(org, l) && l.quantity == "3")
+            .count() as u64;
+        if at_three != expected {
+            return Err(format!(
+                "org {org} counts {at_three} lines at 3, the model expects {expected}"
+            ));
         }
     }
     Ok(())
