@@ -3,8 +3,9 @@
 //!
 //! The table holds 100 organizations with 50 rows each; every operation
 //! acts for one of them. List, find, insert and update use statements the
-//! library renders once per model (updates once per set of columns); the
-//! filtered list is rendered on every call, and shows what that costs.
+//! library renders once per model (updates once per set of columns, the
+//! filtered list once per shape of filter). `writes.rs` adds the write
+//! path: a guarded decrement, a grouped sum and a 100-row `insert_many`.
 //! Both sides share one pool of one connection (without a ping before each
 //! checkout), on a single-threaded runtime, so that what differs between
 //! them is the code under test. The hand-written side decodes rows into
@@ -39,6 +40,8 @@ use tokio::runtime::Runtime;
 mod pool;
 #[path = "scoped_vs_raw/rls.rs"]
 mod rls;
+#[path = "scoped_vs_raw/writes.rs"]
+mod writes;
 
 #[derive(Debug, Scoped)]
 #[tenancy(table = "items")]
@@ -407,6 +410,7 @@ fn sqlite(c: &mut Criterion) {
         raw::UPDATE_SQLITE,
         raw::INSERT_SQLITE
     );
+    writes::sqlite(&mut group, &rt, &pool);
     group.finish();
     report("sqlite");
 }
@@ -471,6 +475,7 @@ fn postgres(c: &mut Criterion) {
         raw::UPDATE_PG,
         raw::INSERT_PG
     );
+    writes::postgres(&mut group, &rt, &pool);
     group.finish();
     report("postgres");
 }
