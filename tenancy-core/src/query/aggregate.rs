@@ -11,12 +11,12 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use sea_query::{Alias, Condition, Expr, ExprTrait, Func, NullOrdering, Order, Query, Values};
+use sea_query::{Alias, Condition, Expr, ExprTrait, Func, Order, Query, Values};
 use sqlx::Acquire;
 
 use super::plan::{FilteredKey, ShapeKey};
 use super::select::{Reader, key_access};
-use super::{Purpose, Statement, row_predicates};
+use super::{OrderKey, Purpose, Statement, row_predicates};
 use crate::column::{Column, Filter};
 use crate::error::Result;
 use crate::exec::{self, Backend, Binds, Prepared};
@@ -217,7 +217,7 @@ impl Function {
 /// # #[cfg(feature = "postgres")]
 /// assert_eq!(
 ///     available.to_sql::<sqlx::Postgres>().0,
-///     r#"SELECT "lots"."ingredient_id", CAST(COALESCE(SUM("lots"."quantity"), 0) AS BIGINT) FROM "lots" WHERE "lots"."organization_id" = $1 AND "lots"."expired" = $2 GROUP BY "lots"."ingredient_id" ORDER BY "lots"."ingredient_id" ASC NULLS LAST"#
+///     r#"SELECT "lots"."ingredient_id", CAST(COALESCE(SUM("lots"."quantity"), 0) AS BIGINT) FROM "lots" WHERE "lots"."organization_id" = $1 AND "lots"."expired" = $2 GROUP BY "lots"."ingredient_id" ORDER BY "lots"."ingredient_id" ASC"#
 /// );
 /// ```
 #[must_use = "an aggregate does nothing until it is fetched"]
@@ -330,9 +330,12 @@ impl<M: Table, O> Aggregate<M, O> {
             select.cond_where(filter);
         }
         if let Some(group) = self.group {
-            select
-                .group_by_col((model.table, group))
-                .order_by_with_nulls((model.table, group), Order::Asc, NullOrdering::Last);
+            select.group_by_col((model.table, group));
+            // The null group last, as PostgreSQL orders by default; said
+            // only for a nullable column, since on SQLite it costs a sort
+            // that the grouping otherwise makes needless.
+            let key = OrderKey::new(model, group, Order::Asc, None);
+            key.apply(&mut select, (model.table, group));
         }
         Statement::Select(select)
     }
