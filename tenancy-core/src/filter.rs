@@ -282,6 +282,33 @@ impl<M> Filter<M> {
     }
 }
 
+/// What cached statements need of an optional filter: its shape
+/// (`Some(None)` without a filter; `None` when a custom condition leaves it
+/// without one), the condition with sentinels, and the values.
+pub(crate) trait MaybeFilter {
+    fn shape(&self) -> Option<Option<Shape>>;
+    fn with_sentinels(&self) -> Option<Condition>;
+    fn values(&self) -> Vec<Value>;
+}
+
+impl<M> MaybeFilter for Option<Filter<M>> {
+    fn shape(&self) -> Option<Option<Shape>> {
+        match self {
+            Some(filter) => filter.shape().map(Some),
+            None => Some(None),
+        }
+    }
+
+    fn with_sentinels(&self) -> Option<Condition> {
+        self.as_ref()
+            .map(|filter| filter.with_sentinels(crate::query::sentinel::filter))
+    }
+
+    fn values(&self) -> Vec<Value> {
+        self.as_ref().map(Filter::values).unwrap_or_default()
+    }
+}
+
 impl<M> std::ops::Not for Filter<M> {
     type Output = Self;
 

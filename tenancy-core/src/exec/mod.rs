@@ -228,35 +228,10 @@ pub(crate) struct Shapes {
     /// Statements with the caller's filter or ordering, whose shapes are
     /// as many as the app's call sites (and lengths of `IN` lists): kept
     /// up to [`MAX_SHAPES`], then rendered per call.
-    filtered: RwLock<HashMap<query::FilteredKey, Arc<query::Shape>>>,
+    filtered: RwLock<HashMap<query::CacheKey, Arc<query::Shape>>>,
 }
 
 impl Shapes {
-    /// The statement `key` with the caller's filter or ordering, rendered
-    /// by `build` with sentinels on first use.
-    ///
-    /// # Errors
-    ///
-    /// As [`get`](Self::get).
-    pub(crate) fn get_filtered<DB: Backend>(
-        &self,
-        key: query::FilteredKey,
-        build: impl FnOnce() -> query::Statement,
-    ) -> Result<Arc<query::Shape>> {
-        if let Ok(cache) = self.filtered.read()
-            && let Some(shape) = cache.get(&key)
-        {
-            return Ok(Arc::clone(shape));
-        }
-        let shape = plan::<DB>(&key, build)?;
-        if let Ok(mut cache) = self.filtered.write()
-            && cache.len() < MAX_SHAPES
-        {
-            cache.entry(key).or_insert_with(|| Arc::clone(&shape));
-        }
-        Ok(shape)
-    }
-
     /// The statement `key`, rendered by `build` with sentinels on first use.
     ///
     /// # Errors
@@ -265,20 +240,34 @@ impl Shapes {
     /// a bug of this crate, reported rather than run with a wrong plan.
     pub(crate) fn get<DB: Backend>(
         &self,
-        key: query::ShapeKey,
+        key: impl Into<query::CacheKey>,
         build: impl FnOnce() -> query::Statement,
     ) -> Result<Arc<query::Shape>> {
-        if let Ok(cache) = self.cache.read()
+        let key = key.into();
+        if key.filter.is_some() || !key.order.is_empty() {
+            return Self::lookup::<DB, _>(&self.filtered, key, build, true);
+        }
+        // Many-row inserts have a statement per number of rows: past a
+        // bound, the odd sizes are rendered per call rather than kept.
+        let bounded = matches!(key.base, query::ShapeKey::InsertRows { .. });
+        Self::lookup::<DB, _>(&self.cache, key.base, build, bounded)
+    }
+
+    fn lookup<DB: Backend, K: std::hash::Hash + Eq + std::fmt::Debug>(
+        cache: &RwLock<HashMap<K, Arc<query::Shape>>>,
+        key: K,
+        build: impl FnOnce() -> query::Statement,
+        bounded: bool,
+    ) -> Result<Arc<query::Shape>> {
+        if let Ok(cache) = cache.read()
             && let Some(shape) = cache.get(&key)
         {
             return Ok(Arc::clone(shape));
         }
         let shape = plan::<DB>(&key, build)?;
-        // A poisoned cache only costs a render per call. Many-row inserts
-        // have a statement per number of rows: past a bound, the odd sizes
-        // are rendered per call rather than kept.
-        if let Ok(mut cache) = self.cache.write()
-            && (cache.len() < MAX_SHAPES || !matches!(key, query::ShapeKey::InsertRows { .. }))
+        // A poisoned cache only costs a render per call.
+        if let Ok(mut cache) = cache.write()
+            && (!bounded || cache.len() < MAX_SHAPES)
         {
             cache.entry(key).or_insert_with(|| Arc::clone(&shape));
         }
@@ -370,6 +359,22 @@ pub(crate) struct Prepared<DB: Backend> {
 }
 
 impl<DB: Backend> Prepared<DB> {
+    /// The statement `key` of `M` from the model's cache (rendered by
+    /// `build` on first use), bound with the values of this call: the one
+    /// way from a cached statement to the driver.
+    ///
+    /// # Errors
+    ///
+    /// As [`Shapes::get`] and [`cached`](Self::cached).
+    pub(crate) fn from_cache<M: RowCodec<DB>>(
+        key: impl Into<query::CacheKey>,
+        build: impl FnOnce() -> query::Statement,
+        binds: &Binds<'_, M>,
+    ) -> Result<Self> {
+        let shape = M::__model().shapes::<DB>().get::<DB>(key, build)?;
+        Self::cached(&shape, binds)
+    }
+
     /// A cached statement with the values of this call.
     ///
     /// # Errors

@@ -11,15 +11,16 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use sea_query::{Alias, Condition, Expr, ExprTrait, Func, Order, Query, Values};
+use sea_query::{Alias, Condition, Expr, ExprTrait, Func, Order, Query, Value, Values};
 use sqlx::Acquire;
 
-use super::plan::{FilteredKey, ShapeKey};
-use super::select::{Reader, key_access};
-use super::{OrderKey, Purpose, Statement, row_predicates};
+use super::plan::{CacheKey, ShapeKey};
+use super::select::key_access;
+use super::{OrderKey, Purpose, Reach, Statement, row_predicates};
 use crate::column::{Column, Filter};
 use crate::error::Result;
 use crate::exec::{self, Backend, Binds, Prepared};
+use crate::filter::MaybeFilter;
 use crate::model::{RowCodec, Table};
 
 mod sealed {
@@ -222,7 +223,7 @@ impl Function {
 /// ```
 #[must_use = "an aggregate does nothing until it is fetched"]
 pub struct Aggregate<M, O> {
-    reader: Reader,
+    reach: Reach,
     inactive: bool,
     filter: Option<Filter<M>>,
     group: Option<&'static str>,
@@ -236,7 +237,7 @@ pub struct Aggregate<M, O> {
 /// answers one value per group, ordered by the group's value.
 #[must_use = "a grouped select does nothing until it is aggregated and fetched"]
 pub struct Grouped<M, G> {
-    reader: Reader,
+    reach: Reach,
     inactive: bool,
     filter: Option<Filter<M>>,
     group: &'static str,
@@ -245,13 +246,13 @@ pub struct Grouped<M, G> {
 
 impl<M: Table, G> Grouped<M, G> {
     pub(crate) fn new(
-        reader: Reader,
+        reach: Reach,
         inactive: bool,
         filter: Option<Filter<M>>,
         group: &'static str,
     ) -> Self {
         Self {
-            reader,
+            reach,
             inactive,
             filter,
             group,
@@ -261,7 +262,7 @@ impl<M: Table, G> Grouped<M, G> {
 
     fn aggregate<O>(self, function: Function, column: &'static str) -> Aggregate<M, O> {
         Aggregate {
-            reader: self.reader,
+            reach: self.reach,
             inactive: self.inactive,
             filter: self.filter,
             group: Some(self.group),
@@ -295,14 +296,14 @@ impl<M: Table, G> Grouped<M, G> {
 
 impl<M: Table, O> Aggregate<M, O> {
     pub(crate) fn single(
-        reader: Reader,
+        reach: Reach,
         inactive: bool,
         filter: Option<Filter<M>>,
         function: Function,
         column: &'static str,
     ) -> Self {
         Self {
-            reader,
+            reach,
             inactive,
             filter,
             group: None,
@@ -314,7 +315,7 @@ impl<M: Table, O> Aggregate<M, O> {
 
     /// `SELECT [group,] value FROM t WHERE <scope> [AND active] [AND
     /// filter] [GROUP BY group ORDER BY group]`.
-    fn statement(&self, access: &super::Access, filter: Option<Condition>) -> Statement {
+    fn statement(&self, access: &super::Reach<Value>, filter: Option<Condition>) -> Statement {
         let model = M::__model();
         let mut select = Query::select();
         if let Some(group) = self.group {
@@ -344,7 +345,7 @@ impl<M: Table, O> Aggregate<M, O> {
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
         let filter = self.filter.as_ref().map(Filter::condition);
-        self.statement(&self.reader.access(), filter).render::<DB>()
+        self.statement(&self.reach.access(), filter).render::<DB>()
     }
 
     /// The statement, cached by shape unless a custom condition leaves the
@@ -353,45 +354,30 @@ impl<M: Table, O> Aggregate<M, O> {
     where
         M: RowCodec<DB>,
     {
-        let model = M::__model();
-        let filter_shape = match &self.filter {
-            Some(filter) => match filter.shape() {
-                Some(shape) => Some(shape),
-                None => return Prepared::rendered(Self::to_statement(self)),
-            },
-            None => None,
+        let Some(filter) = self.filter.shape() else {
+            let condition = self.filter.as_ref().map(Filter::condition);
+            return Prepared::rendered(self.statement(&self.reach.access(), condition));
         };
         let base = ShapeKey::Aggregate {
-            access: self.reader.kind(),
+            access: self.reach.kind(),
             inactive: self.inactive,
             function: self.function,
             column: self.column,
             group: self.group,
         };
-        let key = FilteredKey {
+        let key = CacheKey {
             base,
-            filter: filter_shape,
+            filter,
             order: Box::default(),
         };
-        let shape = model.shapes::<DB>().get_filtered::<DB>(key, || {
-            let filter = self
-                .filter
-                .as_ref()
-                .map(|filter| filter.with_sentinels(super::sentinel::filter));
-            self.statement(&key_access(base), filter)
-        })?;
-        let values = self.filter.as_ref().map(Filter::values).unwrap_or_default();
+        let values = self.filter.values();
         let binds = Binds::<M> {
-            org: self.reader.org(),
+            org: self.reach.org(),
             filter: &values,
             ..Binds::default()
         };
-        Prepared::cached(&shape, &binds)
-    }
-
-    fn to_statement(&self) -> Statement {
-        let filter = self.filter.as_ref().map(Filter::condition);
-        self.statement(&self.reader.access(), filter)
+        let render = || self.statement(&key_access(base), self.filter.with_sentinels());
+        Prepared::<DB>::from_cache(key, render, &binds)
     }
 
     /// Runs the aggregate: a sum (zero without rows), a minimum or maximum
@@ -411,7 +397,7 @@ impl<M: Table, O> Aggregate<M, O> {
         M: RowCodec<DB>,
         O: Output<DB>,
     {
-        let tenant = self.reader.tenant(M::__model());
+        let tenant = self.reach.tenant(M::__model());
         let prepared = self.prepare::<DB>()?;
         let output = exec::run(connection, tenant, move |conn| {
             Box::pin(async move {
@@ -430,7 +416,7 @@ impl<M: Table, O> Aggregate<M, O> {
 impl<M, O> fmt::Debug for Aggregate<M, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Aggregate")
-            .field("reader", &self.reader)
+            .field("reach", &self.reach)
             .field("inactive", &self.inactive)
             .field("filter", &self.filter)
             .field("group", &self.group)
@@ -443,7 +429,7 @@ impl<M, O> fmt::Debug for Aggregate<M, O> {
 impl<M, G> fmt::Debug for Grouped<M, G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Grouped")
-            .field("reader", &self.reader)
+            .field("reach", &self.reach)
             .field("inactive", &self.inactive)
             .field("filter", &self.filter)
             .field("group", &self.group)

@@ -13,9 +13,7 @@
 
 use sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, Value};
 
-use super::{
-    Access, Purpose, Statement, column, literal, nothing, row_predicates, scope_predicate,
-};
+use super::{Purpose, Reach, Statement, column, literal, nothing, row_predicates, scope_predicate};
 use crate::model::ModelInfo;
 
 /// What a cascade does to the children of the rows it reaches.
@@ -64,7 +62,7 @@ enum Rows {
 /// delete or restore of the row `parent_id` of its first model reaches.
 pub(crate) fn statement(
     chain: &[&'static ModelInfo],
-    access: &Access,
+    access: &Reach<Value>,
     parent_id: Value,
     action: Cascade,
 ) -> Statement {
@@ -122,7 +120,7 @@ fn child_of(
     child: &'static ModelInfo,
     qualifier: &str,
     above: &[&'static ModelInfo],
-    access: &Access,
+    access: &Reach<Value>,
     parent_id: Value,
     action: Cascade,
 ) -> Expr {
@@ -148,7 +146,12 @@ fn child_of(
 /// The rows of the last model of `chain` that the cascade has reached: on
 /// a delete, those it deactivated (inactive and marked); on a restore,
 /// those active now.
-fn level(chain: &[&'static ModelInfo], access: &Access, parent_id: Value, action: Cascade) -> Rows {
+fn level(
+    chain: &[&'static ModelInfo],
+    access: &Reach<Value>,
+    parent_id: Value,
+    action: Cascade,
+) -> Rows {
     let Some((&model, above)) = chain.split_last() else {
         return Rows::One(parent_id);
     };
@@ -187,7 +190,7 @@ fn level(chain: &[&'static ModelInfo], access: &Access, parent_id: Value, action
 
 /// No row of a model that cascades to `child` and is deleted is referenced
 /// by the child row: the condition for bringing a marked child back.
-fn no_parent_holds(child: &'static ModelInfo, access: &Access) -> Expr {
+fn no_parent_holds(child: &'static ModelInfo, access: &Reach<Value>) -> Expr {
     child
         .references
         .iter()

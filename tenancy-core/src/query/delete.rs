@@ -7,10 +7,9 @@ use futures_util::future::BoxFuture;
 use sea_query::{Value, Values};
 use sqlx::Acquire;
 
-use super::insert::Writer;
 use super::plan::ShapeKey;
 use super::select::key_access;
-use super::{Cascade, cascade, refusal, sentinel};
+use super::{Cascade, Reach, cascade, refusal, sentinel};
 use crate::error::Result;
 use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
@@ -22,28 +21,28 @@ use crate::model::{RowCodec, Table};
 /// children of the cascades the model declares, in one transaction.
 #[must_use = "a delete does nothing until it is executed"]
 pub struct Delete<M> {
-    writer: Writer,
+    reach: Reach,
     id: Id<M>,
 }
 
 impl<M: Table> Delete<M> {
     pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
         Self {
-            writer: Writer::Org(org),
+            reach: Reach::Org(org),
             id,
         }
     }
 
     pub(crate) fn system(id: Id<M>) -> Self {
         Self {
-            writer: Writer::SystemRows,
+            reach: Reach::SystemRows,
             id,
         }
     }
 
     pub(crate) fn global(id: Id<M>) -> Self {
         Self {
-            writer: Writer::All,
+            reach: Reach::All,
             id,
         }
     }
@@ -53,7 +52,7 @@ impl<M: Table> Delete<M> {
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
         let id = Value::BigInt(Some(self.id.get()));
-        super::delete(M::__model(), &self.writer.access(), id).render::<DB>()
+        super::delete(M::__model(), &self.reach.access(), id).render::<DB>()
     }
 
     /// Deletes (or deactivates) the row.
@@ -76,19 +75,20 @@ impl<M: Table> Delete<M> {
     {
         let model = M::__model();
         let key = ShapeKey::Delete {
-            access: self.writer.kind(),
+            access: self.reach.kind(),
         };
-        let shape = model.shapes::<DB>().get::<DB>(key, || {
-            super::delete(model, &key_access(key), sentinel::id())
-        })?;
         let binds = Binds::<M> {
-            org: self.writer.org(),
+            org: self.reach.org(),
             id: Some(self.id.get()),
             ..Binds::default()
         };
-        let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        let (writer, id) = (self.writer, self.id.get());
-        with_cascades::<M, DB, _, _>(connection, writer, id, Cascade::Deactivate, move |conn| {
+        let prepared = Prepared::<DB>::from_cache(
+            key,
+            || super::delete(model, &key_access(key), sentinel::id()),
+            &binds,
+        )?;
+        let (reach, id) = (self.reach, self.id.get());
+        with_cascades::<M, DB, _, _>(connection, reach, id, Cascade::Deactivate, move |conn| {
             Box::pin(async move {
                 let deleted = prepared.execute(DB::__executor(&mut *conn)).await?;
                 if deleted == 0 {
@@ -96,7 +96,7 @@ impl<M: Table> Delete<M> {
                     return Err(refusal::explain::<DB>(
                         conn,
                         model,
-                        writer,
+                        reach,
                         Some(id),
                         false,
                         &[],
@@ -117,7 +117,7 @@ impl<M: Table> Delete<M> {
 /// tenant needs.
 async fn with_cascades<'c, M, DB, A, T>(
     connection: A,
-    writer: Writer,
+    reach: Reach,
     id: i64,
     action: Cascade,
     step: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>> + Send + 'static,
@@ -129,14 +129,14 @@ where
     T: Send + 'static,
 {
     let model = M::__model();
-    let tenant = writer.tenant(model);
+    let tenant = reach.tenant(model);
     if model.cascades.is_empty() {
         return exec::run(connection, tenant, step).await;
     }
     exec::run_atomic(connection, tenant, move |conn| {
         Box::pin(async move {
             let out = step(&mut *conn).await?;
-            cascade::<M, DB>(conn, writer, id, action).await?;
+            cascade::<M, DB>(conn, reach, id, action).await?;
             Ok(out)
         })
     })
@@ -148,7 +148,7 @@ where
 /// first.
 async fn cascade<M, DB>(
     connection: &mut DB::Connection,
-    writer: Writer,
+    reach: Reach,
     parent_id: i64,
     action: Cascade,
 ) -> Result<()>
@@ -159,21 +159,22 @@ where
     let model = M::__model();
     for (step, chain) in cascade::chains(model).iter().enumerate() {
         let key = ShapeKey::Cascade {
-            access: writer.kind(),
+            access: reach.kind(),
             step,
             action,
         };
-        let shape = model.shapes::<DB>().get::<DB>(key, || {
-            cascade::statement(chain, &key_access(key), sentinel::id(), action)
-        })?;
         let binds = Binds::<M> {
-            org: writer.org(),
+            org: reach.org(),
             id: Some(parent_id),
             ..Binds::default()
         };
-        Prepared::<DB>::cached(&shape, &binds)?
-            .execute(DB::__executor(connection))
-            .await?;
+        Prepared::<DB>::from_cache(
+            key,
+            || cascade::statement(chain, &key_access(key), sentinel::id(), action),
+            &binds,
+        )?
+        .execute(DB::__executor(connection))
+        .await?;
     }
     Ok(())
 }
@@ -181,7 +182,7 @@ where
 impl<M> fmt::Debug for Delete<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delete")
-            .field("writer", &self.writer)
+            .field("reach", &self.reach)
             .field("id", &self.id)
             .finish()
     }
@@ -191,14 +192,14 @@ impl<M> fmt::Debug for Delete<M> {
 /// deactivated, built by [`SoftDelete::restore`](crate::SoftDelete::restore).
 #[must_use = "a restore does nothing until it is executed"]
 pub struct Restore<M> {
-    writer: Writer,
+    reach: Reach,
     id: Id<M>,
 }
 
 impl<M: Table> Restore<M> {
     pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
         Self {
-            writer: Writer::Org(org),
+            reach: Reach::Org(org),
             id,
         }
     }
@@ -208,7 +209,7 @@ impl<M: Table> Restore<M> {
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
         let id = Value::BigInt(Some(self.id.get()));
-        super::restore(M::__model(), &self.writer.access(), id).render::<DB>()
+        super::restore(M::__model(), &self.reach.access(), id).render::<DB>()
     }
 
     /// Reactivates the row (an active row stays as it is) and the children
@@ -228,19 +229,20 @@ impl<M: Table> Restore<M> {
     {
         let model = M::__model();
         let key = ShapeKey::Restore {
-            access: self.writer.kind(),
+            access: self.reach.kind(),
         };
-        let shape = model.shapes::<DB>().get::<DB>(key, || {
-            super::restore(model, &key_access(key), sentinel::id())
-        })?;
         let binds = Binds::<M> {
-            org: self.writer.org(),
+            org: self.reach.org(),
             id: Some(self.id.get()),
             ..Binds::default()
         };
-        let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        let (writer, id) = (self.writer, self.id.get());
-        with_cascades::<M, DB, _, _>(connection, writer, id, Cascade::Restore, move |conn| {
+        let prepared = Prepared::<DB>::from_cache(
+            key,
+            || super::restore(model, &key_access(key), sentinel::id()),
+            &binds,
+        )?;
+        let (reach, id) = (self.reach, self.id.get());
+        with_cascades::<M, DB, _, _>(connection, reach, id, Cascade::Restore, move |conn| {
             Box::pin(async move {
                 match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
                     Some(row) => Ok(row),
@@ -249,7 +251,7 @@ impl<M: Table> Restore<M> {
                         Err(refusal::explain::<DB>(
                             conn,
                             model,
-                            writer,
+                            reach,
                             Some(id),
                             true,
                             &[],
@@ -267,7 +269,7 @@ impl<M: Table> Restore<M> {
 impl<M> fmt::Debug for Restore<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Restore")
-            .field("writer", &self.writer)
+            .field("reach", &self.reach)
             .field("id", &self.id)
             .finish()
     }

@@ -6,58 +6,13 @@ use std::fmt;
 use sea_query::{Value, Values};
 use sqlx::Acquire;
 
-use super::plan::{AccessKind, ShapeKey};
+use super::plan::ShapeKey;
 use super::select::key_access;
-use super::{Access, refusal, sentinel};
+use super::{Reach, refusal, sentinel};
 use crate::error::Result;
-use crate::exec::{self, Backend, Binds, Prepared, Tenant};
+use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::OrgId;
-use crate::model::{Kind, ModelInfo, RowCodec, Table};
-
-/// Whose rows a write may touch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Writer {
-    /// One organization's rows.
-    Org(OrgId),
-    /// The system rows of a shared table.
-    SystemRows,
-    /// Any row of a global table.
-    All,
-}
-
-impl Writer {
-    pub(crate) fn access(self) -> Access {
-        match self {
-            Self::Org(org) => Access::Org(Value::BigInt(Some(org.get()))),
-            Self::SystemRows => Access::SystemRows,
-            Self::All => Access::All,
-        }
-    }
-
-    pub(crate) fn kind(self) -> AccessKind {
-        match self {
-            Self::Org(_) => AccessKind::Org,
-            Self::SystemRows => AccessKind::SystemRows,
-            Self::All => AccessKind::All,
-        }
-    }
-
-    pub(crate) fn org(self) -> Option<i64> {
-        match self {
-            Self::Org(org) => Some(org.get()),
-            Self::SystemRows | Self::All => None,
-        }
-    }
-
-    /// Whom a write of `model` acts for.
-    pub(crate) fn tenant(self, model: &ModelInfo) -> Tenant {
-        match (self, model.kind) {
-            (Self::Org(org), _) => Tenant::Org(org),
-            (Self::All, Kind::Global) => Tenant::Unscoped,
-            (Self::SystemRows | Self::All, _) => Tenant::System,
-        }
-    }
-}
+use crate::model::{RowCodec, Table};
 
 /// A new row, built by [`Scoped::insert`](crate::Scoped::insert).
 ///
@@ -68,28 +23,28 @@ impl Writer {
 /// the organization cannot see inserts nothing.
 #[must_use = "an insert does nothing until it is executed"]
 pub struct Insert<M: Table> {
-    writer: Writer,
+    reach: Reach,
     new: M::New,
 }
 
 impl<M: Table> Insert<M> {
     pub(crate) fn for_org(org: OrgId, new: M::New) -> Self {
         Self {
-            writer: Writer::Org(org),
+            reach: Reach::Org(org),
             new,
         }
     }
 
     pub(crate) fn system(new: M::New) -> Self {
         Self {
-            writer: Writer::SystemRows,
+            reach: Reach::SystemRows,
             new,
         }
     }
 
     pub(crate) fn global(new: M::New) -> Self {
         Self {
-            writer: Writer::All,
+            reach: Reach::All,
             new,
         }
     }
@@ -98,7 +53,7 @@ impl<M: Table> Insert<M> {
     /// placeholders for the new row's fields, which are bound when it runs.
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        super::insert(M::__model(), &self.writer.access(), placeholders::<M>()).render::<DB>()
+        super::insert(M::__model(), &self.reach.access(), placeholders::<M>()).render::<DB>()
     }
 
     /// Inserts the row and returns it as stored, with its id and any
@@ -122,19 +77,20 @@ impl<M: Table> Insert<M> {
     {
         let model = M::__model();
         let key = ShapeKey::Insert {
-            access: self.writer.kind(),
+            access: self.reach.kind(),
         };
-        let shape = model.shapes::<DB>().get::<DB>(key, || {
-            super::insert(model, &key_access(key), placeholders::<M>())
-        })?;
         let binds = Binds::<M> {
-            org: self.writer.org(),
+            org: self.reach.org(),
             new: Some(&self.new),
             ..Binds::default()
         };
-        let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        let (writer, new) = (self.writer, self.new);
-        exec::run(connection, writer.tenant(model), move |conn| {
+        let prepared = Prepared::<DB>::from_cache(
+            key,
+            || super::insert(model, &key_access(key), placeholders::<M>()),
+            &binds,
+        )?;
+        let (reach, new) = (self.reach, self.new);
+        exec::run(connection, reach.tenant(model), move |conn| {
             Box::pin(async move {
                 match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
                     Some(row) => Ok(row),
@@ -143,7 +99,7 @@ impl<M: Table> Insert<M> {
                         Err(refusal::explain::<DB>(
                             conn,
                             model,
-                            writer,
+                            reach,
                             None,
                             false,
                             &references,
@@ -166,7 +122,7 @@ impl<M: Table> Insert<M> {
 /// insert checks them; when one is refused, no row is written.
 #[must_use = "an insert does nothing until it is executed"]
 pub struct InsertMany<M: Table> {
-    writer: Writer,
+    reach: Reach,
     rows: Vec<M::New>,
 }
 
@@ -177,14 +133,14 @@ const ROWS_PER_STATEMENT: usize = 500;
 impl<M: Table> InsertMany<M> {
     pub(crate) fn for_org(org: OrgId, rows: Vec<M::New>) -> Self {
         Self {
-            writer: Writer::Org(org),
+            reach: Reach::Org(org),
             rows,
         }
     }
 
     pub(crate) fn global(rows: Vec<M::New>) -> Self {
         Self {
-            writer: Writer::All,
+            reach: Reach::All,
             rows,
         }
     }
@@ -196,7 +152,7 @@ impl<M: Table> InsertMany<M> {
         let rows = self.rows.len().clamp(1, ROWS_PER_STATEMENT);
         super::insert_rows(
             M::__model(),
-            &self.writer.access(),
+            &self.reach.access(),
             row_placeholders::<M>(rows),
         )
         .render::<DB>()
@@ -222,10 +178,10 @@ impl<M: Table> InsertMany<M> {
             return Ok(Vec::new());
         }
         let model = M::__model();
-        let writer = self.writer;
+        let reach = self.reach;
         let shape = move |rows: usize| {
             let key = ShapeKey::InsertRows {
-                access: writer.kind(),
+                access: reach.kind(),
                 rows,
             };
             model.shapes::<DB>().get::<DB>(key, || {
@@ -236,12 +192,12 @@ impl<M: Table> InsertMany<M> {
         let per_row = shape(1)?.params.len().max(1);
         let per_statement = (DB::MAX_BINDS / per_row).clamp(1, ROWS_PER_STATEMENT);
         let rows = self.rows;
-        exec::run_atomic(connection, writer.tenant(model), move |conn| {
+        exec::run_atomic(connection, reach.tenant(model), move |conn| {
             Box::pin(async move {
                 let mut stored = Vec::with_capacity(rows.len());
                 for (number, chunk) in rows.chunks(per_statement).enumerate() {
                     let binds = Binds::<M> {
-                        org: writer.org(),
+                        org: reach.org(),
                         rows: chunk,
                         ..Binds::default()
                     };
@@ -251,7 +207,7 @@ impl<M: Table> InsertMany<M> {
                         prepared.fetch_all(DB::__executor(&mut *conn)).await?;
                     if inserted.len() < chunk.len() {
                         let first = number * per_statement;
-                        return Err(refused::<M, DB>(conn, writer, chunk, first).await);
+                        return Err(refused::<M, DB>(conn, reach, chunk, first).await);
                     }
                     // The database numbers new rows in the order it inserts
                     // them, which is the order of the statement.
@@ -269,7 +225,7 @@ impl<M: Table> InsertMany<M> {
 /// whose reference the organization cannot see.
 async fn refused<M: RowCodec<DB>, DB: Backend>(
     connection: &mut DB::Connection,
-    writer: Writer,
+    reach: Reach,
     rows: &[M::New],
     first: usize,
 ) -> crate::Error {
@@ -279,7 +235,7 @@ async fn refused<M: RowCodec<DB>, DB: Backend>(
         let error = refusal::explain::<DB>(
             connection,
             model,
-            writer,
+            reach,
             None,
             false,
             &references,
@@ -319,7 +275,7 @@ impl<M: Table> fmt::Debug for InsertMany<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InsertMany")
             .field("table", &M::__model().table)
-            .field("writer", &self.writer)
+            .field("reach", &self.reach)
             .field("rows", &self.rows.len())
             .finish()
     }
@@ -336,7 +292,7 @@ impl<M: Table> fmt::Debug for Insert<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Insert")
             .field("table", &M::__model().table)
-            .field("writer", &self.writer)
+            .field("reach", &self.reach)
             .finish_non_exhaustive()
     }
 }

@@ -15,7 +15,7 @@ use sea_query::{Alias, ExprTrait, JoinType, Order, Query, SelectStatement, Value
 use sqlx::Acquire;
 
 use super::select::Select;
-use super::{Access, Statement, column, literal};
+use super::{Reach, Statement, column, literal};
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Prepared};
 use crate::model::{Kind, ModelInfo, RowCodec, Table};
@@ -100,8 +100,8 @@ impl<P: Table, C: Table> WithChildren<P, C> {
             return Statement::Select(Query::select());
         };
         let org = match self.parents.access() {
-            Access::Org(org) => Some(org),
-            Access::SystemRows | Access::All => None,
+            Reach::Org(org) => Some(org),
+            Reach::SystemRows | Reach::All => None,
         };
         Statement::Select(join(parent, child, parents, self.parents.ordering(), org))
     }

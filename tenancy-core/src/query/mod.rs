@@ -34,7 +34,7 @@ pub use select::{Find, Locked, Select};
 pub use update::{Update, rows};
 
 pub(crate) use cascade::Cascade;
-pub(crate) use plan::{FilteredKey, OrderShape, Param, Shape, ShapeKey, sentinel};
+pub(crate) use plan::{CacheKey, OrderShape, Param, Shape, ShapeKey, sentinel};
 
 use sea_query::{
     Alias, Asterisk, Condition, DeleteStatement, Expr, ExprTrait, InsertStatement, IntoColumnRef,
@@ -42,7 +42,8 @@ use sea_query::{
     Values,
 };
 
-use crate::exec::Backend;
+use crate::exec::{Backend, Tenant};
+use crate::id::OrgId;
 use crate::model::{Kind, ModelInfo};
 
 /// The largest limit or offset the drivers accept (both bind `i64`).
@@ -70,15 +71,69 @@ impl Statement {
     }
 }
 
-/// Which rows a statement may touch.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Access {
-    /// Those of one organization, whose id is this value.
-    Org(Value),
+/// Whose rows a statement may touch: one organization's, the system rows
+/// of a shared table, or every row (global tables, work across
+/// organizations).
+///
+/// `O` is how the organization is held: an [`OrgId`] in a builder, a
+/// sea-query value when a statement is rendered (the organization's id, or
+/// a sentinel for a cached statement), nothing in a cache key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Reach<O = OrgId> {
+    /// One organization's rows.
+    Org(O),
     /// The system rows of a shared table.
     SystemRows,
-    /// Every row: global tables, and cross-organization reads.
+    /// Every row.
     All,
+}
+
+impl Reach {
+    /// The reach as statements render it.
+    pub(crate) fn access(self) -> Reach<Value> {
+        match self {
+            Self::Org(org) => Reach::Org(Value::BigInt(Some(org.get()))),
+            Self::SystemRows => Reach::SystemRows,
+            Self::All => Reach::All,
+        }
+    }
+
+    /// The part of the reach that changes the SQL: a cache key.
+    pub(crate) fn kind(self) -> Reach<()> {
+        match self {
+            Self::Org(_) => Reach::Org(()),
+            Self::SystemRows => Reach::SystemRows,
+            Self::All => Reach::All,
+        }
+    }
+
+    /// The organization's id, for a cached statement's binds.
+    pub(crate) fn org(self) -> Option<i64> {
+        match self {
+            Self::Org(org) => Some(org.get()),
+            Self::SystemRows | Self::All => None,
+        }
+    }
+
+    /// Whom a statement of `model` with this reach acts for.
+    pub(crate) fn tenant(self, model: &ModelInfo) -> Tenant {
+        match (self, model.kind) {
+            (Self::Org(org), _) => Tenant::Org(org),
+            (Self::All, Kind::Global) => Tenant::Unscoped,
+            (Self::SystemRows | Self::All, _) => Tenant::System,
+        }
+    }
+}
+
+impl Reach<()> {
+    /// The reach a cached statement is rendered with.
+    pub(crate) fn with_sentinel(self) -> Reach<Value> {
+        match self {
+            Self::Org(()) => Reach::Org(sentinel::org()),
+            Self::SystemRows => Reach::SystemRows,
+            Self::All => Reach::All,
+        }
+    }
 }
 
 /// Whether a predicate guards a read or a write: shared tables let an
@@ -193,27 +248,27 @@ fn alias(depth: usize) -> String {
 /// may read or write; `None` when every row may be.
 fn scope_predicate(
     model: &ModelInfo,
-    access: &Access,
+    access: &Reach<Value>,
     purpose: Purpose,
     qualifier: &str,
     depth: usize,
 ) -> Option<Expr> {
     match (model.kind, access) {
-        (Kind::Global, _) | (_, Access::All) => None,
-        (Kind::Scoped { org_column }, Access::Org(org)) => {
+        (Kind::Global, _) | (_, Reach::All) => None,
+        (Kind::Scoped { org_column }, Reach::Org(org)) => {
             Some(column(qualifier, org_column).eq(org.clone()))
         }
-        (Kind::Shared { org_column }, Access::Org(org)) => {
+        (Kind::Shared { org_column }, Reach::Org(org)) => {
             let own = column(qualifier, org_column).eq(org.clone());
             Some(match purpose {
                 Purpose::Write => own,
                 Purpose::Read => own.or(column(qualifier, org_column).is_null()),
             })
         }
-        (Kind::Shared { org_column }, Access::SystemRows) => {
+        (Kind::Shared { org_column }, Reach::SystemRows) => {
             Some(column(qualifier, org_column).is_null())
         }
-        (Kind::Inherited { parent, via_column }, Access::Org(_)) => {
+        (Kind::Inherited { parent, via_column }, Reach::Org(_)) => {
             let parent = parent();
             let inner = alias(depth);
             let mut exists = Query::select();
@@ -225,7 +280,7 @@ fn scope_predicate(
             exists.and_where(parent_scope.unwrap_or_else(nothing));
             Some(Expr::exists(exists))
         }
-        (Kind::Scoped { .. } | Kind::Inherited { .. }, Access::SystemRows) => Some(nothing()),
+        (Kind::Scoped { .. } | Kind::Inherited { .. }, Reach::SystemRows) => Some(nothing()),
     }
 }
 
@@ -233,7 +288,7 @@ fn scope_predicate(
 /// active)`, or `value IS NULL OR ...` for a nullable reference.
 fn reference_check(
     target: &ModelInfo,
-    access: &Access,
+    access: &Reach<Value>,
     value: Value,
     nullable: bool,
     depth: usize,
@@ -254,7 +309,7 @@ fn reference_check(
     // deactivating it and then sees it inactive, rather than writing a live
     // row under a parent deactivated meanwhile (where the cascade no longer
     // reaches it); the deactivation likewise waits for the write and then
-    // cascades to its row. SQLite has one writer at a time and no clause.
+    // cascades to its row. SQLite has one reach at a time and no clause.
     exists.lock(LockType::Share);
     let exists = Expr::exists(exists);
     if nullable {
@@ -268,7 +323,7 @@ fn reference_check(
 /// soft delete, unless `inactive` rows are wanted) activity.
 fn row_predicates(
     model: &ModelInfo,
-    access: &Access,
+    access: &Reach<Value>,
     purpose: Purpose,
     inactive: bool,
 ) -> Vec<Expr> {
@@ -288,7 +343,7 @@ fn returning(model: &ModelInfo) -> ReturningClause {
 /// BY .., id [LIMIT .. OFFSET ..]`.
 pub(crate) fn list(
     model: &ModelInfo,
-    access: &Access,
+    access: &Reach<Value>,
     inactive: bool,
     filter: Option<Condition>,
     order: &[OrderKey],
@@ -324,7 +379,7 @@ pub(crate) fn list(
 /// `SELECT COUNT(*) FROM t WHERE <scope> [AND active] [AND filter]`.
 pub(crate) fn count(
     model: &ModelInfo,
-    access: &Access,
+    access: &Reach<Value>,
     inactive: bool,
     filter: Option<Condition>,
 ) -> Statement {
@@ -340,7 +395,12 @@ pub(crate) fn count(
 }
 
 /// `SELECT <columns> FROM t WHERE <scope> [AND active] AND id = $id`.
-pub(crate) fn find(model: &ModelInfo, access: &Access, inactive: bool, id: Value) -> Statement {
+pub(crate) fn find(
+    model: &ModelInfo,
+    access: &Reach<Value>,
+    inactive: bool,
+    id: Value,
+) -> Statement {
     let mut select = Query::select();
     select
         .columns(model.columns.iter().copied())
@@ -355,7 +415,7 @@ pub(crate) fn find(model: &ModelInfo, access: &Access, inactive: bool, id: Value
 /// `INSERT INTO t (org, <new columns>) VALUES (..) RETURNING <columns>`, or,
 /// when references must be checked, `INSERT .. SELECT <values> WHERE
 /// EXISTS (..) AND ..`, so that a refused reference writes nothing.
-pub(crate) fn insert(model: &ModelInfo, access: &Access, new: Vec<Value>) -> Statement {
+pub(crate) fn insert(model: &ModelInfo, access: &Reach<Value>, new: Vec<Value>) -> Statement {
     insert_rows(model, access, vec![new])
 }
 
@@ -363,16 +423,20 @@ pub(crate) fn insert(model: &ModelInfo, access: &Access, new: Vec<Value>) -> Sta
 /// with references to check, one `SELECT .. WHERE <checks>` per row joined
 /// by `UNION ALL`, so that a row whose reference is refused is left out
 /// (and the caller sees fewer rows come back).
-pub(crate) fn insert_rows(model: &ModelInfo, access: &Access, rows: Vec<Vec<Value>>) -> Statement {
+pub(crate) fn insert_rows(
+    model: &ModelInfo,
+    access: &Reach<Value>,
+    rows: Vec<Vec<Value>>,
+) -> Statement {
     let mut columns: Vec<&'static str> = Vec::with_capacity(model.insert_columns.len() + 3);
     let mut fixed: Vec<Expr> = Vec::with_capacity(3);
     if let Some(org_column) = model.org_column() {
         columns.push(org_column);
         fixed.push(match access {
-            Access::Org(org) => Expr::val(org.clone()),
+            Reach::Org(org) => Expr::val(org.clone()),
             // System rows of a shared table; nothing else inserts without
             // an organization (a scoped table refuses the null).
-            Access::SystemRows | Access::All => Expr::cust("NULL"),
+            Reach::SystemRows | Reach::All => Expr::cust("NULL"),
         });
     }
     if let Some(soft) = model.soft_delete {
@@ -385,7 +449,7 @@ pub(crate) fn insert_rows(model: &ModelInfo, access: &Access, rows: Vec<Vec<Valu
         }
     }
     columns.extend(model.insert_columns.iter().copied());
-    let checked = matches!(access, Access::Org(_)) && !model.references.is_empty();
+    let checked = matches!(access, Reach::Org(_)) && !model.references.is_empty();
     let mut insert = Query::insert();
     insert
         .into_table(model.table)
@@ -504,7 +568,7 @@ pub(crate) enum Rows {
 /// returning the columns when one row is changed.
 pub(crate) fn update(
     model: &ModelInfo,
-    access: &Access,
+    access: &Reach<Value>,
     rows: Rows,
     changes: &[(&'static str, Change)],
     guard: Option<Condition>,
@@ -516,7 +580,7 @@ pub(crate) fn update(
         let own = column(model.table, name);
         match change {
             Change::Set(value) => {
-                if let (Some(reference), Access::Org(_)) =
+                if let (Some(reference), Reach::Org(_)) =
                     (model.references.iter().find(|r| r.column == *name), access)
                 {
                     checks.push(reference_check(
@@ -563,7 +627,7 @@ pub(crate) fn update(
 /// `DELETE FROM t WHERE <scope> AND id = $id`, or, with soft delete,
 /// `UPDATE t SET active = FALSE[, marker = FALSE] WHERE <scope> AND active
 /// AND id = $id`.
-pub(crate) fn delete(model: &ModelInfo, access: &Access, id: Value) -> Statement {
+pub(crate) fn delete(model: &ModelInfo, access: &Reach<Value>, id: Value) -> Statement {
     let id_predicate = column(model.table, model.id_column).eq(id);
     match model.soft_delete {
         Some(soft) => {
@@ -593,7 +657,7 @@ pub(crate) fn delete(model: &ModelInfo, access: &Access, id: Value) -> Statement
 
 /// `UPDATE t SET active = TRUE[, marker = FALSE] WHERE <scope> AND id = $id
 /// RETURNING <columns>`. Restoring an active row changes nothing.
-pub(crate) fn restore(model: &ModelInfo, access: &Access, id: Value) -> Statement {
+pub(crate) fn restore(model: &ModelInfo, access: &Reach<Value>, id: Value) -> Statement {
     let mut update = Query::update();
     update.table(model.table);
     if let Some(soft) = model.soft_delete {

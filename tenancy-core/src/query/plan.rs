@@ -146,73 +146,53 @@ impl Shape {
     }
 }
 
-/// Which rows a cached statement may touch: the part of [`super::Access`]
-/// that changes the SQL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum AccessKind {
-    Org,
-    SystemRows,
-    All,
-}
-
-impl AccessKind {
-    /// The access a cached statement is rendered with.
-    pub(crate) fn with_sentinel(self) -> super::Access {
-        match self {
-            Self::Org => super::Access::Org(sentinel::org()),
-            Self::SystemRows => super::Access::SystemRows,
-            Self::All => super::Access::All,
-        }
-    }
-}
-
 /// Which cached statement of a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum ShapeKey {
     List {
-        access: AccessKind,
+        access: super::Reach<()>,
         inactive: bool,
         limit: bool,
         offset: bool,
     },
     Count {
-        access: AccessKind,
+        access: super::Reach<()>,
         inactive: bool,
     },
     Find {
-        access: AccessKind,
+        access: super::Reach<()>,
         inactive: bool,
     },
     Insert {
-        access: AccessKind,
+        access: super::Reach<()>,
     },
     /// A many-row insert of this many rows.
     InsertRows {
-        access: AccessKind,
+        access: super::Reach<()>,
         rows: usize,
     },
     /// The columns changed, as bits of their indexes in the model, and
     /// which of them are added to and subtracted from.
     Update {
-        access: AccessKind,
+        access: super::Reach<()>,
         columns: u64,
         adds: u64,
         subtracts: u64,
     },
     Delete {
-        access: AccessKind,
+        access: super::Reach<()>,
     },
     Restore {
-        access: AccessKind,
+        access: super::Reach<()>,
     },
     /// Every row a filter matches, with these changes (see `Update`).
     UpdateMatching {
-        access: AccessKind,
+        access: super::Reach<()>,
         columns: u64,
     },
     /// An aggregate of a column, over every row or per group.
     Aggregate {
-        access: AccessKind,
+        access: super::Reach<()>,
         inactive: bool,
         function: super::aggregate::Function,
         column: &'static str,
@@ -221,19 +201,29 @@ pub(crate) enum ShapeKey {
     /// The `step`-th statement of the model's cascades (see
     /// `cascade::chains`).
     Cascade {
-        access: AccessKind,
+        access: super::Reach<()>,
         step: usize,
         action: super::Cascade,
     },
 }
 
-/// A cached statement with a filter or an ordering of the caller's: the
-/// statement it extends, and the shapes of what the caller added.
+/// Which cached statement: the model's statement `base`, with the shapes
+/// of the filter (or guard) and the ordering the caller added, if any.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct FilteredKey {
+pub(crate) struct CacheKey {
     pub(crate) base: ShapeKey,
     pub(crate) filter: Option<crate::filter::Shape>,
     pub(crate) order: Box<[OrderShape]>,
+}
+
+impl From<ShapeKey> for CacheKey {
+    fn from(base: ShapeKey) -> Self {
+        Self {
+            base,
+            filter: None,
+            order: Box::default(),
+        }
+    }
 }
 
 /// One key of an ordering: the column, whether descending, and where its

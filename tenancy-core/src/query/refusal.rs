@@ -12,8 +12,7 @@
 
 use sea_query::{Condition, Expr, ExprTrait, Value};
 
-use super::insert::Writer;
-use super::{Access, Purpose, Statement, row_predicates};
+use super::{Purpose, Reach, Statement, row_predicates};
 use crate::error::{Error, Result};
 use crate::exec::{Backend, Prepared};
 use crate::model::{Kind, ModelInfo};
@@ -50,7 +49,7 @@ impl Unmet {
 /// $id [AND condition]`.
 fn probe(
     model: &ModelInfo,
-    access: &Access,
+    access: &Reach<Value>,
     purpose: Purpose,
     inactive: bool,
     id: i64,
@@ -60,7 +59,7 @@ fn probe(
 
 fn probe_meeting(
     model: &ModelInfo,
-    access: &Access,
+    access: &Reach<Value>,
     purpose: Purpose,
     inactive: bool,
     id: i64,
@@ -90,13 +89,13 @@ async fn exists<DB: Backend>(
     Ok(count > 0)
 }
 
-/// The error for a write by `writer` of row `id` (none for an insert) of
+/// The error for a write by `reach` of row `id` (none for an insert) of
 /// `model` that changed nothing, given the references it wrote and the
 /// requirements it put on the row.
 pub(crate) async fn explain<DB: Backend>(
     connection: &mut DB::Connection,
     model: &ModelInfo,
-    writer: Writer,
+    reach: Reach,
     id: Option<i64>,
     inactive: bool,
     references: &[(&'static str, Option<i64>)],
@@ -105,7 +104,7 @@ pub(crate) async fn explain<DB: Backend>(
     let explained = try_explain::<DB>(
         connection,
         model,
-        writer,
+        reach,
         id,
         inactive,
         references,
@@ -119,19 +118,19 @@ pub(crate) async fn explain<DB: Backend>(
 async fn try_explain<DB: Backend>(
     connection: &mut DB::Connection,
     model: &ModelInfo,
-    writer: Writer,
+    reach: Reach,
     id: Option<i64>,
     inactive: bool,
     references: &[(&'static str, Option<i64>)],
     requirements: Vec<Requirement>,
 ) -> Result<Error> {
-    let access = writer.access();
+    let access = reach.access();
     let not_found = Error::NotFound { table: model.table };
     if let Some(id) = id {
         let writable = probe(model, &access, Purpose::Write, inactive, id);
         if !exists::<DB>(connection, writable).await? {
             let shared = matches!(model.kind, Kind::Shared { .. });
-            if shared && matches!(writer, Writer::Org(_)) {
+            if shared && matches!(reach, Reach::Org(_)) {
                 let readable = probe(model, &access, Purpose::Read, inactive, id);
                 if exists::<DB>(connection, readable).await? {
                     return Ok(Error::Forbidden);

@@ -7,54 +7,14 @@ use sea_query::{NullOrdering, Order, Value, Values};
 use sqlx::Acquire;
 
 use super::aggregate::{Aggregate, Function, Grouped, One, Summable};
-use super::plan::{AccessKind, FilteredKey, ShapeKey};
-use super::{Access, OrderKey, Paging, Statement};
+use super::plan::{CacheKey, ShapeKey};
+use super::{OrderKey, Paging, Reach, Statement};
 use crate::column::{Column, Filter};
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Binds, Prepared, Tenant};
+use crate::filter::MaybeFilter;
 use crate::id::{Id, OrgId};
-use crate::model::{Kind, ModelInfo, RowCodec, SoftDelete, Table};
-
-/// Whose rows a read may see.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Reader {
-    /// What one organization may see.
-    Org(OrgId),
-    /// Every row: cross-organization work, global tables.
-    All,
-}
-
-impl Reader {
-    pub(crate) fn access(self) -> Access {
-        match self {
-            Self::Org(org) => Access::Org(Value::BigInt(Some(org.get()))),
-            Self::All => Access::All,
-        }
-    }
-
-    pub(crate) fn kind(self) -> AccessKind {
-        match self {
-            Self::Org(_) => AccessKind::Org,
-            Self::All => AccessKind::All,
-        }
-    }
-
-    /// Whom a read of `model` acts for.
-    pub(crate) fn tenant(self, model: &ModelInfo) -> Tenant {
-        match (self, model.kind) {
-            (Self::Org(org), _) => Tenant::Org(org),
-            (Self::All, Kind::Global) => Tenant::Unscoped,
-            (Self::All, _) => Tenant::System,
-        }
-    }
-
-    pub(crate) fn org(self) -> Option<i64> {
-        match self {
-            Self::Org(org) => Some(org.get()),
-            Self::All => None,
-        }
-    }
-}
+use crate::model::{RowCodec, SoftDelete, Table};
 
 /// Rows of one organization (or, from a `SystemScope` or on a global table,
 /// of all), built by [`Scoped::select`](crate::Scoped::select).
@@ -88,7 +48,7 @@ impl Reader {
 /// pages never overlap or skip a row; without `order_by`, by id alone.
 #[must_use = "a select does nothing until it is fetched"]
 pub struct Select<M> {
-    reader: Reader,
+    reach: Reach,
     inactive: bool,
     filter: Option<Filter<M>>,
     order: Vec<OrderKey>,
@@ -98,16 +58,16 @@ pub struct Select<M> {
 
 impl<M: Table> Select<M> {
     pub(crate) fn for_org(org: OrgId) -> Self {
-        Self::new(Reader::Org(org))
+        Self::new(Reach::Org(org))
     }
 
     pub(crate) fn across_orgs() -> Self {
-        Self::new(Reader::All)
+        Self::new(Reach::All)
     }
 
-    fn new(reader: Reader) -> Self {
+    fn new(reach: Reach) -> Self {
         Self {
-            reader,
+            reach,
             inactive: false,
             filter: None,
             order: Vec::new(),
@@ -211,7 +171,7 @@ impl<M: Table> Select<M> {
         DB: Backend,
         M: RowCodec<DB>,
     {
-        let tenant = self.reader.tenant(M::__model());
+        let tenant = self.reach.tenant(M::__model());
         let prepared = self.prepare_rows()?;
         exec::run(connection, tenant, move |conn| {
             Box::pin(prepared.fetch_all(DB::__executor(conn)))
@@ -231,7 +191,7 @@ impl<M: Table> Select<M> {
         DB: Backend,
         M: RowCodec<DB>,
     {
-        let tenant = self.reader.tenant(M::__model());
+        let tenant = self.reach.tenant(M::__model());
         let prepared = self.limit(1).prepare_rows()?;
         exec::run(connection, tenant, move |conn| {
             Box::pin(prepared.fetch_optional(DB::__executor(conn)))
@@ -252,48 +212,36 @@ impl<M: Table> Select<M> {
     {
         let model = M::__model();
         let base = ShapeKey::Count {
-            access: self.reader.kind(),
+            access: self.reach.kind(),
             inactive: self.inactive,
         };
-        let statement = |filter: Option<sea_query::Condition>| {
-            super::count(model, &key_access(base), self.inactive, filter)
-        };
-        let prepared = match &self.filter {
-            None => {
-                let shape = model.shapes::<DB>().get::<DB>(base, || statement(None))?;
+        let prepared = match self.filter.shape() {
+            Some(filter) => {
+                let key = CacheKey {
+                    base,
+                    filter,
+                    order: Box::default(),
+                };
+                let values = self.filter.values();
                 let binds = Binds::<M> {
-                    org: self.reader.org(),
+                    org: self.reach.org(),
+                    filter: &values,
                     ..Binds::default()
                 };
-                Prepared::cached(&shape, &binds)?
+                let render = || {
+                    let filter = self.filter.with_sentinels();
+                    super::count(model, &key_access(base), self.inactive, filter)
+                };
+                Prepared::<DB>::from_cache(key, render, &binds)?
             }
-            Some(filter) => match filter.shape() {
-                Some(filter_shape) => {
-                    let key = FilteredKey {
-                        base,
-                        filter: Some(filter_shape),
-                        order: Box::default(),
-                    };
-                    let shape = model.shapes::<DB>().get_filtered::<DB>(key, || {
-                        statement(Some(filter.with_sentinels(super::sentinel::filter)))
-                    })?;
-                    let values = filter.values();
-                    let binds = Binds::<M> {
-                        org: self.reader.org(),
-                        filter: &values,
-                        ..Binds::default()
-                    };
-                    Prepared::cached(&shape, &binds)?
-                }
-                None => Prepared::rendered(super::count(
-                    model,
-                    &self.reader.access(),
-                    self.inactive,
-                    Some(filter.condition()),
-                ))?,
-            },
+            None => Prepared::rendered(super::count(
+                model,
+                &self.reach.access(),
+                self.inactive,
+                self.filter.as_ref().map(Filter::condition),
+            ))?,
         };
-        let tenant = self.reader.tenant(model);
+        let tenant = self.reach.tenant(model);
         exec::run(connection, tenant, move |conn| {
             Box::pin(prepared.fetch_count(DB::__executor(conn)))
         })
@@ -301,13 +249,13 @@ impl<M: Table> Select<M> {
     }
 
     /// Which rows this read may see, for a join that reads through it.
-    pub(crate) fn access(&self) -> Access {
-        self.reader.access()
+    pub(crate) fn access(&self) -> Reach<Value> {
+        self.reach.access()
     }
 
     /// Whom this read acts for, for a join that reads through it.
     pub(crate) fn tenant(&self) -> Tenant {
-        self.reader.tenant(M::__model())
+        self.reach.tenant(M::__model())
     }
 
     /// The parents' ordering, for a join that must repeat it.
@@ -318,7 +266,7 @@ impl<M: Table> Select<M> {
     pub(crate) fn rows_statement(&self) -> Statement {
         super::list(
             M::__model(),
-            &self.reader.access(),
+            &self.reach.access(),
             self.inactive,
             self.filter.as_ref().map(Filter::condition),
             &self.order,
@@ -326,27 +274,9 @@ impl<M: Table> Select<M> {
         )
     }
 
-    /// The statement's key in the cache of filtered statements; `None`
-    /// when a custom condition or ordering leaves it without one.
-    fn filtered_key(&self, base: ShapeKey) -> Option<FilteredKey> {
-        let filter = match &self.filter {
-            Some(filter) => Some(filter.shape()?),
-            None => None,
-        };
-        let order = self
-            .order
-            .iter()
-            .map(OrderKey::shape)
-            .collect::<Option<_>>()?;
-        Some(FilteredKey {
-            base,
-            filter,
-            order,
-        })
-    }
-
-    /// Takes the model's cached statement when the shape is a plain page,
-    /// and renders one otherwise.
+    /// Takes the model's statement from the cache, rendered once per
+    /// shape of filter and ordering; renders one per call when a custom
+    /// condition or ordering has no shape.
     fn prepare_rows<DB: Backend>(self) -> Result<Prepared<DB>>
     where
         M: RowCodec<DB>,
@@ -354,50 +284,51 @@ impl<M: Table> Select<M> {
         let model = M::__model();
         let paging = self.paging.normalized();
         let base = ShapeKey::List {
-            access: self.reader.kind(),
+            access: self.reach.kind(),
             inactive: self.inactive,
             limit: paging.limit.is_some(),
             offset: paging.offset.is_some(),
         };
-        let sentinels = Paging {
-            limit: paging.limit.map(|_| super::sentinel::limit()),
-            offset: paging.offset.map(|_| super::sentinel::offset()),
+        let order = self
+            .order
+            .iter()
+            .map(OrderKey::shape)
+            .collect::<Option<_>>();
+        let (Some(filter), Some(order)) = (self.filter.shape(), order) else {
+            return Prepared::rendered(self.rows_statement());
         };
-        let render = |filter: Option<sea_query::Condition>, order: &[OrderKey]| {
+        let key = CacheKey {
+            base,
+            filter,
+            order,
+        };
+        let render = || {
+            let sentinels = Paging {
+                limit: paging.limit.map(|_| super::sentinel::limit()),
+                offset: paging.offset.map(|_| super::sentinel::offset()),
+            };
+            let filter = self.filter.with_sentinels();
+            let access = key_access(base);
             super::list(
                 model,
-                &key_access(base),
+                &access,
                 self.inactive,
                 filter,
-                order,
+                &self.order,
                 sentinels,
             )
         };
-        let shape = if self.filter.is_none() && self.order.is_empty() {
-            model.shapes::<DB>().get::<DB>(base, || render(None, &[]))?
-        } else {
-            let Some(key) = self.filtered_key(base) else {
-                return Prepared::rendered(self.rows_statement());
-            };
-            model.shapes::<DB>().get_filtered::<DB>(key, || {
-                let filter = self
-                    .filter
-                    .as_ref()
-                    .map(|filter| filter.with_sentinels(super::sentinel::filter));
-                render(filter, &self.order)
-            })?
-        };
-        let values = self.filter.as_ref().map(Filter::values).unwrap_or_default();
+        let values = self.filter.values();
         // Normalized limits and offsets fit in an i64.
         let as_key = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let binds = Binds::<M> {
-            org: self.reader.org(),
+            org: self.reach.org(),
             limit: paging.limit.map(as_key),
             offset: paging.offset.map(as_key),
             filter: &values,
             ..Binds::default()
         };
-        Prepared::cached(&shape, &binds)
+        Prepared::from_cache(key, render, &binds)
     }
 }
 
@@ -515,7 +446,7 @@ impl<M: Table> Select<M> {
     pub fn sum<T: Summable, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<T::Sum>> {
         let function = Function::Sum(T::__CAST);
         Aggregate::single(
-            self.reader,
+            self.reach,
             self.inactive,
             self.filter,
             function,
@@ -527,7 +458,7 @@ impl<M: Table> Select<M> {
     /// without rows.
     pub fn min<T, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<Option<T>>> {
         Aggregate::single(
-            self.reader,
+            self.reach,
             self.inactive,
             self.filter,
             Function::Min,
@@ -539,7 +470,7 @@ impl<M: Table> Select<M> {
     /// without rows.
     pub fn max<T, K>(self, column: Column<M, T, K>) -> Aggregate<M, One<Option<T>>> {
         Aggregate::single(
-            self.reader,
+            self.reach,
             self.inactive,
             self.filter,
             Function::Max,
@@ -550,7 +481,7 @@ impl<M: Table> Select<M> {
     /// Groups the matching rows by the values of `column`, for one
     /// aggregate per group: `Lot::select(&scope).group_by(Lot::INGREDIENT_ID).sum(Lot::QUANTITY)`.
     pub fn group_by<G, K>(self, column: Column<M, G, K>) -> Grouped<M, G> {
-        Grouped::new(self.reader, self.inactive, self.filter, column.name())
+        Grouped::new(self.reach, self.inactive, self.filter, column.name())
     }
 }
 
@@ -563,7 +494,7 @@ impl<M: SoftDelete> Select<M> {
 }
 
 /// The access a cached statement of `key` is rendered with.
-pub(crate) fn key_access(key: ShapeKey) -> Access {
+pub(crate) fn key_access(key: ShapeKey) -> Reach<Value> {
     let kind = match key {
         ShapeKey::List { access, .. }
         | ShapeKey::Count { access, .. }
@@ -583,7 +514,7 @@ pub(crate) fn key_access(key: ShapeKey) -> Access {
 impl<M> fmt::Debug for Select<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Select")
-            .field("reader", &self.reader)
+            .field("reach", &self.reach)
             .field("inactive", &self.inactive)
             .field("filter", &self.filter)
             .field("order", &self.order)
@@ -596,7 +527,7 @@ impl<M> fmt::Debug for Select<M> {
 /// [`Scoped::find`](crate::Scoped::find).
 #[must_use = "a find does nothing until it is fetched"]
 pub struct Find<M> {
-    reader: Reader,
+    reach: Reach,
     id: Id<M>,
     inactive: bool,
 }
@@ -604,7 +535,7 @@ pub struct Find<M> {
 impl<M: Table> Find<M> {
     pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
         Self {
-            reader: Reader::Org(org),
+            reach: Reach::Org(org),
             id,
             inactive: false,
         }
@@ -612,7 +543,7 @@ impl<M: Table> Find<M> {
 
     pub(crate) fn global(id: Id<M>) -> Self {
         Self {
-            reader: Reader::All,
+            reach: Reach::All,
             id,
             inactive: false,
         }
@@ -622,7 +553,7 @@ impl<M: Table> Find<M> {
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
         let id = Value::BigInt(Some(self.id.get()));
-        super::find(M::__model(), &self.reader.access(), self.inactive, id).render::<DB>()
+        super::find(M::__model(), &self.reach.access(), self.inactive, id).render::<DB>()
     }
 
     /// The row.
@@ -658,24 +589,27 @@ impl<M: Table> Find<M> {
     {
         let model = M::__model();
         let key = ShapeKey::Find {
-            access: self.reader.kind(),
+            access: self.reach.kind(),
             inactive: self.inactive,
         };
-        let shape = model.shapes::<DB>().get::<DB>(key, || {
-            super::find(
-                model,
-                &key_access(key),
-                self.inactive,
-                super::sentinel::id(),
-            )
-        })?;
         let binds = Binds::<M> {
-            org: self.reader.org(),
+            org: self.reach.org(),
             id: Some(self.id.get()),
             ..Binds::default()
         };
-        let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-        exec::run(connection, self.reader.tenant(model), move |conn| {
+        let prepared = Prepared::<DB>::from_cache(
+            key,
+            || {
+                super::find(
+                    model,
+                    &key_access(key),
+                    self.inactive,
+                    super::sentinel::id(),
+                )
+            },
+            &binds,
+        )?;
+        exec::run(connection, self.reach.tenant(model), move |conn| {
             Box::pin(prepared.fetch_optional(DB::__executor(conn)))
         })
         .await
@@ -693,7 +627,7 @@ impl<M: SoftDelete> Find<M> {
 impl<M> fmt::Debug for Find<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Find")
-            .field("reader", &self.reader)
+            .field("reach", &self.reach)
             .field("id", &self.id)
             .field("inactive", &self.inactive)
             .finish()

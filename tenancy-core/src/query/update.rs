@@ -7,14 +7,14 @@ use std::marker::PhantomData;
 use sea_query::{Condition, ExprTrait, Value, Values};
 use sqlx::Acquire;
 
-use super::insert::Writer;
-use super::plan::{FilteredKey, ShapeKey};
+use super::plan::{CacheKey, ShapeKey};
 use super::refusal::{Requirement, Unmet};
 use super::select::key_access;
-use super::{Change, Rows, refusal, sentinel};
+use super::{Change, Reach, Rows, refusal, sentinel};
 use crate::column::{Column, Filter, Numeric, Settable};
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Binds, Prepared};
+use crate::filter::MaybeFilter;
 use crate::id::{Id, OrgId};
 use crate::model::{RowCodec, Table};
 
@@ -82,7 +82,7 @@ use rows::{ById, Matching};
 /// other requests do at the same time.
 #[must_use = "an update does nothing until it is executed"]
 pub struct Update<M, R = ById> {
-    writer: Writer,
+    reach: Reach,
     rows: R,
     /// Column index in the model, name, change; in column order.
     changes: Vec<(usize, &'static str, Change)>,
@@ -96,36 +96,36 @@ pub struct Update<M, R = ById> {
 
 impl<M: Table> Update<M, ById> {
     pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
-        Self::new(Writer::Org(org), ById { id: id.get() })
+        Self::new(Reach::Org(org), ById { id: id.get() })
     }
 
     pub(crate) fn system(id: Id<M>) -> Self {
-        Self::new(Writer::SystemRows, ById { id: id.get() })
+        Self::new(Reach::SystemRows, ById { id: id.get() })
     }
 
     pub(crate) fn global(id: Id<M>) -> Self {
-        Self::new(Writer::All, ById { id: id.get() })
+        Self::new(Reach::All, ById { id: id.get() })
     }
 }
 
 impl<M: Table> Update<M, Matching> {
     pub(crate) fn matching_for_org(org: OrgId, filter: Filter<M>) -> Self {
-        let mut update = Self::new(Writer::Org(org), Matching);
+        let mut update = Self::new(Reach::Org(org), Matching);
         update.condition = Some(filter);
         update
     }
 
     pub(crate) fn matching_global(filter: Filter<M>) -> Self {
-        let mut update = Self::new(Writer::All, Matching);
+        let mut update = Self::new(Reach::All, Matching);
         update.condition = Some(filter);
         update
     }
 }
 
 impl<M: Table, R> Update<M, R> {
-    fn new(writer: Writer, rows: R) -> Self {
+    fn new(reach: Reach, rows: R) -> Self {
         Self {
-            writer,
+            reach,
             rows,
             changes: Vec::new(),
             condition: None,
@@ -169,7 +169,7 @@ impl<M: Table, R> Update<M, R> {
         }
     }
 
-    fn statement(&self, rows: Rows, access: &super::Access) -> super::Statement {
+    fn statement(&self, rows: Rows, access: &super::Reach<Value>) -> super::Statement {
         let changes: Vec<_> = self
             .changes
             .iter()
@@ -192,12 +192,8 @@ impl<M: Table, R> Update<M, R> {
         M: RowCodec<DB>,
     {
         let model = M::__model();
-        let condition_shape = match &self.condition {
-            Some(condition) => condition.shape().map(Some),
-            None => Some(None),
-        };
-        let (Some(base), Some(condition_shape)) = (base, condition_shape) else {
-            return Prepared::<DB>::rendered(self.statement(rows, &self.writer.access()));
+        let (Some(base), Some(filter)) = (base, self.condition.shape()) else {
+            return Prepared::<DB>::rendered(self.statement(rows, &self.reach.access()));
         };
         let render = || {
             let mut next = 0;
@@ -210,41 +206,28 @@ impl<M: Table, R> Update<M, R> {
                 Rows::Id(_) => Rows::Id(sentinel::id()),
                 Rows::Matching => Rows::Matching,
             };
-            let condition = self
-                .condition
-                .as_ref()
-                .map(|condition| condition.with_sentinels(sentinel::filter));
+            let condition = self.condition.with_sentinels();
             super::update(model, &key_access(base), rows, &changes, condition)
         };
-        let shape = match condition_shape {
-            None => model.shapes::<DB>().get::<DB>(base, render)?,
-            Some(filter) => {
-                let key = FilteredKey {
-                    base,
-                    filter: Some(filter),
-                    order: Box::default(),
-                };
-                model.shapes::<DB>().get_filtered::<DB>(key, render)?
-            }
+        let key = CacheKey {
+            base,
+            filter,
+            order: Box::default(),
         };
         let values: Vec<Value> = self
             .changes
             .iter()
             .flat_map(|(_, _, change)| change.values().cloned())
             .collect();
-        let filter = self
-            .condition
-            .as_ref()
-            .map(Filter::values)
-            .unwrap_or_default();
+        let filter = self.condition.values();
         let binds = Binds::<M> {
-            org: self.writer.org(),
+            org: self.reach.org(),
             id,
             sets: &values,
             filter: &filter,
             ..Binds::default()
         };
-        Prepared::<DB>::cached(&shape, &binds)
+        Prepared::<DB>::from_cache(key, render, &binds)
     }
 
     /// The columns changed, as bits of their indexes, and which of them
@@ -344,14 +327,14 @@ impl<M: Table> Update<M, ById> {
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
         let id = Value::BigInt(Some(self.rows.id));
-        self.statement(Rows::Id(id), &self.writer.access())
+        self.statement(Rows::Id(id), &self.reach.access())
             .render::<DB>()
     }
 
     fn shape_key(&self) -> Option<ShapeKey> {
         let [columns, adds, subtracts] = self.masks()?;
         Some(ShapeKey::Update {
-            access: self.writer.kind(),
+            access: self.reach.kind(),
             columns: columns | adds | subtracts,
             adds,
             subtracts,
@@ -404,11 +387,11 @@ impl<M: Table> Update<M, ById> {
     {
         self.refusal()?;
         let model = M::__model();
-        let access = self.writer.access();
+        let access = self.reach.access();
         let id = self.rows.id;
-        let tenant = self.writer.tenant(model);
+        let tenant = self.reach.tenant(model);
         let requirements = self.requirements();
-        let writer = self.writer;
+        let reach = self.reach;
         if self.changes.is_empty() {
             // Nothing to change: the row as it is, as a find would read it.
             let mut filter =
@@ -432,7 +415,7 @@ impl<M: Table> Update<M, ById> {
                         None => Err(refusal::explain::<DB>(
                             conn,
                             model,
-                            writer,
+                            reach,
                             Some(id),
                             false,
                             &[],
@@ -462,7 +445,7 @@ impl<M: Table> Update<M, ById> {
                 Err(refusal::explain::<DB>(
                     conn,
                     model,
-                    writer,
+                    reach,
                     Some(id),
                     false,
                     &references,
@@ -479,7 +462,7 @@ impl<M: Table> Update<M, Matching> {
     /// The SQL this update runs on `DB`, with the values bound to it.
     #[must_use]
     pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        self.statement(Rows::Matching, &self.writer.access())
+        self.statement(Rows::Matching, &self.reach.access())
             .render::<DB>()
     }
 
@@ -506,7 +489,7 @@ impl<M: Table> Update<M, Matching> {
     {
         self.refusal()?;
         let model = M::__model();
-        let tenant = self.writer.tenant(model);
+        let tenant = self.reach.tenant(model);
         let references: Vec<(&'static str, Option<i64>)> = self
             .changes
             .iter()
@@ -520,11 +503,11 @@ impl<M: Table> Update<M, Matching> {
             return Ok(0);
         }
         let base = self.masks().map(|[columns, ..]| ShapeKey::UpdateMatching {
-            access: self.writer.kind(),
+            access: self.reach.kind(),
             columns,
         });
         let prepared = self.prepare::<DB>(base, Rows::Matching, None)?;
-        let writer = self.writer;
+        let reach = self.reach;
         exec::run(connection, tenant, move |conn| {
             Box::pin(async move {
                 let changed = prepared.execute(DB::__executor(&mut *conn)).await?;
@@ -534,7 +517,7 @@ impl<M: Table> Update<M, Matching> {
                     let refused = refusal::explain::<DB>(
                         conn,
                         model,
-                        writer,
+                        reach,
                         None,
                         false,
                         &references,
@@ -555,7 +538,7 @@ impl<M: Table> Update<M, Matching> {
 impl<M, R: fmt::Debug> fmt::Debug for Update<M, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Update")
-            .field("writer", &self.writer)
+            .field("reach", &self.reach)
             .field("rows", &self.rows)
             // Names only: values may be secrets.
             .field(
