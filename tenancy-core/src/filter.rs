@@ -142,6 +142,16 @@ impl Node {
                 negated,
                 values,
             } => {
+                if values.is_empty() {
+                    // Written as literals: sea-query binds its own values
+                    // for an empty list, which a cached plan cannot tell
+                    // from the caller's.
+                    return Condition::all().add(Expr::cust(if *negated {
+                        "1 = 1"
+                    } else {
+                        "1 = 0"
+                    }));
+                }
                 let values: Vec<Value> = values.iter().map(&mut *value).collect();
                 let column = col(table, column);
                 Condition::all().add(if *negated {
@@ -351,6 +361,12 @@ mod tests {
             two.values(),
             vec![Value::BigInt(Some(7)), Value::BigInt(Some(9))]
         );
+        let (sql, values) = sea_query::Query::select()
+            .expr(Expr::cust("1"))
+            .cond_where(Filter::<()>::list("t", "a", false, Vec::new()).condition())
+            .build(sea_query::PostgresQueryBuilder);
+        assert!(sql.ends_with("WHERE 1 = 0"), "{sql}");
+        assert!(values.0.is_empty(), "an empty list binds nothing");
         let custom = Filter::<()>::custom(Expr::cust("1 = 1"));
         assert_eq!(custom.shape(), None);
         assert_eq!(eq("a", 1).and(custom).shape(), None);

@@ -300,3 +300,36 @@ impl From<crate::access::SignInRefusal> for Problem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_a_503_with_retry_after_and_no_driver_text() {
+        let busy = crate::Error::Busy(sqlx::Error::Protocol("database is locked".into()));
+        let problem = Problem::from(busy);
+        let body = serde_json::to_string(&problem).unwrap_or_default();
+        assert!(!body.contains("locked"), "{body}");
+        let response = problem.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("1"))
+        );
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE),
+            Some(&HeaderValue::from_static("application/problem+json"))
+        );
+    }
+
+    #[test]
+    fn a_failed_condition_is_a_409_that_names_no_table() {
+        let problem = Problem::from(crate::Error::ConditionFailed { table: "lots" });
+        assert_eq!(problem.status(), StatusCode::CONFLICT);
+        assert_eq!(problem.code(), "condition_failed");
+        let body = serde_json::to_string(&problem).unwrap_or_default();
+        assert!(!body.contains("lots"), "{body}");
+        assert!(!body.contains("retry"), "{body}");
+    }
+}

@@ -122,6 +122,65 @@ pub(crate) fn all() -> Vec<(&'static str, Operation<Kitchen>)> {
                     .await;
             })
         }),
+        ("guarded update", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::update(&fx.rows.scope, fx.rows.recipe)
+                    .set(Recipe::NAME, "Lavender soap")
+                    .only_if(Recipe::NAME.ne("Discontinued"))
+                    .execute(&fx.pool)
+                    .await;
+            })
+        }),
+        ("update of many rows", |fx| {
+            Box::pin(async move {
+                let _ = Recipe::update_matching(&fx.rows.scope, Recipe::NAME.like("%soap%"))
+                    .set(Recipe::NAME, "Lavender soap")
+                    .execute(&fx.pool)
+                    .await;
+            })
+        }),
+        ("insert_many of inherited rows", |fx| {
+            Box::pin(async move {
+                let rows = (0..3).map(|_| NewRecipeIngredient {
+                    recipe_id: fx.rows.recipe,
+                    ingredient_id: fx.rows.ingredient,
+                    quantity: "1 g".into(),
+                });
+                let _ = RecipeIngredient::insert_many(&fx.rows.scope, rows)
+                    .execute(&fx.pool)
+                    .await;
+            })
+        }),
+        ("grouped count", |fx| {
+            Box::pin(async move {
+                let _ = RecipeIngredient::select(&fx.rows.scope)
+                    .group_by(RecipeIngredient::RECIPE_ID)
+                    .count()
+                    .fetch(&fx.pool)
+                    .await;
+            })
+        }),
+        ("Scope::write with a locked select", |fx| {
+            Box::pin(async move {
+                let scope = &fx.rows.scope;
+                let recipe = fx.rows.recipe;
+                let _ = scope
+                    .write(&fx.pool, |tx| {
+                        Box::pin(async move {
+                            Recipe::select(scope)
+                                .filter(Recipe::ID.eq(recipe))
+                                .for_update()
+                                .fetch_all(tx)
+                                .await?;
+                            Recipe::update(scope, recipe)
+                                .set(Recipe::NAME, "Lavender soap")
+                                .execute(&mut **tx)
+                                .await
+                        })
+                    })
+                    .await;
+            })
+        }),
         ("delete with a cascade", |fx| {
             Box::pin(async move {
                 let _ = Recipe::delete(&fx.rows.scope, fx.rows.recipe)
