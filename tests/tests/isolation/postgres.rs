@@ -4,5 +4,7 @@ pub(crate) type Db = sqlx::Postgres;
 
 pub(crate) use super::models::postgres_db as db;
 
+#[path = "listings.rs"]
+mod listings;
 #[path = "suite.rs"]
 mod suite;

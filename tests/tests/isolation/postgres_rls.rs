@@ -5,5 +5,7 @@ pub(crate) type Db = sqlx::Postgres;
 
 pub(crate) use super::models::postgres_rls_db as db;
 
+#[path = "listings.rs"]
+mod listings;
 #[path = "suite.rs"]
 mod suite;

@@ -3,21 +3,17 @@
 
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use sqlx::Pool;
-use tenancy_core::{Error, Global, Id, Scope, Scoped, Shared, SoftDelete, SystemScope};
+use tenancy_core::{Error, Global, Id, Scoped, Shared, SoftDelete, SystemScope};
 
+use super::listings::{check_listings, scope};
 use super::{Db, db};
 use crate::models::{
     Batch, Ingredient, NewBatch, NewIngredient, NewRecipe, NewRecipeIngredient, NewRole, NewUnit,
-    Recipe, RecipeIngredient, Role, Unit, org_id,
+    Recipe, RecipeIngredient, Role, Unit,
 };
 use crate::ops::{
     BatchRow, CASES, LineRow, MAX_OPS, Model, ORGS, Op, Outcome, RecipeRow, RoleRow, nth, op,
 };
-
-fn scope(org: usize) -> Scope {
-    let n = i64::try_from(org).unwrap() + 1;
-    Scope::for_job(org_id(n), "isolation property")
-}
 
 /// Empties the tables (through `admin`, which row-level security does not
 /// limit) and gives every organization an ingredient.
@@ -390,122 +386,6 @@ async fn step(
             (result.into(), expected)
         }
     })
-}
-
-fn ids<T>(rows: Vec<T>, id: impl Fn(&T) -> i64) -> Vec<i64> {
-    rows.iter().map(id).collect()
-}
-
-/// Every organization's listings, against the model.
-async fn check_listings(pool: &Pool<Db>, model: &Model) -> Result<(), String> {
-    for org in 0..ORGS {
-        let s = scope(org);
-        let listings = [
-            (
-                "recipes",
-                ids(Recipe::select(&s).fetch_all(pool).await.unwrap(), |r| {
-                    r.id.get()
-                }),
-                model.visible_recipes(org, false),
-            ),
-            (
-                "recipes with inactive",
-                ids(
-                    Recipe::select(&s)
-                        .include_inactive()
-                        .fetch_all(pool)
-                        .await
-                        .unwrap(),
-                    |r| r.id.get(),
-                ),
-                model.visible_recipes(org, true),
-            ),
-            (
-                "recipe lines",
-                ids(
-                    RecipeIngredient::select(&s).fetch_all(pool).await.unwrap(),
-                    |l| l.id.get(),
-                ),
-                model.visible_lines(org),
-            ),
-            (
-                "batches",
-                ids(Batch::select(&s).fetch_all(pool).await.unwrap(), |b| {
-                    b.id.get()
-                }),
-                model.visible_batches(org),
-            ),
-            (
-                "roles",
-                ids(Role::select(&s).fetch_all(pool).await.unwrap(), |r| {
-                    r.id.get()
-                }),
-                model.visible_roles(org),
-            ),
-        ];
-        for (what, actual, expected) in listings {
-            if actual != expected {
-                return Err(format!(
-                    "org {org} lists {what} {actual:?}, the model expects {expected:?}"
-                ));
-            }
-        }
-        let per_recipe = |counts: Vec<(Id<Recipe>, u64)>| {
-            counts
-                .into_iter()
-                .map(|(recipe, n)| (recipe.get(), n))
-                .collect::<Vec<_>>()
-        };
-        let aggregates = [
-            (
-                "lines per recipe",
-                per_recipe(
-                    RecipeIngredient::select(&s)
-                        .group_by(RecipeIngredient::RECIPE_ID)
-                        .count()
-                        .fetch(pool)
-                        .await
-                        .unwrap(),
-                ),
-                model.lines_per_recipe(org),
-            ),
-            (
-                "batches per recipe",
-                per_recipe(
-                    Batch::select(&s)
-                        .group_by(Batch::RECIPE_ID)
-                        .count()
-                        .fetch(pool)
-                        .await
-                        .unwrap(),
-                ),
-                model.batches_per_recipe(org),
-            ),
-        ];
-        for (what, actual, expected) in aggregates {
-            if actual != expected {
-                return Err(format!(
-                    "org {org} counts {what} {actual:?}, the model expects {expected:?}"
-                ));
-            }
-        }
-        let at_three = RecipeIngredient::select(&s)
-            .filter(RecipeIngredient::QUANTITY.eq("3"))
-            .count(pool)
-            .await
-            .unwrap();
-        let expected = model
-            .lines
-            .iter()
-            .filter(|l| model.line_visible(org, l) && l.quantity == "3")
-            .count() as u64;
-        if at_three != expected {
-            return Err(format!(
-                "org {org} counts {at_three} lines at 3, the model expects {expected}"
-            ));
-        }
-    }
-    Ok(())
 }
 
 async fn run_case(

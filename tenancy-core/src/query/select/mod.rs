@@ -1,4 +1,11 @@
-//! Reads: lists with filters, ordering and paging; counts; finds by id.
+//! Reads: lists with filters, ordering and paging; counts; finds by id
+//! (`find`); selects that lock their rows (`locked`).
+
+mod find;
+mod locked;
+
+pub use find::Find;
+pub use locked::Locked;
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -6,15 +13,15 @@ use std::marker::PhantomData;
 use sea_query::{NullOrdering, Order, Value, Values};
 use sqlx::Acquire;
 
-use super::aggregate::{Aggregate, Function, Grouped, One, Summable};
-use super::plan::{CacheKey, ShapeKey};
-use super::{OrderKey, Paging, Reach, Statement};
 use crate::column::{Column, Filter};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec::{self, Backend, Binds, Prepared, Tenant};
 use crate::filter::MaybeFilter;
-use crate::id::{Id, OrgId};
+use crate::id::OrgId;
 use crate::model::{RowCodec, SoftDelete, Table};
+use crate::query::aggregate::{Aggregate, Function, Grouped, One, Summable};
+use crate::query::plan::{CacheKey, ShapeKey};
+use crate::query::{self as query, OrderKey, Paging, Reach, Statement};
 
 /// Rows of one organization (or, from a `SystemScope` or on a global table,
 /// of all), built by [`Scoped::select`](crate::Scoped::select).
@@ -154,10 +161,7 @@ impl<M: Table> Select<M> {
     /// ([`Update::only_if`](crate::Update::only_if)) where one statement
     /// can say it all.
     pub fn for_update(self) -> Locked<M> {
-        Locked {
-            select: self,
-            skip_locked: false,
-        }
+        Locked::new(self)
     }
 
     /// Every matching row.
@@ -230,11 +234,11 @@ impl<M: Table> Select<M> {
                 };
                 let render = || {
                     let filter = self.filter.with_sentinels();
-                    super::count(model, &key_access(base), self.inactive, filter)
+                    query::count(model, &key_access(base), self.inactive, filter)
                 };
                 Prepared::<DB>::from_cache(key, render, &binds)?
             }
-            None => Prepared::rendered(super::count(
+            None => Prepared::rendered(query::count(
                 model,
                 &self.reach.access(),
                 self.inactive,
@@ -264,7 +268,7 @@ impl<M: Table> Select<M> {
     }
 
     pub(crate) fn rows_statement(&self) -> Statement {
-        super::list(
+        query::list(
             M::__model(),
             &self.reach.access(),
             self.inactive,
@@ -304,12 +308,12 @@ impl<M: Table> Select<M> {
         };
         let render = || {
             let sentinels = Paging {
-                limit: paging.limit.map(|_| super::sentinel::limit()),
-                offset: paging.offset.map(|_| super::sentinel::offset()),
+                limit: paging.limit.map(|_| query::sentinel::limit()),
+                offset: paging.offset.map(|_| query::sentinel::offset()),
             };
             let filter = self.filter.with_sentinels();
             let access = key_access(base);
-            super::list(
+            query::list(
                 model,
                 &access,
                 self.inactive,
@@ -329,113 +333,6 @@ impl<M: Table> Select<M> {
             ..Binds::default()
         };
         Prepared::from_cache(key, render, &binds)
-    }
-}
-
-/// Rows of a select locked for update until the transaction ends, built
-/// by [`Select::for_update`].
-///
-/// It only runs in a transaction (`&mut tx`), the one whose later writes
-/// the lock protects: begun by [`Scope::write`](crate::Scope::write) or
-/// [`Scope::begin`](crate::Scope::begin). Given a pool, it does not
-/// compile:
-///
-/// ```compile_fail
-/// # use tenancy_core::{Id, OrgId, Scope, Scoped};
-/// # #[derive(Scoped)]
-/// # #[tenancy(table = "lots")]
-/// # struct Lot { id: Id<Lot>, organization_id: OrgId, quantity: i64 }
-/// # async fn demo(pool: sqlx::SqlitePool, scope: Scope) -> tenancy_core::Result<()> {
-/// // error: expected `&mut Transaction<'_, _>`, found `&Pool<Sqlite>`
-/// Lot::select(&scope).for_update().fetch_all(&pool).await?;
-/// # Ok(())
-/// # }
-/// ```
-#[must_use = "a select does nothing until it is fetched"]
-pub struct Locked<M> {
-    select: Select<M>,
-    skip_locked: bool,
-}
-
-impl<M: Table> Locked<M> {
-    /// Leaves out the rows another transaction holds locked instead of
-    /// waiting for them (`SKIP LOCKED`): workers that each take the next
-    /// free job.
-    pub fn skip_locked(mut self) -> Self {
-        self.skip_locked = true;
-        self
-    }
-
-    fn statement(&self) -> Statement {
-        let mut statement = self.select.rows_statement();
-        if let Statement::Select(select) = &mut statement {
-            let table = [M::__model().table];
-            if self.skip_locked {
-                select.lock_with_tables_behavior(
-                    sea_query::LockType::Update,
-                    table,
-                    sea_query::LockBehavior::SkipLocked,
-                );
-            } else {
-                select.lock_with_tables(sea_query::LockType::Update, table);
-            }
-        }
-        statement
-    }
-
-    /// The SQL this select runs on `DB`, with the values bound to it. On
-    /// SQLite it has no lock clause: a write transaction there
-    /// ([`Scope::write`](crate::Scope::write)) already holds the one lock
-    /// of the database.
-    #[must_use]
-    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        self.statement().render::<DB>()
-    }
-
-    /// Every matching row, locked.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Busy`] when the lock meets a deadlock; [`Error::Database`]
-    /// when the statement fails or a row does not decode.
-    pub async fn fetch_all<DB>(self, transaction: &mut sqlx::Transaction<'_, DB>) -> Result<Vec<M>>
-    where
-        DB: Backend,
-        M: RowCodec<DB>,
-    {
-        // Inside the transaction, which named its organization when it
-        // began: nothing to add.
-        Prepared::<DB>::rendered(self.statement())?
-            .fetch_all(DB::__executor(&mut **transaction))
-            .await
-    }
-
-    /// The first matching row, if any, locked.
-    ///
-    /// # Errors
-    ///
-    /// As [`fetch_all`](Self::fetch_all).
-    pub async fn fetch_optional<DB>(
-        mut self,
-        transaction: &mut sqlx::Transaction<'_, DB>,
-    ) -> Result<Option<M>>
-    where
-        DB: Backend,
-        M: RowCodec<DB>,
-    {
-        self.select = self.select.limit(1);
-        Prepared::<DB>::rendered(self.statement())?
-            .fetch_optional(DB::__executor(&mut **transaction))
-            .await
-    }
-}
-
-impl<M> fmt::Debug for Locked<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Locked")
-            .field("select", &self.select)
-            .field("skip_locked", &self.skip_locked)
-            .finish()
     }
 }
 
@@ -519,117 +416,6 @@ impl<M> fmt::Debug for Select<M> {
             .field("filter", &self.filter)
             .field("order", &self.order)
             .field("paging", &self.paging)
-            .finish()
-    }
-}
-
-/// The row with one id, if the scope's organization may see it, built by
-/// [`Scoped::find`](crate::Scoped::find).
-#[must_use = "a find does nothing until it is fetched"]
-pub struct Find<M> {
-    reach: Reach,
-    id: Id<M>,
-    inactive: bool,
-}
-
-impl<M: Table> Find<M> {
-    pub(crate) fn for_org(org: OrgId, id: Id<M>) -> Self {
-        Self {
-            reach: Reach::Org(org),
-            id,
-            inactive: false,
-        }
-    }
-
-    pub(crate) fn global(id: Id<M>) -> Self {
-        Self {
-            reach: Reach::All,
-            id,
-            inactive: false,
-        }
-    }
-
-    /// The SQL this find runs on `DB`, with the values bound to it.
-    #[must_use]
-    pub fn to_sql<DB: Backend>(&self) -> (String, Values) {
-        let id = Value::BigInt(Some(self.id.get()));
-        super::find(M::__model(), &self.reach.access(), self.inactive, id).render::<DB>()
-    }
-
-    /// The row.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotFound`] when no row has this id among those the scope's
-    /// organization may see (rows of other organizations included);
-    /// [`Error::Database`] when the statement fails.
-    pub async fn fetch_one<'c, A, DB>(self, connection: A) -> Result<M>
-    where
-        A: Acquire<'c, Database = DB> + Send + 'c,
-        DB: Backend,
-        M: RowCodec<DB>,
-    {
-        let table = M::__model().table;
-        self.fetch_optional(connection)
-            .await?
-            .ok_or(Error::NotFound { table })
-    }
-
-    /// The row, or `None` when no row has this id among those the scope's
-    /// organization may see.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Database`] when the statement fails.
-    pub async fn fetch_optional<'c, A, DB>(self, connection: A) -> Result<Option<M>>
-    where
-        A: Acquire<'c, Database = DB> + Send + 'c,
-        DB: Backend,
-        M: RowCodec<DB>,
-    {
-        let model = M::__model();
-        let key = ShapeKey::Find {
-            access: self.reach.kind(),
-            inactive: self.inactive,
-        };
-        let binds = Binds::<M> {
-            org: self.reach.org(),
-            id: Some(self.id.get()),
-            ..Binds::default()
-        };
-        let prepared = Prepared::<DB>::from_cache(
-            key,
-            || {
-                super::find(
-                    model,
-                    &key_access(key),
-                    self.inactive,
-                    super::sentinel::id(),
-                )
-            },
-            &binds,
-        )?;
-        exec::run(connection, self.reach.tenant(model), move |conn| {
-            Box::pin(prepared.fetch_optional(DB::__executor(conn)))
-        })
-        .await
-    }
-}
-
-impl<M: SoftDelete> Find<M> {
-    /// Finds the row even if soft delete deactivated it.
-    pub fn include_inactive(mut self) -> Self {
-        self.inactive = true;
-        self
-    }
-}
-
-impl<M> fmt::Debug for Find<M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Find")
-            .field("reach", &self.reach)
-            .field("id", &self.id)
-            .field("inactive", &self.inactive)
             .finish()
     }
 }
