@@ -91,6 +91,35 @@ pub async fn sqlite() -> TestDb<Sqlite> {
     }
 }
 
+/// [`sqlite`] with `schema` created.
+///
+/// # Panics
+///
+/// When the database or the schema cannot be created.
+pub async fn sqlite_with(schema: &str) -> TestDb<Sqlite> {
+    let db = sqlite().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(schema.to_owned()))
+        .execute(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("create the SQLite schema: {e}"));
+    db
+}
+
+/// [`postgres`] with `schema` created; `None` when PostgreSQL is not
+/// available outside CI.
+///
+/// # Panics
+///
+/// When the database or the schema cannot be created.
+pub async fn postgres_with(schema: &str) -> Option<TestDb<Postgres>> {
+    let db = postgres().await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(schema.to_owned()))
+        .execute(db.pool())
+        .await
+        .unwrap_or_else(|e| panic!("create the PostgreSQL schema: {e}"));
+    Some(db)
+}
+
 /// A new database on the test cluster, or `None` when PostgreSQL is not
 /// available outside CI (after a loud message).
 ///

@@ -147,21 +147,11 @@ CREATE TABLE counters (
 }
 
 pub(crate) async fn sqlite_db() -> Option<tenancy_tests::TestDb<sqlx::Sqlite>> {
-    let db = tenancy_tests::sqlite().await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sqlite_schema()))
-        .execute(db.pool())
-        .await
-        .expect("create the SQLite schema");
-    Some(db)
+    Some(tenancy_tests::sqlite_with(&sqlite_schema()).await)
 }
 
 pub(crate) async fn postgres_db() -> Option<tenancy_tests::TestDb<sqlx::Postgres>> {
-    let db = tenancy_tests::postgres().await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(postgres_schema()))
-        .execute(db.pool())
-        .await
-        .expect("create the PostgreSQL schema");
-    Some(db)
+    tenancy_tests::postgres_with(&postgres_schema()).await
 }
 
 pub(crate) fn models() -> ddl::Models {
