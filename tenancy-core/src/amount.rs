@@ -15,7 +15,10 @@
 //! | PostgreSQL | `NUMERIC(19, 6)` | the amount itself |
 //!
 //! Both add, compare, order and `SUM` exactly, and the library binds every
-//! `Amount` in filters, guards and updates in its backend's form.
+//! `Amount` in filters, guards and updates in its backend's form. (On
+//! SQLite every `rust_decimal::Decimal` value a statement binds, a
+//! `Filter::custom` one included, is bound as millionths, since SQLite has
+//! no exact decimal of its own.)
 //!
 //! # The rule for scale and rounding
 //!
@@ -234,13 +237,40 @@ impl FromStr for Amount {
             Err(rust_decimal::Error::ExceedsMaximumPossibleValue) => {
                 return Err(AmountError::OutOfRange);
             }
-            Err(_) if text.contains(['e', 'E']) => {
-                Decimal::from_scientific(text).map_err(|_| AmountError::Malformed)?
-            }
+            Err(_) if text.contains(['e', 'E']) => scientific(text)?,
             Err(_) => return Err(AmountError::Malformed),
         };
         Self::new(value)
     }
+}
+
+/// `text` in scientific notation (`1e-6`, `2.5E3`), exactly: the mantissa
+/// is read without rounding (`Decimal::from_scientific` would round it)
+/// and the exponent moves its point.
+fn scientific(text: &str) -> Result<Decimal, AmountError> {
+    let (mantissa, exponent) = text.split_once(['e', 'E']).ok_or(AmountError::Malformed)?;
+    let mut value = match Decimal::from_str_exact(mantissa) {
+        Ok(value) => value,
+        Err(rust_decimal::Error::Underflow) => return Err(AmountError::TooPrecise),
+        Err(_) => return Err(AmountError::Malformed),
+    };
+    let exponent: i32 = exponent.parse().map_err(|_| AmountError::Malformed)?;
+    if exponent >= 0 {
+        for _ in 0..exponent {
+            value = value
+                .checked_mul(Decimal::TEN)
+                .ok_or(AmountError::OutOfRange)?;
+        }
+    } else {
+        let scale = value.scale().saturating_add(exponent.unsigned_abs());
+        if scale > 28 {
+            return Err(AmountError::TooPrecise);
+        }
+        value
+            .set_scale(scale)
+            .map_err(|_| AmountError::TooPrecise)?;
+    }
+    Ok(value)
 }
 
 impl fmt::Display for Amount {
@@ -264,7 +294,8 @@ impl serde::Serialize for Amount {
 
 /// From a string (`"1.5"`) or a JSON number (`1.5`, read as the shortest
 /// decimal that gives the same float, which is what was written for any
-/// number of up to 15 significant digits).
+/// number of up to 15 significant digits; a number of more is refused, as
+/// its float may have rounded it: send it as a string).
 impl<'de> serde::Deserialize<'de> for Amount {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
@@ -294,12 +325,32 @@ impl<'de> serde::Deserialize<'de> for Amount {
                     return Err(E::custom(AmountError::Malformed));
                 }
                 // `f64`'s `Display` is the shortest text that reads back as
-                // the same float.
-                self.visit_str(&value.to_string())
+                // the same float: what was written, for up to 15
+                // significant digits. Past that the float may already
+                // have rounded what was sent, so it is refused.
+                let text = value.to_string();
+                let digits = text
+                    .trim_start_matches('-')
+                    .trim_start_matches(['0', '.'])
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .count();
+                if digits > 15 {
+                    return Err(E::custom(
+                        "has more than 15 significant digits: send it as a string",
+                    ));
+                }
+                self.visit_str(&text)
             }
         }
 
-        deserializer.deserialize_any(Visitor)
+        // Self-describing formats (JSON) say whether a string or a number
+        // comes; the others are sent the string.
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_any(Visitor)
+        } else {
+            deserializer.deserialize_str(Visitor)
+        }
     }
 }
 
@@ -404,6 +455,13 @@ mod tests {
         assert_eq!(amount("-0"), Amount::ZERO);
         assert_eq!(amount("-0").to_string(), "0");
         assert_eq!(amount("1e-6"), Amount::from_micros(1));
+        assert_eq!(amount("2.5E3"), amount("2500"));
+        assert_eq!(
+            "1.00000000000000000000000000001e0".parse::<Amount>(),
+            Err(AmountError::TooPrecise),
+            "the mantissa is read exactly, not rounded"
+        );
+        assert_eq!("1e-7".parse::<Amount>(), Err(AmountError::TooPrecise));
         assert_eq!(amount("99999999.999999").to_micros(), 99_999_999_999_999);
         assert_eq!(amount("2.50").to_string(), "2.5");
     }
@@ -461,6 +519,12 @@ mod tests {
             assert_eq!(read.ok(), Some(amount(expected)), "{text}");
         }
         assert!(serde_json::from_str::<Amount>("\"0.0000001\"").is_err());
+        // A float that may have rounded what was sent is refused.
+        assert!(serde_json::from_str::<Amount>("1234567890123.123456").is_err());
+        assert_eq!(
+            serde_json::from_str::<Amount>("1234567890123.12").ok(),
+            Some(amount("1234567890123.12"))
+        );
         assert!(serde_json::from_str::<Amount>("true").is_err());
     }
 }

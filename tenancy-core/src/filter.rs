@@ -51,6 +51,19 @@ enum Node {
     Custom(Condition),
 }
 
+/// The most values a filter may bind and still be cached by its shape:
+/// past it (a long `IN` list, a chain of `or`s built from a request), the
+/// statement is rendered per call, so that callers choosing lengths
+/// cannot fill the cache with statements used once.
+const MAX_CACHED_VALUES: usize = 32;
+
+/// Whether statements binding `value` can be cached: sea-query renders a
+/// PostgreSQL enum value with a cast (`$1::"mood"`) that a sentinel would
+/// not carry.
+pub(crate) fn cacheable(value: &Value) -> bool {
+    !matches!(value, Value::Enum(_))
+}
+
 /// The shape of a filter: everything but its values. Equal shapes render
 /// the same SQL.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,14 +83,27 @@ impl Node {
     fn shape(&self, tokens: &mut Vec<Token>) -> Option<()> {
         match self {
             Self::Compare {
-                table, column, op, ..
-            } => tokens.push(Token::Compare(table, column, *op)),
+                table,
+                column,
+                op,
+                value,
+            } => {
+                if !cacheable(value) {
+                    return None;
+                }
+                tokens.push(Token::Compare(table, column, *op));
+            }
             Self::List {
                 table,
                 column,
                 negated,
                 values,
-            } => tokens.push(Token::List(table, column, *negated, values.len())),
+            } => {
+                if !values.iter().all(cacheable) {
+                    return None;
+                }
+                tokens.push(Token::List(table, column, *negated, values.len()));
+            }
             Self::Null {
                 table,
                 column,
@@ -279,6 +305,11 @@ impl<M> Filter<M> {
     /// The shape, if the filter has one the library can read (no custom
     /// condition).
     pub(crate) fn shape(&self) -> Option<Shape> {
+        let mut values = Vec::new();
+        self.node.values(&mut values);
+        if values.len() > MAX_CACHED_VALUES {
+            return None;
+        }
         let mut tokens = Vec::new();
         self.node.shape(&mut tokens)?;
         Some(Shape(tokens.into()))
@@ -367,6 +398,8 @@ mod tests {
             .build(sea_query::PostgresQueryBuilder);
         assert!(sql.ends_with("WHERE 1 = 0"), "{sql}");
         assert!(values.0.is_empty(), "an empty list binds nothing");
+        let long = Filter::<()>::list("t", "a", false, (0..33).map(Value::from).collect());
+        assert_eq!(long.shape(), None, "a long list is rendered per call");
         let custom = Filter::<()>::custom(Expr::cust("1 = 1"));
         assert_eq!(custom.shape(), None);
         assert_eq!(eq("a", 1).and(custom).shape(), None);

@@ -20,18 +20,24 @@ struct Variant {
     text: String,
 }
 
-/// `LotState::InUse` is stored as `in_use`.
+/// `LotState::InUse` is stored as `in_use`, `HttpServer` and `HTTPServer`
+/// as `http_server`: a word starts at an upper-case letter after a lower-
+/// case one or a digit, or before a lower-case one after upper-case ones.
 fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            let previous = chars[i - 1];
+            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if previous.is_lowercase()
+                || previous.is_ascii_digit()
+                || (previous.is_uppercase() && next_is_lower)
+            {
                 out.push('_');
             }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
         }
+        out.extend(c.to_lowercase());
     }
     out
 }
@@ -221,5 +227,8 @@ mod tests {
         assert_eq!(snake_case("InUse"), "in_use");
         assert_eq!(snake_case("Expired"), "expired");
         assert_eq!(snake_case("A"), "a");
+        assert_eq!(snake_case("HTTPServer"), "http_server");
+        assert_eq!(snake_case("HttpServer"), "http_server");
+        assert_eq!(snake_case("Step2Done"), "step2_done");
     }
 }

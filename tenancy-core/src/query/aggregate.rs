@@ -386,10 +386,11 @@ impl<M: Table, O> Aggregate<M, O> {
     ///
     /// # Errors
     ///
-    /// [`Error::Invalid`](crate::Error::Invalid) when a sum leaves the
-    /// range of its type on PostgreSQL; [`Error::Database`](crate::Error::Database)
+    /// [`Error::Invalid`](crate::Error::Invalid) when a sum of integers
+    /// leaves the range of `i64` on PostgreSQL; [`Error::Database`](crate::Error::Database)
     /// when the statement fails (a sum out of range on SQLite: "integer
-    /// overflow") or a value does not decode.
+    /// overflow") or a value does not decode (a sum of amounts beyond
+    /// [`Amount::MAX`](crate::Amount::MAX) on PostgreSQL).
     pub async fn fetch<'c, A, DB>(self, connection: A) -> Result<O::Value>
     where
         A: Acquire<'c, Database = DB> + Send + 'c,

@@ -161,6 +161,12 @@ impl<M: Table> InsertMany<M> {
     /// Inserts every row and returns them as stored, in the order given.
     /// No rows: nothing runs, and the answer is empty.
     ///
+    /// The order comes from the ids: the database numbers the rows of one
+    /// statement in the order it inserts them, as an identity column, a
+    /// sequence with a positive increment and SQLite's row ids do. A table
+    /// whose ids are not increasing (random keys, a descending sequence)
+    /// gets its rows back in the order of their ids.
+    ///
     /// Takes a pool, a connection or a transaction (`&mut *tx`).
     ///
     /// # Errors

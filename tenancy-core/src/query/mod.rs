@@ -38,7 +38,7 @@ pub use update::{Update, rows};
 pub(crate) use cascade::Cascade;
 pub(crate) use plan::{CacheKey, OrderShape, Param, Shape, ShapeKey, sentinel};
 pub(crate) use sql::{
-    Change, Rows, count, delete, find, insert, insert_rows, list, restore, update,
+    Change, Rows, count, delete, find, insert, insert_rows, list, list_for, restore, update,
 };
 
 use sea_query::{
@@ -143,7 +143,7 @@ impl Reach<()> {
 /// Whether a predicate guards a read or a write: shared tables let an
 /// organization read system rows but never write them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Purpose {
+pub(crate) enum Purpose {
     Read,
     Write,
 }

@@ -20,11 +20,34 @@ pub(crate) fn list(
     order: &[OrderKey],
     paging: Paging,
 ) -> Statement {
+    list_for(
+        model,
+        access,
+        Purpose::Read,
+        inactive,
+        filter,
+        order,
+        paging,
+    )
+}
+
+/// [`list`] of the rows `purpose` reaches: a locked select takes the rows
+/// its organization may write, never a shared table's system rows, which
+/// every organization reads and none may hold.
+pub(crate) fn list_for(
+    model: &ModelInfo,
+    access: &Reach<Value>,
+    purpose: Purpose,
+    inactive: bool,
+    filter: Option<Condition>,
+    order: &[OrderKey],
+    paging: Paging,
+) -> Statement {
     let mut select = Query::select();
     select
         .columns(model.columns.iter().copied())
         .from(model.table);
-    for predicate in row_predicates(model, access, Purpose::Read, inactive) {
+    for predicate in row_predicates(model, access, purpose, inactive) {
         select.and_where(predicate);
     }
     if let Some(filter) = filter {

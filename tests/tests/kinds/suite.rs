@@ -808,3 +808,41 @@ async fn the_testing_helper_finds_every_kind_isolated() {
     })
     .await;
 }
+
+/// A locked select of a shared table holds the organization's own rows,
+/// never the system rows every organization reads (another organization's
+/// writes that refer to them would wait for it).
+#[tokio::test]
+async fn a_locked_select_of_a_shared_table_leaves_system_rows_alone() {
+    let Some(db) = db().await else { return };
+    let owner = Role::insert_system(
+        &system(),
+        NewRole {
+            name: "owner".into(),
+        },
+    )
+    .execute(db.system())
+    .await
+    .unwrap();
+    let baker = Role::insert(
+        &scope(1),
+        NewRole {
+            name: "baker".into(),
+        },
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    let read = Role::select(&scope(1)).fetch_all(db.pool()).await.unwrap();
+    assert_eq!(read.len(), 2, "reads see the system row");
+    let scope = scope(1);
+    let mut tx = scope.begin(db.pool()).await.unwrap();
+    let locked = Role::select(&scope)
+        .for_update()
+        .fetch_all(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(locked, vec![baker]);
+    assert!(!locked.contains(&owner));
+}

@@ -8,15 +8,19 @@ use super::Select;
 use crate::error::Result;
 use crate::exec::{Backend, Prepared};
 use crate::model::{RowCodec, Table};
-use crate::query::Statement;
+use crate::query::{Purpose, Statement};
 
 /// Rows of a select locked for update until the transaction ends, built
 /// by [`Select::for_update`].
 ///
 /// It only runs in a transaction (`&mut tx`), the one whose later writes
-/// the lock protects: begun by [`Scope::write`](crate::Scope::write) or
-/// [`Scope::begin`](crate::Scope::begin). Given a pool, it does not
-/// compile:
+/// the lock protects: begun by [`Scope::write`](crate::Scope::write) (or
+/// [`Scope::begin`](crate::Scope::begin) on PostgreSQL; on SQLite only the
+/// write transaction of `Scope::write` holds the lock, and a read-modify-
+/// write in a deferred one may fail with [`Error::Busy`](crate::Error::Busy)).
+/// It locks rows the organization may write: on a shared table, its own,
+/// never the system rows every organization reads. Given a pool, it does
+/// not compile:
 ///
 /// ```compile_fail
 /// # use tenancy_core::{Id, OrgId, Scope, Scoped};
@@ -54,7 +58,7 @@ impl<M: Table> Locked<M> {
     }
 
     fn statement(&self) -> Statement {
-        let mut statement = self.select.rows_statement();
+        let mut statement = self.select.rows_statement_for(Purpose::Write);
         if let Statement::Select(select) = &mut statement {
             let table = [M::__model().table];
             if self.skip_locked {

@@ -268,9 +268,15 @@ impl<M: Table> Select<M> {
     }
 
     pub(crate) fn rows_statement(&self) -> Statement {
-        query::list(
+        self.rows_statement_for(query::Purpose::Read)
+    }
+
+    /// The rows statement of the rows `purpose` reaches.
+    pub(crate) fn rows_statement_for(&self, purpose: query::Purpose) -> Statement {
+        query::list_for(
             M::__model(),
             &self.reach.access(),
+            purpose,
             self.inactive,
             self.filter.as_ref().map(Filter::condition),
             &self.order,

@@ -198,6 +198,11 @@ impl<M: Table, R> Update<M, R> {
         M: RowCodec<DB>,
     {
         let model = M::__model();
+        let plain = self
+            .changes
+            .iter()
+            .all(|(_, _, change)| change.values().all(crate::filter::cacheable));
+        let base = base.filter(|_| plain);
         let (Some(base), Some(filter)) = (base, self.condition.shape()) else {
             return Prepared::<DB>::rendered(self.statement(rows, &self.reach.access()));
         };
