@@ -76,6 +76,11 @@
 //! - `#[tenancy(insert_derive(Debug, serde::Deserialize))]` chooses its
 //!   derives (default `Debug, Clone`; `insert_derive()` for none). When they
 //!   include serde's, the fields' `#[serde(...)]` attributes are kept;
+//! - `#[tenancy(append_only)]` makes rows insertable and readable, never
+//!   updated or deleted through the model (histories, ledgers: a
+//!   correction is a new row); `#[tenancy(read_only)]` makes them readable
+//!   only. Writing such rows through the model does not compile
+//!   ([`Insertable`], [`Changeable`]);
 //! - `#[tenancy(crate = "...")]` points at this crate when it is renamed.
 //!
 //! On a field: `#[tenancy(column = "...")]` names its column,
@@ -157,7 +162,7 @@ pub use column::{Column, Filter, Numeric, Settable, kind};
 pub use error::{Error, Result};
 pub use exec::Backend;
 pub use id::{Id, OrgId, UserId};
-pub use model::{Global, OrgOwned, RowCodec, Scoped, Shared, SoftDelete};
+pub use model::{Changeable, Global, Insertable, OrgOwned, RowCodec, Scoped, Shared, SoftDelete};
 pub use query::{
     Delete, Find, Insert, InsertMany, Locked, Restore, Select, Update, WithChildren, aggregate,
     rows,
@@ -187,9 +192,9 @@ pub mod __private {
     pub use crate::exec::Backend;
     pub use crate::id::{Id, OrgId};
     pub use crate::model::{
-        CascadesFrom, Global, Kind, ModelInfo, OrgOwned, Reference, ReferenceTarget, RowCodec,
-        Scoped, Shared, SoftDelete, SoftDeleteColumns, Table, assert_cascade, assert_parent,
-        assert_reference_target,
+        CascadesFrom, Changeable, Global, Insertable, Kind, ModelInfo, OrgOwned, Reference,
+        ReferenceTarget, RowCodec, Scoped, Shared, SoftDelete, SoftDeleteColumns, Table,
+        assert_cascade, assert_parent, assert_reference_target,
     };
     pub use crate::query::References;
     pub use crate::text_enum::__derive as text_enum;

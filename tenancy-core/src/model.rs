@@ -41,6 +41,27 @@ pub trait Table: Sized + Send + Unpin + 'static {
     }
 }
 
+/// A model whose rows may be inserted through the model's API: every model
+/// but those declared `#[tenancy(read_only)]`. Implemented by the derive.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is read-only: its rows are not inserted through the model",
+    label = "declared `#[tenancy(read_only)]`",
+    note = "a read-only model is read through its API and written by the code that owns its table \
+            (the rules that keep it consistent); drop `read_only` to insert rows here"
+)]
+pub trait Insertable: Table {}
+
+/// A model whose rows may be updated and deleted through the model's API:
+/// every model but those declared `#[tenancy(append_only)]` (ledgers,
+/// histories) or `#[tenancy(read_only)]`. Implemented by the derive.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is append-only or read-only: its rows are never updated or deleted",
+    label = "declared `#[tenancy(append_only)]` or `#[tenancy(read_only)]`",
+    note = "a history or ledger is corrected by inserting a new row (an adjustment) that says \
+            what changed; drop the declaration if rows of this table may change"
+)]
+pub trait Changeable: Table {}
+
 /// A model of tenant data: a scoped, inherited or shared table.
 ///
 /// Implement it with `#[derive(Scoped)]`; see the [crate docs](crate) for the
@@ -89,7 +110,10 @@ pub trait Scoped: Table {
     }
 
     /// Inserts a row into the scope's organization and returns it as stored.
-    fn insert(scope: &impl ActsForOrg, new: Self::New) -> Insert<Self> {
+    fn insert(scope: &impl ActsForOrg, new: Self::New) -> Insert<Self>
+    where
+        Self: Insertable,
+    {
         Insert::for_org(scope.acting_org(), new)
     }
 
@@ -98,13 +122,19 @@ pub trait Scoped: Table {
     fn insert_many(
         scope: &impl ActsForOrg,
         rows: impl IntoIterator<Item = Self::New>,
-    ) -> InsertMany<Self> {
+    ) -> InsertMany<Self>
+    where
+        Self: Insertable,
+    {
         InsertMany::for_org(scope.acting_org(), rows.into_iter().collect())
     }
 
     /// Sets chosen columns of the row with this id, if it belongs to the
     /// scope's organization, and returns it as stored.
-    fn update(scope: &impl ActsForOrg, id: Id<Self>) -> Update<Self> {
+    fn update(scope: &impl ActsForOrg, id: Id<Self>) -> Update<Self>
+    where
+        Self: Changeable,
+    {
         Update::for_org(scope.acting_org(), id)
     }
 
@@ -115,13 +145,19 @@ pub trait Scoped: Table {
     fn update_matching(
         scope: &impl ActsForOrg,
         filter: Filter<Self>,
-    ) -> Update<Self, rows::Matching> {
+    ) -> Update<Self, rows::Matching>
+    where
+        Self: Changeable,
+    {
         Update::matching_for_org(scope.acting_org(), filter)
     }
 
     /// Deletes the row with this id, if it belongs to the scope's
     /// organization. With soft delete, deactivates it (see [`SoftDelete`]).
-    fn delete(scope: &impl ActsForOrg, id: Id<Self>) -> Delete<Self> {
+    fn delete(scope: &impl ActsForOrg, id: Id<Self>) -> Delete<Self>
+    where
+        Self: Changeable,
+    {
         Delete::for_org(scope.acting_org(), id)
     }
 }
@@ -150,19 +186,28 @@ pub trait Shared: Scoped {
     fn organization_id(&self) -> Option<OrgId>;
 
     /// Inserts a system row, seen by every organization.
-    fn insert_system(system: &impl ActsAcrossOrgs, new: Self::New) -> Insert<Self> {
+    fn insert_system(system: &impl ActsAcrossOrgs, new: Self::New) -> Insert<Self>
+    where
+        Self: Insertable,
+    {
         let _ = system.acting_reason();
         Insert::system(new)
     }
 
     /// Sets chosen columns of the system row with this id.
-    fn update_system(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Update<Self> {
+    fn update_system(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Update<Self>
+    where
+        Self: Changeable,
+    {
         let _ = system.acting_reason();
         Update::system(id)
     }
 
     /// Deletes the system row with this id.
-    fn delete_system(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Delete<Self> {
+    fn delete_system(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Delete<Self>
+    where
+        Self: Changeable,
+    {
         let _ = system.acting_reason();
         Delete::system(id)
     }
@@ -185,7 +230,10 @@ pub trait Shared: Scoped {
 pub trait SoftDelete: Scoped {
     /// Reactivates the row with this id, if it belongs to the scope's
     /// organization, with the children its deletion deactivated.
-    fn restore(scope: &impl ActsForOrg, id: Id<Self>) -> Restore<Self> {
+    fn restore(scope: &impl ActsForOrg, id: Id<Self>) -> Restore<Self>
+    where
+        Self: Changeable,
+    {
         Restore::for_org(scope.acting_org(), id)
     }
 }
@@ -220,7 +268,10 @@ pub trait Global: Table {
     }
 
     /// Inserts a row.
-    fn insert(system: &impl ActsAcrossOrgs, new: Self::New) -> Insert<Self> {
+    fn insert(system: &impl ActsAcrossOrgs, new: Self::New) -> Insert<Self>
+    where
+        Self: Insertable,
+    {
         let _ = system.acting_reason();
         Insert::global(new)
     }
@@ -230,13 +281,19 @@ pub trait Global: Table {
     fn insert_many(
         system: &impl ActsAcrossOrgs,
         rows: impl IntoIterator<Item = Self::New>,
-    ) -> InsertMany<Self> {
+    ) -> InsertMany<Self>
+    where
+        Self: Insertable,
+    {
         let _ = system.acting_reason();
         InsertMany::global(rows.into_iter().collect())
     }
 
     /// Sets chosen columns of the row with this id.
-    fn update(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Update<Self> {
+    fn update(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Update<Self>
+    where
+        Self: Changeable,
+    {
         let _ = system.acting_reason();
         Update::global(id)
     }
@@ -246,13 +303,19 @@ pub trait Global: Table {
     fn update_matching(
         system: &impl ActsAcrossOrgs,
         filter: Filter<Self>,
-    ) -> Update<Self, rows::Matching> {
+    ) -> Update<Self, rows::Matching>
+    where
+        Self: Changeable,
+    {
         let _ = system.acting_reason();
         Update::matching_global(filter)
     }
 
     /// Deletes the row with this id.
-    fn delete(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Delete<Self> {
+    fn delete(system: &impl ActsAcrossOrgs, id: Id<Self>) -> Delete<Self>
+    where
+        Self: Changeable,
+    {
         let _ = system.acting_reason();
         Delete::global(id)
     }

@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 
 use crate::error::Error;
 use crate::id::{Id, OrgId};
-use crate::model::{RowCodec, Scoped};
+use crate::model::{Changeable, Insertable, RowCodec, Scoped};
 use crate::scope::Scope;
 use crate::{Backend, Select};
 
@@ -40,7 +40,9 @@ const ROWS_PER_ORG: usize = 3;
 /// `make` may write what a row needs first (a parent row of the same
 /// organization, for an inherited model). Rows of shared tables that are
 /// system rows (no organization) are ignored: every organization may see
-/// them.
+/// them. It writes, updates and deletes rows, so it checks models whose
+/// rows may change (not `append_only` or `read_only` ones, whose finds and
+/// lists are scoped by the same statements).
 ///
 /// # Panics
 ///
@@ -51,7 +53,7 @@ pub async fn assert_isolated<M, DB>(
     orgs: [OrgId; 2],
     mut make: impl AsyncFnMut(OrgId, usize) -> M::New,
 ) where
-    M: Scoped + RowCodec<DB>,
+    M: Scoped + Insertable + Changeable + RowCodec<DB>,
     DB: Backend,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
@@ -120,7 +122,7 @@ pub async fn assert_isolated<M, DB>(
 
 async fn ids<M, DB>(select: Select<M>, pool: &sqlx::Pool<DB>) -> BTreeSet<Id<M>>
 where
-    M: Scoped + RowCodec<DB>,
+    M: Scoped + Insertable + Changeable + RowCodec<DB>,
     DB: Backend,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {

@@ -11,6 +11,7 @@ use syn::{Attribute, Ident, LitStr, Path, Token};
 use crate::ctxt::Ctxt;
 
 const CONTAINER_KEYS: &str = "`table`, `global`, `shared`, `parent`, `via`, `soft_delete`, \
+                              `append_only`, `read_only`, \
                               `cascade`, `insert`, `insert_derive`, `crate`";
 const FIELD_KEYS: &str = "`column`, `db_default`, `fixed`, `references`, `cascade_marker`";
 
@@ -39,6 +40,10 @@ pub(crate) struct ContainerAttrs {
     pub(crate) insert: Option<Ident>,
     pub(crate) insert_derive: Option<Vec<Path>>,
     pub(crate) krate: Option<Path>,
+    /// `append_only`: rows are inserted and read, never updated or deleted.
+    pub(crate) append_only: Option<Path>,
+    /// `read_only`: rows are read through the model, never written.
+    pub(crate) read_only: Option<Path>,
 }
 
 /// `#[tenancy(...)]` on a field.
@@ -141,6 +146,10 @@ impl ContainerAttrs {
                 } else if path.is_ident("crate") {
                     let lit: LitStr = meta.value()?.parse()?;
                     once(&mut out.krate, &meta, "crate", lit.parse()?)
+                } else if path.is_ident("append_only") {
+                    once(&mut out.append_only, &meta, "append_only", path)
+                } else if path.is_ident("read_only") {
+                    once(&mut out.read_only, &meta, "read_only", path)
                 } else {
                     Err(unknown_key(&meta, CONTAINER_KEYS, "the struct"))
                 }

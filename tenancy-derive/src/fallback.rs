@@ -68,6 +68,12 @@ pub(crate) fn expand(cont: &Container<'_>) -> TokenStream {
             #column_at
 
             #kind
+
+            #[automatically_derived]
+            impl #p::Insertable for #model {}
+
+            #[automatically_derived]
+            impl #p::Changeable for #model {}
         };
     }
 }

@@ -182,6 +182,19 @@ pub(crate) fn kind_traits(cont: &Container<'_>) -> TokenStream {
             impl #p::SoftDelete for #model {}
         }
     });
+    let insertable = cont.attrs.read_only.is_none().then(|| {
+        quote! {
+            #[automatically_derived]
+            impl #p::Insertable for #model {}
+        }
+    });
+    let changeable =
+        (cont.attrs.read_only.is_none() && cont.attrs.append_only.is_none()).then(|| {
+            quote! {
+                #[automatically_derived]
+                impl #p::Changeable for #model {}
+            }
+        });
     // Each model referenced, with how many fields reference it: two fields
     // may point at the same model (a transfer's `from` and `to` location),
     // and each trait below is implemented once per model.
@@ -220,7 +233,7 @@ pub(crate) fn kind_traits(cont: &Container<'_>) -> TokenStream {
             impl #p::References<#references> for #model {}
         )*
     };
-    quote!(#kind #soft_delete #cascades_from #joins)
+    quote!(#kind #soft_delete #insertable #changeable #cascades_from #joins)
 }
 
 /// Checks of the models named in attributes, spanned on their names so

@@ -17,6 +17,7 @@ pub(crate) fn check(cx: &mut Ctxt, cont: &Container<'_>) {
     check_via(cx, cont);
     check_references(cx, cont);
     check_soft_delete(cx, cont);
+    check_writes(cx, cont);
     check_db_default(cx, cont);
     check_unique_columns(cx, cont);
     check_column_consts(cx, cont);
@@ -245,6 +246,42 @@ fn check_references(cx: &mut Ctxt, cont: &Container<'_>) {
                 ),
             );
         }
+    }
+}
+
+// An append-only or read-only model never changes a row: soft delete and
+// cascades would, and the two declarations say different things.
+fn check_writes(cx: &mut Ctxt, cont: &Container<'_>) {
+    let attrs = &cont.attrs;
+    let sealed = match (&attrs.append_only, &attrs.read_only) {
+        (Some(append), Some(_)) => {
+            cx.error_spanned_by(
+                append,
+                "a model is `append_only` (inserted and read) or `read_only` (read), not both: keep one",
+            );
+            return;
+        }
+        (Some(path), None) => ("append_only", path),
+        (None, Some(path)) => ("read_only", path),
+        (None, None) => return,
+    };
+    let (key, path) = sealed;
+    if attrs.soft_delete.is_some() {
+        cx.error_spanned_by(
+            path,
+            format!(
+                "`{key}` rows are never changed, and soft delete deactivates rows by changing \
+                 them: drop `soft_delete`, or `{key}`"
+            ),
+        );
+    }
+    if let Some(first) = attrs.cascade.iter().flatten().next() {
+        cx.error_spanned_by(
+            first,
+            format!(
+                "a `{key}` model is never deleted, so it has nothing to cascade: drop `cascade`"
+            ),
+        );
     }
 }
 

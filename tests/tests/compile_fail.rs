@@ -18,6 +18,7 @@ fn misuse_does_not_compile_and_every_attribute_does() {
         "permissions",
         "reassign-org",
         "scope-by-hand",
+        "sealed",
         "soft-delete",
         "system-scope",
         "wrong-id-type",

@@ -46,6 +46,17 @@ pub(crate) struct Usage {
     pub(crate) amount: Amount,
 }
 
+/// Append-only: every movement of a lot's stock, corrected by new rows.
+#[derive(Debug, Clone, PartialEq, Scoped)]
+#[tenancy(table = "stock_moves", append_only)]
+pub(crate) struct StockMove {
+    pub(crate) id: Id<StockMove>,
+    pub(crate) organization_id: OrgId,
+    #[tenancy(references = Lot)]
+    pub(crate) lot_id: Id<Lot>,
+    pub(crate) quantity: Amount,
+}
+
 #[derive(Debug, Clone, PartialEq, Scoped)]
 #[tenancy(table = "counters")]
 pub(crate) struct Counter {
@@ -92,6 +103,12 @@ CREATE TABLE usages (
     lot_id INTEGER NOT NULL,
     amount INTEGER NOT NULL{usage_fks}
 );
+CREATE TABLE stock_moves (
+    id INTEGER PRIMARY KEY,
+    organization_id INTEGER NOT NULL REFERENCES organizations (id),
+    lot_id INTEGER NOT NULL,
+    quantity INTEGER NOT NULL{move_key}{move_fks}
+);
 CREATE TABLE counters (
     id INTEGER PRIMARY KEY,
     organization_id INTEGER NOT NULL REFERENCES organizations (id),
@@ -102,6 +119,8 @@ CREATE TABLE counters (
         lot_fks = clauses::<Lot>(),
         usage_fks = clauses::<Usage>(),
         counter_key = key(ddl::tenant_key::<Counter>()),
+        move_key = key(ddl::tenant_key::<StockMove>()),
+        move_fks = clauses::<StockMove>(),
     )
 }
 
@@ -135,6 +154,13 @@ CREATE TABLE usages (
     amount NUMERIC(19, 6) NOT NULL{usage_fks}
 );
 CREATE INDEX usages_lot_id ON usages (lot_id);
+CREATE TABLE stock_moves (
+    id BIGINT GENERATED ALWAYS AS IDENTITY,
+    organization_id BIGINT NOT NULL REFERENCES organizations (id),
+    lot_id BIGINT NOT NULL,
+    quantity NUMERIC(19, 6) NOT NULL,
+    PRIMARY KEY (organization_id, id){move_fks}
+);
 CREATE TABLE counters (
     id BIGINT GENERATED ALWAYS AS IDENTITY,
     organization_id BIGINT NOT NULL REFERENCES organizations (id),
@@ -143,6 +169,7 @@ CREATE TABLE counters (
 );",
         lot_fks = clauses::<Lot>(),
         usage_fks = clauses::<Usage>(),
+        move_fks = clauses::<StockMove>(),
     )
 }
 
@@ -159,6 +186,7 @@ pub(crate) fn models() -> ddl::Models {
         .with::<Ingredient>()
         .with::<Lot>()
         .with::<Usage>()
+        .with::<StockMove>()
         .with::<Counter>()
 }
 

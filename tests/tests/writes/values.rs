@@ -5,7 +5,9 @@ use tenancy_core::{Amount, Error, Id, NullOrdering, Order, Scoped, TextEnum};
 
 use super::db;
 use super::helpers::{amount, ingredient, lot, new_lot, scope};
-use crate::models::{Ingredient, Lot, LotState, NewLot, NewUsage, Usage, org_id};
+use crate::models::{
+    Ingredient, Lot, LotState, NewLot, NewStockMove, NewUsage, StockMove, Usage, org_id,
+};
 
 // --- Aggregates ---------------------------------------------------------------
 
@@ -359,4 +361,40 @@ async fn nulls_order_alike_on_both_backends() {
             .await,
         [None, d("2026-06-01"), d("2027-01-01")]
     );
+}
+
+#[tokio::test]
+async fn an_append_only_history_is_inserted_read_and_summed() {
+    let Some(db) = db().await else { return };
+    let oil = ingredient(&db, 1, "olive oil").await;
+    let wax = ingredient(&db, 2, "wax").await;
+    let mine = lot(&db, 1, new_lot(&oil, "10", None)).await;
+    let theirs = lot(&db, 2, new_lot(&wax, "10", None)).await;
+    let moves = ["10", "-2.5", "-0.25"].map(|quantity| NewStockMove {
+        lot_id: mine.id,
+        quantity: amount(quantity),
+    });
+    let stored = StockMove::insert_many(&scope(1), moves)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    let on_hand = StockMove::select(&scope(1))
+        .filter(StockMove::LOT_ID.eq(mine.id))
+        .sum(StockMove::QUANTITY)
+        .fetch(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(on_hand, amount("7.25"));
+    // Another organization's lot is refused as a reference, as anywhere.
+    let foreign = NewStockMove {
+        lot_id: theirs.id,
+        quantity: amount("1"),
+    };
+    let refused = StockMove::insert(&scope(1), foreign)
+        .execute(db.pool())
+        .await;
+    assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
+    let theirs_seen = StockMove::select(&scope(2)).count(db.pool()).await.unwrap();
+    assert_eq!(theirs_seen, 0);
 }
