@@ -1,35 +1,8 @@
 //! [`Amount`]: the one exact number for quantities and money, stored the
 //! same way on both backends' terms.
 //!
-//! Stock, costs and balances are added, subtracted, compared and summed in
-//! SQL, and must come out the same on SQLite and PostgreSQL: `0.1 + 0.2`
-//! is `0.3`, never `0.30000000000000004`. PostgreSQL has an exact
-//! `NUMERIC`; SQLite has none (its "decimal" columns hold `REAL`, and text
-//! compares letter by letter, `"10" < "9"`). So an `Amount` has a fixed
-//! number of decimal places, [`Amount::SCALE`], and a fixed range, the
-//! millionths that fit an `i64`:
-//!
-//! | backend    | column type      | holds |
-//! |------------|------------------|-------|
-//! | SQLite     | `INTEGER`        | the amount in millionths (`1.5` is `1500000`) |
-//! | PostgreSQL | `NUMERIC(19, 6)` | the amount itself |
-//!
-//! Both add, compare, order and `SUM` exactly, and the library binds every
-//! `Amount` in filters, guards and updates in its backend's form. (On
-//! SQLite every `rust_decimal::Decimal` value a statement binds, a
-//! `Filter::custom` one included, is bound as millionths, since SQLite has
-//! no exact decimal of its own.)
-//!
-//! # The rule for scale and rounding
-//!
-//! An `Amount` has at most six decimal places and lies between
-//! [`Amount::MIN`] and [`Amount::MAX`] (±9 223 372 036 854.775 807). Making
-//! one from a value with more places, or out of range, is refused: nothing
-//! is rounded silently. Adding and subtracting are exact or refused (on
-//! overflow). Multiplying and dividing round the result to six places,
-//! half away from zero (as PostgreSQL's `round`): `0.0000005` becomes
-//! `0.000001`, `-0.0000005` becomes `-0.000001`. There is no negative zero:
-//! `-0` is `0`.
+//! Why one exact number for both backends, and how each stores it: see
+//! [`Amount`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -37,8 +10,37 @@ use std::str::FromStr;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// An exact decimal number of at most six decimal places, for quantities
-/// and money, usable as a model field on SQLite and PostgreSQL (see the
-/// [module docs](self) for how it is stored and rounded).
+/// and money, usable as a model field on SQLite and PostgreSQL.
+///
+/// Stock, costs and balances are added, subtracted, compared and summed in
+/// SQL, and must come out the same on SQLite and PostgreSQL: `0.1 + 0.2`
+/// is `0.3`, never `0.30000000000000004`. PostgreSQL has an exact
+/// `NUMERIC`; SQLite has none (its "decimal" columns hold `REAL`, and text
+/// compares letter by letter, `"10" < "9"`). So an `Amount` has a fixed
+/// number of decimal places, [`Amount::SCALE`], and a fixed range, the
+/// millionths that fit an `i64`:
+///
+/// | backend    | column type      | holds |
+/// |------------|------------------|-------|
+/// | SQLite     | `INTEGER`        | the amount in millionths (`1.5` is `1500000`) |
+/// | PostgreSQL | `NUMERIC(19, 6)` | the amount itself |
+///
+/// Both add, compare, order and `SUM` exactly, and the library binds every
+/// `Amount` in filters, guards and updates in its backend's form. (On
+/// SQLite every `rust_decimal::Decimal` value a statement binds, a
+/// `Filter::custom` one included, is bound as millionths, since SQLite has
+/// no exact decimal of its own.)
+///
+/// # The rule for scale and rounding
+///
+/// An `Amount` has at most six decimal places and lies between
+/// [`Amount::MIN`] and [`Amount::MAX`] (±9 223 372 036 854.775 807). Making
+/// one from a value with more places, or out of range, is refused: nothing
+/// is rounded silently. Adding and subtracting are exact or refused (on
+/// overflow). Multiplying and dividing round the result to six places,
+/// half away from zero (as PostgreSQL's `round`): `0.0000005` becomes
+/// `0.000001`, `-0.0000005` becomes `-0.000001`. There is no negative zero:
+/// `-0` is `0`.
 ///
 /// ```
 /// use tenancy_core::Amount;
@@ -356,7 +358,7 @@ impl<'de> serde::Deserialize<'de> for Amount {
 
 impl From<Amount> for sea_query::Value {
     /// A decimal value, which the library binds in the backend's form (see
-    /// the [module docs](self)).
+    /// [`Amount`]).
     fn from(amount: Amount) -> Self {
         Self::Decimal(Some(amount.decimal()))
     }

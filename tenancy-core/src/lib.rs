@@ -58,8 +58,10 @@
 //! For `struct Recipe` with `#[derive(Scoped)]`:
 //!
 //! - `impl Scoped for Recipe`: [`select`](Scoped::select) (filter, order,
-//!   limit, offset, count), [`find`](Scoped::find),
-//!   [`insert`](Scoped::insert), [`update`](Scoped::update),
+//!   limit, offset, count, aggregates, row locks), [`find`](Scoped::find),
+//!   [`insert`](Scoped::insert) and [`insert_many`](Scoped::insert_many),
+//!   [`update`](Scoped::update) (values set, or moved by an amount under a
+//!   guard) and [`update_matching`](Scoped::update_matching),
 //!   [`delete`](Scoped::delete), each starting from a [`Scope`];
 //! - `struct NewRecipe`: the values of a new row, without the id and
 //!   without the organization (it comes from the scope);

@@ -17,7 +17,7 @@ use crate::query::{Purpose, Statement};
 /// the lock protects: begun by [`Scope::write`](crate::Scope::write) (or
 /// [`Scope::begin`](crate::Scope::begin) on PostgreSQL; on SQLite only the
 /// write transaction of `Scope::write` holds the lock, and a read-modify-
-/// write in a deferred one may fail with [`Error::Busy`](crate::Error::Busy)).
+/// write in a deferred one may fail with [`Error::Busy`](crate::Error::Busy)(crate::Error::Busy)).
 /// It locks rows the organization may write: on a shared table, its own,
 /// never the system rows every organization reads. Given a pool, it does
 /// not compile:
@@ -87,7 +87,7 @@ impl<M: Table> Locked<M> {
     ///
     /// # Errors
     ///
-    /// [`Error::Busy`] when the lock meets a deadlock; [`Error::Database`]
+    /// [`Error::Busy`](crate::Error::Busy) when the lock meets a deadlock; [`Error::Database`](crate::Error::Database)
     /// when the statement fails or a row does not decode.
     pub async fn fetch_all<DB>(self, transaction: &mut sqlx::Transaction<'_, DB>) -> Result<Vec<M>>
     where

@@ -168,7 +168,7 @@ impl<M: Table> Select<M> {
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the statement fails or a row does not decode.
+    /// [`Error::Database`](crate::Error::Database) when the statement fails or a row does not decode.
     pub async fn fetch_all<'c, A, DB>(self, connection: A) -> Result<Vec<M>>
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
@@ -187,7 +187,7 @@ impl<M: Table> Select<M> {
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the statement fails or the row does not
+    /// [`Error::Database`](crate::Error::Database) when the statement fails or the row does not
     /// decode.
     pub async fn fetch_optional<'c, A, DB>(self, connection: A) -> Result<Option<M>>
     where
@@ -207,7 +207,7 @@ impl<M: Table> Select<M> {
     ///
     /// # Errors
     ///
-    /// [`Error::Database`] when the statement fails.
+    /// [`Error::Database`](crate::Error::Database) when the statement fails.
     pub async fn count<'c, A, DB>(self, connection: A) -> Result<u64>
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
