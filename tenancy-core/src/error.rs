@@ -73,12 +73,13 @@ pub enum Error {
 
     /// The database could not run the statement now because of concurrent
     /// work: SQLite's lock was held past the busy timeout (`SQLITE_BUSY`,
-    /// `SQLITE_LOCKED`), or PostgreSQL aborted the transaction as a
-    /// serialization failure (`40001`) or a deadlock (`40P01`). The
+    /// `SQLITE_LOCKED`), PostgreSQL aborted the transaction as a
+    /// serialization failure (`40001`) or a deadlock (`40P01`), or no
+    /// connection of the pool came free within its acquire timeout. The
     /// transaction was rolled back, nothing of it was written, and running
     /// it again may succeed: [`Scope::write`](crate::Scope::write) does so
-    /// by itself; one that still fails is answered `503` with `Retry-After`
-    /// over HTTP.
+    /// by itself (but for a pool timeout, which has waited long enough);
+    /// one that still fails is answered `503` with `Retry-After` over HTTP.
     ///
     /// `Display` prints only that the database is busy; the driver's error
     /// is the [`source`](std::error::Error::source).
@@ -144,8 +145,12 @@ impl From<sqlx::Error> for Error {
     /// violations become [`Error::Conflict`] or [`Error::Invalid`], the rest
     /// stays an opaque [`Error::Database`].
     fn from(error: sqlx::Error) -> Self {
-        let sqlx::Error::Database(db) = &error else {
-            return Self::Database(error);
+        let db = match &error {
+            sqlx::Error::Database(db) => db,
+            // Every connection stayed busy for the pool's acquire timeout:
+            // the service is overloaded, not broken.
+            sqlx::Error::PoolTimedOut => return Self::Busy(error),
+            _ => return Self::Database(error),
         };
         if is_contention(db.as_ref()) {
             return Self::Busy(error);
@@ -244,6 +249,13 @@ mod tests {
             "the row of `lots` does not meet the condition of the change"
         );
         assert!(!error.is_not_found());
+    }
+
+    #[test]
+    fn an_exhausted_pool_is_busy() {
+        let error = Error::from(sqlx::Error::PoolTimedOut);
+        assert!(error.is_retryable(), "{error:?}");
+        assert_eq!(error.to_string(), "the database is busy; try again");
     }
 
     #[test]

@@ -153,7 +153,13 @@ where
         }
         .await;
         match outcome {
-            Err(error) if error.is_retryable() && attempt < WRITE_ATTEMPTS => {
+            // A pool timeout has already waited its acquire timeout: run
+            // again, it would wait as long once more.
+            Err(error)
+                if error.is_retryable()
+                    && !matches!(error, Error::Busy(sqlx::Error::PoolTimedOut))
+                    && attempt < WRITE_ATTEMPTS =>
+            {
                 tracing::debug!(
                     target: "tenancy::write",
                     attempt,

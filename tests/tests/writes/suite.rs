@@ -483,3 +483,25 @@ async fn a_soft_deleted_lot_takes_no_relative_change() {
         .unwrap();
     assert_eq!(restored.quantity, amount("5"));
 }
+
+/// A pool whose connections all stay busy past its acquire timeout is an
+/// overloaded service: `Error::Busy` (a 503), not a database failure.
+#[tokio::test]
+async fn an_exhausted_pool_is_busy() {
+    let Some(db) = db().await else { return };
+    let options = (*db.pool().connect_options()).clone();
+    let pool = tenancy_core::pool::options::<Db>()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_millis(200))
+        .connect_with(options)
+        .await
+        .unwrap();
+    let held = pool.acquire().await.unwrap();
+    let scope = &scope(1);
+    let lone = Counter::select(scope).count(&pool).await;
+    assert!(matches!(lone, Err(Error::Busy(_))), "{lone:?}");
+    let written: Result<(), Error> = scope.write(&pool, |_| Box::pin(async { Ok(()) })).await;
+    assert!(matches!(written, Err(Error::Busy(_))), "{written:?}");
+    drop(held);
+    assert_eq!(Counter::select(scope).count(&pool).await.unwrap(), 0);
+}
