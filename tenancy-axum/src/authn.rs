@@ -9,7 +9,7 @@ use std::future::Future;
 
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use tenancy_core::access::Credential;
+use tenancy_access::Credential;
 
 use crate::rejection::InvalidCredentials;
 
@@ -25,7 +25,8 @@ use crate::rejection::InvalidCredentials;
 /// ```
 /// use axum::http::request::Parts;
 /// use tenancy_axum::Authenticator;
-/// use tenancy_core::{UserId, access::Credential};
+/// use tenancy_access::Credential;
+/// use tenancy_core::UserId;
 ///
 /// /// Behind a gateway that verifies a JWT and forwards its subject in
 /// /// `x-verified-user`, *after removing any such header the client sent*:
@@ -59,7 +60,7 @@ where
 }
 
 /// Session tokens sent as `Authorization: Bearer <token>`, as issued by
-/// `tenancy_core::access::issue_session` (stored hashed, found by hash).
+/// `tenancy_access::issue_session` (stored hashed, found by hash).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BearerToken;
 

@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
-use tenancy_core::access::{Permission, RequestContext};
-use tenancy_core::http::{NoScope, missing_layer};
+use tenancy_access::{Permission, RequestContext};
+use tenancy_core::http::NoScope;
 use tenancy_core::{OrgId, UserId};
 
-use crate::rejection::MissingPermission;
+use crate::rejection::{MissingPermission, PrincipalRejection, RequireRejection};
 
 /// Who sent the request, as the tenancy layer authenticated it.
 ///
@@ -35,23 +34,24 @@ pub struct Principal {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
-    type Rejection = Response;
+    type Rejection = PrincipalRejection;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         if let Some(principal) = parts.extensions.get::<Principal>() {
             return Ok(principal.clone());
         }
-        Err(unavailable(parts, "tenancy_axum::Principal"))
+        Err(if layer_ran(parts) {
+            PrincipalRejection::Unauthenticated
+        } else {
+            PrincipalRejection::MissingLayer
+        })
     }
 }
 
-/// The answer for a request the layer found no principal for: 401, or a
-/// 500 naming the fix when the layer did not run.
-fn unavailable(parts: &Parts, extractor: &str) -> Response {
-    match parts.extensions.get::<NoScope>() {
-        Some(_) => NoScope::Anonymous.into_problem().into_response(),
-        None => missing_layer(extractor).into_response(),
-    }
+/// Whether the tenancy layer saw the request: it leaves a scope or the
+/// reason there is none.
+fn layer_ran(parts: &Parts) -> bool {
+    parts.extensions.get::<NoScope>().is_some()
 }
 
 /// Proof that the principal holds permission `P` in the request's
@@ -61,7 +61,7 @@ fn unavailable(parts: &Parts, extractor: &str) -> Response {
 /// use tenancy_axum::Require;
 /// use tenancy_core::Scope;
 ///
-/// tenancy_core::permissions! {
+/// tenancy_access::permissions! {
 ///     pub Permissions {
 ///         /// Create and edit recipes.
 ///         EditRecipes: "recipes.edit", category "recipes";
@@ -87,18 +87,24 @@ impl<P> Clone for Require<P> {
 impl<P> Copy for Require<P> {}
 
 impl<S: Send + Sync, P: Permission> FromRequestParts<S> for Require<P> {
-    type Rejection = Response;
+    type Rejection = RequireRejection;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let Some(context) = parts.extensions.get::<Arc<RequestContext>>() else {
-            return Err(unavailable(parts, "tenancy_axum::Require"));
+            return Err(if layer_ran(parts) {
+                RequireRejection::Unauthenticated
+            } else {
+                RequireRejection::MissingLayer
+            });
         };
         if context.org.is_none() {
-            Err(NoScope::NoOrganization.into_problem().into_response())
+            Err(RequireRejection::NoOrganization)
         } else if context.permissions.has::<P>() {
             Ok(Self(PhantomData))
         } else {
-            Err(MissingPermission { key: P::KEY }.into_response())
+            Err(RequireRejection::MissingPermission(MissingPermission {
+                key: P::KEY,
+            }))
         }
     }
 }

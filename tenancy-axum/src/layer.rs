@@ -12,15 +12,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, Request};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
-use tenancy_core::access::{self, AccessStore, ContextCache, RequestContext};
-use tenancy_core::billing::{Access, BillingPolicy, Standing};
+use tenancy_access::billing::BillingPolicy;
+use tenancy_access::{self as access, AccessStore, ContextCache, Refusal};
+use tenancy_core::OrgId;
 use tenancy_core::http::{NoScope, Problem};
-use tenancy_core::{OrgId, Scope};
 use tower::{Layer, Service};
 
 use crate::authn::{Authenticator, BearerToken};
 use crate::extract::Principal;
-use crate::rejection::{BillingLapsed, InvalidCredentials, InvalidOrganization, NotAMember};
+use crate::rejection::{AdmissionRejection, InvalidCredentials, InvalidOrganization};
 
 /// The header in which a principal names the organization it acts in, by
 /// default: members of several organizations and developers choose with it.
@@ -46,10 +46,13 @@ struct Shared<DB: sqlx::Database, A> {
 ///    same before, from a [`ContextCache`] after one indexed lookup
 ///    confirms that no access table changed since; a revoked role or a
 ///    lapsed subscription counts on the very next request either way;
-/// 3. refuses a member naming an organization it does not belong to (403),
-///    and, once billing has lapsed, everyone but the owner (402);
-///    developers pass, and their switch of organization is audited;
-/// 4. leaves the request's [`Scope`], [`Principal`] and permissions for the
+/// 3. admits or refuses the principal by [`tenancy_access::admit`], the
+///    rule sign-in follows too: a member naming an organization it does not
+///    belong to is refused (403), so is everyone but developers in a
+///    deactivated organization (403) and, once billing has lapsed, everyone
+///    but the owner (402); developers pass, and their switch of
+///    organization is audited;
+/// 4. leaves the request's [`Scope`](tenancy_core::Scope), [`Principal`] and permissions for the
 ///    extractors.
 pub struct TenancyLayer<DB: sqlx::Database, A = BearerToken> {
     shared: Arc<Shared<DB, A>>,
@@ -239,32 +242,26 @@ where
         memberships: context.memberships.clone(),
     };
     parts.extensions.insert(principal);
-    let Some(org) = context.org else {
-        parts.extensions.insert(NoScope::NoOrganization);
-        parts.extensions.insert(context);
-        return Ok(());
-    };
-    if context.billing.is_none() {
-        // The organization named does not exist: answered like one the
-        // principal does not belong to, so ids cannot be probed.
-        return Err(NotAMember.into_response());
-    }
-    let scope = if context.is_developer {
-        if requested.is_some() {
-            access::select_org(&shared.pool, &context, org, now)
-                .await
-                .map_err(|error| Problem::from(error).into_response())?;
+    match access::admit(&context, &shared.policy, now) {
+        Ok(admitted) => {
+            if context.is_developer && requested.is_some() {
+                access::select_org(&shared.pool, &context, admitted.scope.org(), now)
+                    .await
+                    .map_err(|error| Problem::from(error).into_response())?;
+            }
+            parts.extensions.insert(admitted.scope);
+            parts.extensions.insert(context);
+            Ok(())
         }
-        Scope::for_developer(org, context.user)
-    } else if context.is_member {
-        Scope::for_member(org, context.user)
-    } else {
-        return Err(NotAMember.into_response());
-    };
-    billing_gate(&shared.policy, &context, now).map_err(IntoResponse::into_response)?;
-    parts.extensions.insert(scope);
-    parts.extensions.insert(context);
-    Ok(())
+        // Signed in, but for no organization: routes that need none (a
+        // profile, an organization picker) still serve it.
+        Err(Refusal::NoOrganization) => {
+            parts.extensions.insert(NoScope::NoOrganization);
+            parts.extensions.insert(context);
+            Ok(())
+        }
+        Err(refusal) => Err(AdmissionRejection::from(refusal).into_response()),
+    }
 }
 
 fn requested_org(parts: &Parts, header: &HeaderName) -> Result<Option<OrgId>, InvalidOrganization> {
@@ -277,29 +274,4 @@ fn requested_org(parts: &Parts, header: &HeaderName) -> Result<Option<OrgId>, In
         .and_then(|v| v.trim().parse().ok())
         .map(Some)
         .ok_or(InvalidOrganization)
-}
-
-/// Everyone while billing is good or in grace; the owner alone once it
-/// lapsed; developers always.
-fn billing_gate(
-    policy: &BillingPolicy,
-    context: &RequestContext,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), BillingLapsed> {
-    let Some(billing) = &context.billing else {
-        return Ok(());
-    };
-    let standing = if context.is_developer {
-        Standing::Developer
-    } else if context.owner == Some(context.user) {
-        Standing::Owner
-    } else {
-        Standing::Member
-    };
-    match policy.access(billing, standing, now) {
-        Access::Denied(_) => Err(BillingLapsed {
-            contact: context.owner_email.clone(),
-        }),
-        _ => Ok(()),
-    }
 }

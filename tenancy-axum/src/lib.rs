@@ -6,7 +6,7 @@
 //! use tenancy_axum::{Require, TenancyLayer};
 //! use tenancy_core::Scope;
 //!
-//! tenancy_core::permissions! {
+//! tenancy_access::permissions! {
 //!     pub Permissions {
 //!         /// Create and edit recipes.
 //!         EditRecipes: "recipes.edit", category "recipes";
@@ -27,7 +27,7 @@
 //! [`TenancyLayer`] authenticates every request (session tokens by
 //! default, or any [`Authenticator`]), reads its principal, organization,
 //! permissions and billing state in one statement (or from a
-//! [`ContextCache`](tenancy_core::access::ContextCache) after one indexed
+//! [`ContextCache`](tenancy_access::ContextCache) after one indexed
 //! check that no access table changed), refuses members of other
 //! organizations and, once billing lapsed, everyone but the owner. The
 //! request's [`Scope`](tenancy_core::Scope) (an extractor of
@@ -42,6 +42,7 @@
 //! | 401 | `invalid_credentials` | unknown, expired or revoked token |
 //! | 402 | `billing_lapsed` | billing lapsed and the principal is not the owner |
 //! | 403 | `not_a_member` | the principal named an organization it does not belong to |
+//! | 403 | `organization_inactive` | the organization was deactivated (developers pass) |
 //! | 403 | `no_organization` | the principal belongs to no organization |
 //! | 403 | `missing_permission` | [`Require<P>`] and the principal lacks `P` |
 //! | 403 | `forbidden` | the organization may not write this row (a system row) |
@@ -62,7 +63,8 @@ pub use authn::{Authenticator, BearerToken};
 pub use extract::{Principal, Require};
 pub use layer::{ORGANIZATION_HEADER, Tenancy, TenancyLayer};
 pub use rejection::{
-    BillingLapsed, InvalidCredentials, InvalidOrganization, MissingPermission, NotAMember,
+    AdmissionRejection, BillingLapsed, InvalidCredentials, InvalidOrganization, MissingPermission,
+    NotAMember, OrganizationInactive, PrincipalRejection, RequireRejection, SignInRejection,
 };
 pub use stripe::stripe_webhook;
 pub use tenancy_core::http::Problem;

@@ -4,7 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tenancy_core::http::Problem;
+use tenancy_access::{Refusal, SignInError};
+use tenancy_core::http::{NoScope, Problem, missing_layer};
 
 /// Declares a rejection: a unit struct with its status, code and text.
 macro_rules! define_rejection {
@@ -68,6 +69,16 @@ define_rejection!(
 );
 
 define_rejection!(
+    /// The organization was deactivated: nobody but the app's developers
+    /// acts for it.
+    OrganizationInactive,
+    StatusCode::FORBIDDEN,
+    "organization_inactive",
+    "Organization inactive",
+    "this organization is deactivated: contact the app's support"
+);
+
+define_rejection!(
     /// The organization header is not an organization id.
     InvalidOrganization,
     StatusCode::BAD_REQUEST,
@@ -104,11 +115,16 @@ impl MissingPermission {
     }
 }
 
+impl From<MissingPermission> for Problem {
+    fn from(rejection: MissingPermission) -> Self {
+        Problem::new(rejection.status(), rejection.code(), "Missing permission")
+            .with_detail(rejection.body_text())
+    }
+}
+
 impl IntoResponse for MissingPermission {
     fn into_response(self) -> Response {
-        Problem::new(self.status(), self.code(), "Missing permission")
-            .with_detail(self.body_text())
-            .into_response()
+        Problem::from(self).into_response()
     }
 }
 
@@ -146,14 +162,171 @@ impl BillingLapsed {
     }
 }
 
+impl From<BillingLapsed> for Problem {
+    fn from(rejection: BillingLapsed) -> Self {
+        let problem = Problem::new(rejection.status(), rejection.code(), "Billing lapsed")
+            .with_detail(rejection.body_text());
+        match rejection.contact {
+            Some(contact) => problem.with_contact(contact),
+            None => problem,
+        }
+    }
+}
+
 impl IntoResponse for BillingLapsed {
     fn into_response(self) -> Response {
-        let mut problem = Problem::new(self.status(), self.code(), "Billing lapsed")
-            .with_detail(self.body_text());
-        if let Some(contact) = self.contact {
-            problem = problem.with_contact(contact);
+        Problem::from(self).into_response()
+    }
+}
+
+/// Why a principal may not act for an organization (the answer of
+/// [`tenancy_access::admit`]), as the layer and sign-in routes answer it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AdmissionRejection {
+    /// 403 `no_organization`: the principal belongs to no organization.
+    NoOrganization,
+    /// 403 `not_a_member`.
+    NotAMember(NotAMember),
+    /// 403 `organization_inactive`.
+    OrganizationInactive(OrganizationInactive),
+    /// 402 `billing_lapsed`, naming the owner to contact.
+    BillingLapsed(BillingLapsed),
+}
+
+impl From<Refusal> for AdmissionRejection {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NoOrganization => Self::NoOrganization,
+            Refusal::OrganizationInactive => Self::OrganizationInactive(OrganizationInactive),
+            Refusal::BillingLapsed { contact } => Self::BillingLapsed(BillingLapsed { contact }),
+            // `Refusal` grows: what it adds is refused, never let through.
+            _ => Self::NotAMember(NotAMember),
         }
-        problem.into_response()
+    }
+}
+
+impl From<AdmissionRejection> for Problem {
+    fn from(rejection: AdmissionRejection) -> Self {
+        match rejection {
+            AdmissionRejection::NoOrganization => NoScope::NoOrganization.into_problem(),
+            AdmissionRejection::NotAMember(r) => r.into(),
+            AdmissionRejection::OrganizationInactive(r) => r.into(),
+            AdmissionRejection::BillingLapsed(r) => r.into(),
+        }
+    }
+}
+
+impl IntoResponse for AdmissionRejection {
+    fn into_response(self) -> Response {
+        Problem::from(self).into_response()
+    }
+}
+
+/// Why a sign-in gave no session: a refusal, or a failure of the database
+/// (a 503 when it is busy, else an opaque 500).
+///
+/// ```
+/// use axum::Json;
+/// use tenancy_axum::SignInRejection;
+///
+/// async fn sign_in(pool: sqlx::SqlitePool, user: tenancy_core::UserId) -> Result<Json<String>, SignInRejection> {
+///     let now = chrono::Utc::now();
+///     let policy = tenancy_access::billing::BillingPolicy::default();
+///     let token = tenancy_access::sign_in(&pool, user, None, &policy, chrono::Duration::hours(8), now).await?;
+///     Ok(Json(token.expose().to_owned()))
+/// }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SignInRejection {
+    /// The principal may not act for the organization now.
+    Refused(AdmissionRejection),
+    /// The database failed.
+    Failed(Problem),
+}
+
+impl From<SignInError> for SignInRejection {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::Refused(refusal) => Self::Refused(refusal.into()),
+            SignInError::Database(error) => Self::Failed(error.into()),
+            // `SignInError` grows: an unknown failure says nothing more.
+            _ => Self::Failed(Problem::internal()),
+        }
+    }
+}
+
+impl From<SignInRejection> for Problem {
+    fn from(rejection: SignInRejection) -> Self {
+        match rejection {
+            SignInRejection::Refused(refusal) => refusal.into(),
+            SignInRejection::Failed(problem) => problem,
+        }
+    }
+}
+
+impl IntoResponse for SignInRejection {
+    fn into_response(self) -> Response {
+        Problem::from(self).into_response()
+    }
+}
+
+/// Why the [`Principal`](crate::Principal) extractor found no principal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PrincipalRejection {
+    /// 401 `unauthenticated`: nobody is signed in.
+    Unauthenticated,
+    /// 500 `internal`: no tenancy layer ran on the request (logged with
+    /// the fix).
+    MissingLayer,
+}
+
+impl From<PrincipalRejection> for Problem {
+    fn from(rejection: PrincipalRejection) -> Self {
+        match rejection {
+            PrincipalRejection::Unauthenticated => NoScope::Anonymous.into_problem(),
+            PrincipalRejection::MissingLayer => missing_layer("tenancy_axum::Principal"),
+        }
+    }
+}
+
+impl IntoResponse for PrincipalRejection {
+    fn into_response(self) -> Response {
+        Problem::from(self).into_response()
+    }
+}
+
+/// Why [`Require<P>`](crate::Require) refused a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequireRejection {
+    /// 401 `unauthenticated`: nobody is signed in.
+    Unauthenticated,
+    /// 403 `no_organization`: the principal acts in no organization.
+    NoOrganization,
+    /// 403 `missing_permission`: the principal lacks the permission.
+    MissingPermission(MissingPermission),
+    /// 500 `internal`: no tenancy layer ran on the request (logged with
+    /// the fix).
+    MissingLayer,
+}
+
+impl From<RequireRejection> for Problem {
+    fn from(rejection: RequireRejection) -> Self {
+        match rejection {
+            RequireRejection::Unauthenticated => NoScope::Anonymous.into_problem(),
+            RequireRejection::NoOrganization => NoScope::NoOrganization.into_problem(),
+            RequireRejection::MissingPermission(missing) => missing.into(),
+            RequireRejection::MissingLayer => missing_layer("tenancy_axum::Require"),
+        }
+    }
+}
+
+impl IntoResponse for RequireRejection {
+    fn into_response(self) -> Response {
+        Problem::from(self).into_response()
     }
 }
 

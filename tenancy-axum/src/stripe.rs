@@ -9,8 +9,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use tenancy_core::access::{self, AccessStore, WebhookFailure, WebhookOutcome};
-use tenancy_core::billing::stripe::WebhookVerifier;
+use tenancy_access::AccessStore;
+use tenancy_access::billing::stripe::WebhookVerifier;
+use tenancy_access::billing::{self, WebhookFailure, WebhookOutcome};
 use tenancy_core::http::Problem;
 
 struct Hook<DB: sqlx::Database> {
@@ -43,7 +44,7 @@ async fn receive<DB: AccessStore>(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let now = chrono::Utc::now();
-    match access::apply_stripe_webhook(&hook.pool, &hook.verifier, signature, &body, now).await {
+    match billing::apply_stripe_webhook(&hook.pool, &hook.verifier, signature, &body, now).await {
         Ok(WebhookOutcome::UnknownCustomer) => {
             // An error status makes Stripe retry, by when the customer may be
             // linked to its organization.

@@ -273,34 +273,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Scope {
     }
 }
 
-#[cfg(feature = "derive")]
-impl From<crate::access::SignInRefusal> for Problem {
-    fn from(refusal: crate::access::SignInRefusal) -> Self {
-        use crate::access::SignInRefusal;
-        match refusal {
-            SignInRefusal::NotAMember => {
-                Problem::new(StatusCode::FORBIDDEN, "not_a_member", "Not a member")
-                    .with_detail("you are not a member of this organization")
-            }
-            SignInRefusal::BillingLapsed { contact } => {
-                let problem = Problem::new(
-                    StatusCode::PAYMENT_REQUIRED,
-                    "billing_lapsed",
-                    "Billing lapsed",
-                )
-                .with_detail(
-                    "this organization's billing has lapsed: contact its owner to restore access",
-                );
-                match contact {
-                    Some(contact) => problem.with_contact(contact),
-                    None => problem,
-                }
-            }
-            SignInRefusal::Database(error) => error.into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

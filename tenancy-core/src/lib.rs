@@ -130,15 +130,11 @@
 //! | `testing`      |         | `testing::assert_isolated`, an isolation check for your models |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "derive")]
-#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
-pub mod access;
 #[cfg(feature = "rust_decimal")]
 mod amount;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
 pub mod audit;
-pub mod billing;
 mod column;
 pub mod ddl;
 mod error;

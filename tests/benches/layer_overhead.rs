@@ -25,15 +25,16 @@ use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::future::BoxFuture;
 use sqlx::Pool;
-use tenancy_axum::{Require, TenancyLayer};
-use tenancy_core::access::{
-    self, AccessStore, ContextCache, Membership, NewMembership, NewRole, NewUser, Role, User,
+use tenancy_access::{
+    self as access, AccessStore, ContextCache, Membership, NewMembership, NewRole, NewUser, Role,
+    User,
 };
+use tenancy_axum::{Require, TenancyLayer};
 use tenancy_core::{Global, Scope, Scoped, SystemScope};
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 
-tenancy_core::permissions! {
+tenancy_access::permissions! {
     /// The benchmark's one permission.
     pub Permissions {
         /// Read notes.

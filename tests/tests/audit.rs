@@ -91,7 +91,7 @@ use models::{Batch, Recipe, RecipeStep, Tag, Unit};
 
 /// Every model, parents first.
 fn models() -> ddl::Models {
-    ddl::Models::new()
+    tenancy_access::schema::models()
         .with::<Unit>()
         .with::<Tag>()
         .with::<Recipe>()

@@ -53,6 +53,7 @@ publish = false
 
 [dependencies]
 tenancy-core = {{ path = "{core}", features = ["sqlite"] }}
+tenancy-access = {{ path = "{access}", features = ["sqlite"] }}
 tenancy-axum = {{ path = "{axum_crate}" }}
 sqlx = {{ version = "0.9", default-features = false, features = ["sqlite", "runtime-tokio"] }}
 tokio = {{ version = "1", features = ["full"] }}
@@ -60,6 +61,7 @@ axum = "0.8"
 serde = {{ version = "1", features = ["derive"] }}
 "#,
         core = path("tenancy-core"),
+        access = path("tenancy-access"),
         axum_crate = path("tenancy-axum"),
     )
 }

@@ -9,11 +9,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use sqlx::SqlitePool;
+use tenancy_access::{self as access, Membership, NewMembership, NewRole, NewUser, Role, User};
 use tenancy_axum::{Problem, Require, TenancyLayer};
-use tenancy_core::access::{self, Membership, NewMembership, NewRole, NewUser, Role, User};
 use tenancy_core::{Global, Id, OrgId, Scope, Scoped, SystemScope};
 
-tenancy_core::permissions! {
+tenancy_access::permissions! {
     /// What the app's users may be allowed to do.
     pub NotePermissions {
         /// Read the organization's notes.

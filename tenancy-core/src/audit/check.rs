@@ -84,53 +84,11 @@ pub(super) struct RoleInfo {
     pub(super) across_orgs_through: Vec<String>,
 }
 
-/// The library's own migrations, whose tables are not the app's to declare.
-const MIGRATIONS: [&str; 4] = [
-    include_str!("../../migrations/sqlite/0001_access.sql"),
-    include_str!("../../migrations/sqlite/0002_access_version.sql"),
-    include_str!("../../migrations/postgres/0001_access.sql"),
-    include_str!("../../migrations/postgres/0002_access_version.sql"),
-];
-
-/// The tables that `CREATE TABLE` statements of `sql` create, comments
-/// aside.
-fn created_tables(sql: &str) -> Vec<String> {
-    let code: String = sql
-        .lines()
-        .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .replace('(', " ( ")
-        .replace(';', " ; ");
-    let words: Vec<&str> = code.split_whitespace().collect();
-    let mut tables = Vec::new();
-    for (at, pair) in words.windows(2).enumerate() {
-        if !(pair[0].eq_ignore_ascii_case("CREATE") && pair[1].eq_ignore_ascii_case("TABLE")) {
-            continue;
-        }
-        let mut name = at + 2;
-        let if_not_exists = ["IF", "NOT", "EXISTS"];
-        if words.get(name..name + 3).is_some_and(|w| {
-            w.iter()
-                .zip(if_not_exists)
-                .all(|(a, b)| a.eq_ignore_ascii_case(b))
-        }) {
-            name += 3;
-        }
-        if let Some(name) = words.get(name) {
-            tables.push(name.trim_matches('"').to_owned());
-        }
-    }
-    tables
-}
-
-/// Tables that are not the app's: the library's own and sqlx's migration
-/// bookkeeping. (SQLite's internal tables are not read at all.)
-fn ignored_tables() -> HashSet<String> {
-    let mut ignored: HashSet<String> = MIGRATIONS
-        .iter()
-        .flat_map(|sql| created_tables(sql))
-        .collect();
+/// Tables that are not the app's: those of libraries' migrations
+/// ([`Models::with_library_schema`]) and sqlx's migration bookkeeping.
+/// (SQLite's internal tables are not read at all.)
+fn ignored_tables(models: &Models) -> HashSet<String> {
+    let mut ignored: HashSet<String> = models.library_tables().map(str::to_owned).collect();
     ignored.insert("_sqlx_migrations".to_owned());
     ignored
 }
@@ -191,7 +149,7 @@ pub(super) fn check(models: &Models, catalog: &Catalog) -> Report {
         }
     }
     let declared: HashSet<&str> = models.tables().collect();
-    let ignored = ignored_tables();
+    let ignored = ignored_tables(models);
     for table in catalog.tables.keys() {
         if !declared.contains(table.as_str()) && !ignored.contains(table) {
             findings.push(Finding::UndeclaredTable {
@@ -393,62 +351,5 @@ fn check_security(
             table: name(),
             owner: owner.clone(),
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The tables of the library's migrations, as its docs list them.
-    const LIBRARY_TABLES: [&str; 12] = [
-        "subscription_tiers",
-        "users",
-        "organizations",
-        "memberships",
-        "permissions",
-        "roles",
-        "role_permissions",
-        "user_role_assignments",
-        "user_event_log",
-        "stripe_events",
-        "sessions",
-        "access_version",
-    ];
-
-    #[test]
-    fn the_library_tables_are_read_from_its_migrations() {
-        for backend in [&MIGRATIONS[..2], &MIGRATIONS[2..]] {
-            let tables: Vec<String> = backend.iter().flat_map(|sql| created_tables(sql)).collect();
-            assert_eq!(tables, LIBRARY_TABLES);
-        }
-        let ignored = ignored_tables();
-        assert!(ignored.contains("_sqlx_migrations"));
-        assert_eq!(ignored.len(), LIBRARY_TABLES.len() + 1);
-    }
-
-    /// A new migration file must join `MIGRATIONS`, or its tables would be
-    /// reported as undeclared.
-    #[test]
-    fn every_migration_file_is_read() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut on_disk = 0;
-        for backend in ["sqlite", "postgres"] {
-            for entry in std::fs::read_dir(root.join(backend)).unwrap() {
-                let sql = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-                assert!(MIGRATIONS.contains(&sql.as_str()));
-                on_disk += 1;
-            }
-        }
-        assert_eq!(on_disk, MIGRATIONS.len());
-    }
-
-    #[test]
-    fn created_tables_reads_create_table_statements_only() {
-        let sql = "-- CREATE TABLE commented (id INT);\n\
-                   CREATE TABLE IF NOT EXISTS \"quoted\"(id INT);\n\
-                   create table lower (id INT); CREATE INDEX x ON lower (id);\n\
-                   INSERT INTO lower (id) VALUES (1);";
-        assert_eq!(created_tables(sql), ["quoted", "lower"]);
     }
 }

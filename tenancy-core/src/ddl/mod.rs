@@ -64,6 +64,7 @@ use crate::model::{Kind, ModelInfo, OrgOwned, Table};
 pub struct Models {
     models: Vec<&'static ModelInfo>,
     system_role: Option<String>,
+    library_tables: Vec<String>,
 }
 
 impl Models {
@@ -111,6 +112,40 @@ impl Models {
         }
         self.system_role = Some(role.to_owned());
         Ok(self)
+    }
+
+    /// Declares the tables that a library's migrations create (`sql`, the
+    /// migrations themselves: every `CREATE TABLE` in it counts) as the
+    /// library's, not the app's: the audit does not report them as
+    /// undeclared, and [`row_level_security`] writes no policy for them even
+    /// when one of their models is listed, since the library's own rules
+    /// read them before any organization is named. `tenancy-access`
+    /// declares its tables this way.
+    ///
+    /// ```
+    /// use tenancy_core::ddl::Models;
+    ///
+    /// let models = Models::new().with_library_schema("CREATE TABLE sessions (id INTEGER PRIMARY KEY);");
+    /// assert_eq!(models.library_tables().collect::<Vec<_>>(), ["sessions"]);
+    /// ```
+    #[must_use]
+    pub fn with_library_schema(mut self, sql: &str) -> Self {
+        for table in created_tables(sql) {
+            if !self.library_tables.contains(&table) {
+                self.library_tables.push(table);
+            }
+        }
+        self
+    }
+
+    /// The tables declared with [`with_library_schema`](Self::with_library_schema).
+    pub fn library_tables(&self) -> impl Iterator<Item = &str> + '_ {
+        self.library_tables.iter().map(String::as_str)
+    }
+
+    /// Whether `table` is one of a library's.
+    pub(crate) fn is_library_table(&self, table: &str) -> bool {
+        self.library_tables.iter().any(|known| known == table)
     }
 
     /// The database role of work across organizations.
@@ -180,7 +215,63 @@ fn foreign_key(model: &ModelInfo, column: &str, target: &ModelInfo) -> String {
     }
 }
 
+/// The tables that `CREATE TABLE` statements of `sql` create, comments
+/// aside.
+fn created_tables(sql: &str) -> Vec<String> {
+    let code: String = sql
+        .lines()
+        .map(|line| line.split_once("--").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace('(', " ( ")
+        .replace(';', " ; ");
+    let words: Vec<&str> = code.split_whitespace().collect();
+    let mut tables = Vec::new();
+    for (at, pair) in words.windows(2).enumerate() {
+        if !(pair[0].eq_ignore_ascii_case("CREATE") && pair[1].eq_ignore_ascii_case("TABLE")) {
+            continue;
+        }
+        let mut name = at + 2;
+        let if_not_exists = ["IF", "NOT", "EXISTS"];
+        if words.get(name..name + 3).is_some_and(|w| {
+            w.iter()
+                .zip(if_not_exists)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        }) {
+            name += 3;
+        }
+        if let Some(name) = words.get(name) {
+            tables.push(name.trim_matches('"').to_owned());
+        }
+    }
+    tables
+}
+
 /// An identifier in double quotes, as both backends read it.
 pub(crate) fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_tables_reads_create_table_statements_only() {
+        let sql = "-- CREATE TABLE commented (id INT);\n\
+                   CREATE TABLE IF NOT EXISTS \"quoted\"(id INT);\n\
+                   create table lower (id INT); CREATE INDEX x ON lower (id);\n\
+                   INSERT INTO lower (id) VALUES (1);";
+        assert_eq!(created_tables(sql), ["quoted", "lower"]);
+    }
+
+    #[test]
+    fn library_tables_are_declared_once() {
+        let models = Models::new()
+            .with_library_schema("CREATE TABLE a (id INT); CREATE TABLE b (id INT);")
+            .with_library_schema("CREATE TABLE a (id INT);");
+        assert_eq!(models.library_tables().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(models.is_library_table("b"));
+        assert!(!models.is_library_table("c"));
+    }
 }

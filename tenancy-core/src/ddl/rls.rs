@@ -66,9 +66,10 @@ fn tenant() -> String {
 ///
 /// On a shared table a trigger also refuses an organization's update of a
 /// system row (a policy cannot: see `SYSTEM_ROWS_TRIGGER` in the source).
-/// The library's own access models (memberships, roles, role assignments)
-/// are left out even when listed: its access code reads them before any
-/// organization is named.
+/// Tables of a library ([`Models::with_library_schema`]: `tenancy-access`'s
+/// memberships, roles, role assignments..) are left out even when their
+/// models are listed: their rules read them before any organization is
+/// named.
 ///
 /// A partitioned table's policies hold statements on the table only, not
 /// those that name one of its partitions, so a `DO` block after each
@@ -103,7 +104,10 @@ pub fn row_level_security(models: &Models) -> Vec<String> {
     let role = models.system_role();
     let mut statements = vec![create_role(role)];
     let system_rows = system_rows_function(role);
-    for model in models.iter().filter(|model| !is_library_model(model)) {
+    for model in models
+        .iter()
+        .filter(|model| !models.is_library_table(model.table))
+    {
         let table = quote(model.table);
         let policies = policies(model, &table, role);
         if policies.is_empty() {
@@ -240,30 +244,6 @@ $$",
 /// A SQL string literal of one of the library's identifiers.
 fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
-}
-
-/// Whether `model` is one of the library's own access models. Its access
-/// code reads them in transactions of its own, some before any
-/// organization is known (a session's memberships), so they get no policy
-/// even when listed.
-fn is_library_model(model: &ModelInfo) -> bool {
-    #[cfg(feature = "derive")]
-    {
-        use crate::access::{Membership, Role, RoleAssignment};
-        use crate::model::Table;
-        [
-            Membership::__model(),
-            Role::__model(),
-            RoleAssignment::__model(),
-        ]
-        .into_iter()
-        .any(|own| std::ptr::eq(own, model))
-    }
-    #[cfg(not(feature = "derive"))]
-    {
-        let _ = model;
-        false
-    }
 }
 
 /// Every policy name this module writes, so that a rerun drops them all

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Pool;
-use tenancy_core::access::{
-    self, CacheStats, ContextCache, Credential, NewRole, RequestContext, Role,
+use tenancy_access::billing::SubscriptionStatus;
+use tenancy_access::{
+    self as access, CacheStats, ContextCache, Credential, NewRole, RequestContext, Role,
 };
-use tenancy_core::billing::SubscriptionStatus;
 use tenancy_core::{Error, OrgId, Scoped};
 
 use super::{Db, db};
@@ -458,9 +458,14 @@ async fn concurrent_changes_leave_no_stale_context_and_no_deadlock() {
         let (pool, org) = (pool.clone(), s.org);
         tokio::spawn(async move {
             for round in 0..ROUNDS {
-                access::link_stripe_customer(&pool, &system(), org, &format!("cus_{round}"))
-                    .await
-                    .unwrap();
+                access::billing::link_stripe_customer(
+                    &pool,
+                    &system(),
+                    org,
+                    &format!("cus_{round}"),
+                )
+                .await
+                .unwrap();
             }
         })
     };

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use tenancy_core::access::{self, Membership, NewMembership, NewUser, User};
+use tenancy_access::{self as access, Membership, NewMembership, NewUser, User};
 use tenancy_core::{Global, OrgId, Scope, Scoped, SystemScope, UserId};
 
-tenancy_core::permissions! {
+tenancy_access::permissions! {
     /// What the test app's users may be allowed to do.
     pub(crate) AppPermissions {
         /// Create and edit recipes.
@@ -49,7 +49,7 @@ impl Shop {
 
 pub(crate) async fn user<DB>(pool: &sqlx::Pool<DB>, email: &str) -> User
 where
-    DB: tenancy_core::access::AccessStore,
+    DB: tenancy_access::AccessStore,
     User: tenancy_core::RowCodec<DB>,
 {
     let new = NewUser {
@@ -63,7 +63,7 @@ where
 /// A shop on `tier`, with the permissions synced.
 pub(crate) async fn shop<DB>(pool: &sqlx::Pool<DB>, name: &str, tier: &str) -> Shop
 where
-    DB: tenancy_core::access::AccessStore,
+    DB: tenancy_access::AccessStore,
     User: tenancy_core::RowCodec<DB>,
     Membership: tenancy_core::RowCodec<DB>,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,

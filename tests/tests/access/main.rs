@@ -4,7 +4,7 @@
 //! `suite.rs` is compiled twice, once in each backend module, so that every
 //! test runs on both databases with the same code and no generic plumbing.
 //! Each test gets a fresh database with the tables of
-//! `tenancy_core::access::schema`, and the people of `fixtures.rs`.
+//! `tenancy_access::schema`, and the people of `fixtures.rs`.
 
 // Helpers of tests may panic: a panic is a failing test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

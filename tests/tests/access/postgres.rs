@@ -6,7 +6,7 @@ pub(crate) type Db = sqlx::Postgres;
 /// is not available outside CI.
 pub(crate) async fn db() -> Option<tenancy_tests::TestDb<Db>> {
     let db = tenancy_tests::postgres().await?;
-    tenancy_core::access::schema::apply(db.pool())
+    tenancy_access::schema::apply(db.pool())
         .await
         .expect("create the access tables");
     Some(db)

@@ -5,7 +5,7 @@ pub(crate) type Db = sqlx::Sqlite;
 /// A fresh database with the access tables.
 pub(crate) async fn db() -> Option<tenancy_tests::TestDb<Db>> {
     let db = tenancy_tests::sqlite().await;
-    tenancy_core::access::schema::apply(db.pool())
+    tenancy_access::schema::apply(db.pool())
         .await
         .expect("create the access tables");
     Some(db)

@@ -4,10 +4,11 @@
 
 use chrono::{Duration, Utc};
 use sqlx::Pool;
-use tenancy_core::access::{self, EventKind, NewRole, Role, WebhookFailure, WebhookOutcome};
-use tenancy_core::access::{Credential, Membership, NewMembership};
-use tenancy_core::billing::stripe::WebhookVerifier;
-use tenancy_core::billing::{Access, BillingPolicy, Ignored, Standing, SubscriptionStatus};
+use tenancy_access::billing::stripe::WebhookVerifier;
+use tenancy_access::billing::{Access, BillingPolicy, Ignored, Standing, SubscriptionStatus};
+use tenancy_access::billing::{WebhookFailure, WebhookOutcome};
+use tenancy_access::{self as access, EventKind, NewRole, Role};
+use tenancy_access::{Credential, Membership, NewMembership};
 use tenancy_core::{Error, OrgId, Scope, Scoped, Shared, UserId};
 
 use super::{Db, db};
@@ -369,7 +370,7 @@ async fn every_billing_status_for_the_owner_a_member_and_a_developer() {
                 (Standing::Member, s.as_member()),
                 (Standing::Developer, developer.clone()),
             ] {
-                let access = access::may_act(db.pool(), &scope, &policy, now)
+                let access = access::billing::may_act(db.pool(), &scope, &policy, now)
                     .await
                     .unwrap();
                 assert_eq!(
@@ -384,7 +385,7 @@ async fn every_billing_status_for_the_owner_a_member_and_a_developer() {
 
 async fn webhook(db: &Pool<Db>, body: &str) -> Result<WebhookOutcome, WebhookFailure> {
     let now = Utc::now();
-    access::apply_stripe_webhook(
+    access::billing::apply_stripe_webhook(
         db,
         &WebhookVerifier::new(SECRET),
         &sign(body, now, SECRET),
@@ -402,7 +403,7 @@ async fn stored_events(db: &Pool<Db>) -> i64 {
 }
 
 async fn status_of(db: &Pool<Db>, shop: &Shop) -> Option<SubscriptionStatus> {
-    access::billing_state(db, &shop.as_owner())
+    access::billing::billing_state(db, &shop.as_owner())
         .await
         .unwrap()
         .status
@@ -412,7 +413,7 @@ async fn status_of(db: &Pool<Db>, shop: &Shop) -> Option<SubscriptionStatus> {
 async fn a_signed_webhook_is_applied_once() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    access::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
+    access::billing::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
         .await
         .unwrap();
     let now = Utc::now();
@@ -428,7 +429,7 @@ async fn a_signed_webhook_is_applied_once() {
         webhook(&db, &created).await.unwrap(),
         WebhookOutcome::Applied { org: s.org }
     );
-    let state = access::billing_state(db.pool(), &s.as_owner())
+    let state = access::billing::billing_state(db.pool(), &s.as_owner())
         .await
         .unwrap();
     assert_eq!(
@@ -461,9 +462,10 @@ async fn a_signed_webhook_is_applied_once() {
 
     let deleted = subscription_event("evt_4", "deleted", "canceled", "team", now);
     webhook(&db, &deleted).await.unwrap();
-    let access = access::may_act(db.pool(), &s.as_member(), &BillingPolicy::default(), now)
-        .await
-        .unwrap();
+    let access =
+        access::billing::may_act(db.pool(), &s.as_member(), &BillingPolicy::default(), now)
+            .await
+            .unwrap();
     assert_eq!(
         kind(&access),
         "denied",
@@ -479,7 +481,7 @@ async fn a_signed_webhook_is_applied_once() {
 async fn forged_stale_and_malformed_webhooks_change_nothing() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    access::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
+    access::billing::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
         .await
         .unwrap();
     let verifier = WebhookVerifier::new(SECRET);
@@ -513,8 +515,14 @@ async fn forged_stale_and_malformed_webhooks_change_nothing() {
         ("no signature", String::new(), body.clone(), now),
     ];
     for (what, header, sent, at) in attempts {
-        let result =
-            access::apply_stripe_webhook(db.pool(), &verifier, &header, sent.as_bytes(), at).await;
+        let result = access::billing::apply_stripe_webhook(
+            db.pool(),
+            &verifier,
+            &header,
+            sent.as_bytes(),
+            at,
+        )
+        .await;
         assert!(
             matches!(result, Err(WebhookFailure::Signature(_))),
             "{what}: {result:?}"
@@ -534,7 +542,7 @@ async fn forged_stale_and_malformed_webhooks_change_nothing() {
 async fn an_older_event_after_a_newer_one_is_ignored() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    access::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
+    access::billing::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
         .await
         .unwrap();
     let now = Utc::now();
@@ -584,7 +592,7 @@ async fn an_event_of_a_customer_not_yet_linked_applies_on_stripes_retry() {
         "not recorded, so that a retry applies it"
     );
     assert_eq!(status_of(&db, &s).await, None);
-    access::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
+    access::billing::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
         .await
         .unwrap();
     assert_eq!(
@@ -598,7 +606,7 @@ async fn an_event_of_a_customer_not_yet_linked_applies_on_stripes_retry() {
 async fn a_rotated_secret_and_any_of_several_signatures_verify() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    access::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
+    access::billing::link_stripe_customer(db.pool(), &system(), s.org, "cus_1")
         .await
         .unwrap();
     let now = Utc::now();
@@ -609,9 +617,10 @@ async fn a_rotated_secret_and_any_of_several_signatures_verify() {
     let new_v1 = new.split_once(",v1=").map(|(_, v)| v).unwrap();
     let header = format!("{old},v1={new_v1}");
     let verifier = WebhookVerifier::new("whsec_retired").with_secret(SECRET);
-    let outcome = access::apply_stripe_webhook(db.pool(), &verifier, &header, body.as_bytes(), now)
-        .await
-        .unwrap();
+    let outcome =
+        access::billing::apply_stripe_webhook(db.pool(), &verifier, &header, body.as_bytes(), now)
+            .await
+            .unwrap();
     assert_eq!(outcome, WebhookOutcome::Applied { org: s.org });
     assert_eq!(status_of(&db, &s).await, Some(SubscriptionStatus::Trialing));
 }
@@ -742,7 +751,10 @@ async fn a_session_acts_in_the_organization_it_signed_in_to() {
     )
     .await;
     assert!(
-        matches!(nobody, Err(access::SignInRefusal::NotAMember)),
+        matches!(
+            nobody,
+            Err(access::SignInError::Refused(access::Refusal::NotAMember))
+        ),
         "{nobody:?}"
     );
 }

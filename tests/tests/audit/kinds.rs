@@ -5,7 +5,7 @@
 //! the table under them.
 
 use sqlx::{Pool, Postgres, Sqlite};
-use tenancy_core::access;
+use tenancy_access as access;
 use tenancy_core::audit;
 use tenancy_core::{Global, Id, OrgId, Scope, Scoped, ddl};
 
@@ -119,7 +119,7 @@ mod sqlite {
         bodies.sort();
         assert_eq!(bodies, ["first organization", "second organization"]);
 
-        let models = ddl::Models::new().with::<Notice>();
+        let models = tenancy_access::schema::models().with::<Notice>();
         let report = report(db.pool(), &models).await;
         assert!(!report.is_clean(), "{report}");
         assert_eq!(labels(&report), sorted(&[GLOBAL_WITH_ORG]), "{report}");
@@ -128,7 +128,7 @@ mod sqlite {
     #[tokio::test]
     async fn a_global_model_over_a_reference_to_organizations_is_reported() {
         let db = database(&notices_by_reference(ID)).await;
-        let models = ddl::Models::new().with::<Notice>();
+        let models = tenancy_access::schema::models().with::<Notice>();
         let report = report(db.pool(), &models).await;
         assert_eq!(
             labels(&report),
@@ -143,7 +143,11 @@ mod sqlite {
             "CREATE TABLE notices (id {ID}, body TEXT NOT NULL);"
         ))
         .await;
-        let report = report(db.pool(), &ddl::Models::new().with::<Notice>()).await;
+        let report = report(
+            db.pool(),
+            &tenancy_access::schema::models().with::<Notice>(),
+        )
+        .await;
         assert!(report.findings().is_empty(), "{report}");
     }
 
@@ -157,7 +161,9 @@ mod sqlite {
         let global = Unit::select().count(db.pool()).await.unwrap();
         assert_eq!((scoped, global), (1, 2));
 
-        let models = ddl::Models::new().with::<Unit>().with::<OrgUnit>();
+        let models = tenancy_access::schema::models()
+            .with::<Unit>()
+            .with::<OrgUnit>();
         let report = report(db.pool(), &models).await;
         assert!(!report.is_clean(), "{report}");
         assert_eq!(labels(&report), sorted(&KINDS_DIFFER), "{report}");
@@ -169,7 +175,9 @@ mod sqlite {
             "CREATE TABLE units (id {ID}, name TEXT NOT NULL);"
         ))
         .await;
-        let models = ddl::Models::new().with::<Unit>().with::<UnitName>();
+        let models = tenancy_access::schema::models()
+            .with::<Unit>()
+            .with::<UnitName>();
         let report = report(db.pool(), &models).await;
         assert!(report.findings().is_empty(), "{report}");
     }
@@ -177,7 +185,9 @@ mod sqlite {
     #[tokio::test]
     async fn a_table_declared_twice_is_reported_once() {
         let db = database("").await;
-        let models = ddl::Models::new().with::<Unit>().with::<UnitName>();
+        let models = tenancy_access::schema::models()
+            .with::<Unit>()
+            .with::<UnitName>();
         let report = report(db.pool(), &models).await;
         assert_eq!(
             labels(&report),
@@ -207,7 +217,7 @@ mod postgres {
 
     #[tokio::test]
     async fn a_global_model_over_a_table_with_an_organization_column_is_reported() {
-        let models = ddl::Models::new().with::<Notice>();
+        let models = tenancy_access::schema::models().with::<Notice>();
         let Some(db) = database(&notices(ID), &models).await else {
             return;
         };
@@ -230,7 +240,7 @@ mod postgres {
 
     #[tokio::test]
     async fn a_global_model_over_a_reference_to_organizations_is_reported() {
-        let models = ddl::Models::new().with::<Notice>();
+        let models = tenancy_access::schema::models().with::<Notice>();
         let Some(db) = database(&notices_by_reference(ID), &models).await else {
             return;
         };
@@ -244,7 +254,7 @@ mod postgres {
 
     #[tokio::test]
     async fn a_global_model_over_a_global_table_is_clean() {
-        let models = ddl::Models::new().with::<Notice>();
+        let models = tenancy_access::schema::models().with::<Notice>();
         let schema = format!("CREATE TABLE notices (id {ID}, body TEXT NOT NULL);");
         let Some(db) = database(&schema, &models).await else {
             return;
@@ -255,7 +265,9 @@ mod postgres {
 
     #[tokio::test]
     async fn one_table_declared_global_and_scoped_is_reported() {
-        let models = ddl::Models::new().with::<Unit>().with::<OrgUnit>();
+        let models = tenancy_access::schema::models()
+            .with::<Unit>()
+            .with::<OrgUnit>();
         let Some(db) = database(&org_units(ID), &models).await else {
             return;
         };
@@ -266,7 +278,9 @@ mod postgres {
 
     #[tokio::test]
     async fn one_table_declared_by_two_models_of_one_kind_is_clean() {
-        let models = ddl::Models::new().with::<Unit>().with::<UnitName>();
+        let models = tenancy_access::schema::models()
+            .with::<Unit>()
+            .with::<UnitName>();
         let schema = format!("CREATE TABLE units (id {ID}, name TEXT NOT NULL);");
         let Some(db) = database(&schema, &models).await else {
             return;

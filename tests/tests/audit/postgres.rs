@@ -3,7 +3,7 @@
 //! PostgreSQL is not available outside CI.
 
 use sqlx::{PgPool, Postgres};
-use tenancy_core::access;
+use tenancy_access as access;
 use tenancy_core::audit::{self, Finding};
 use tenancy_tests::TestDb;
 

@@ -2,7 +2,7 @@
 //! (SQLite has no roles and no row-level security).
 
 use sqlx::{Pool, Sqlite};
-use tenancy_core::access;
+use tenancy_access as access;
 use tenancy_core::audit::{self, Finding};
 
 use super::{BROKEN, CLEAN, assert_refused, foreign_keys, labels, models, sorted};

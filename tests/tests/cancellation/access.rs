@@ -3,14 +3,14 @@
 //! database of their own, with the library's access tables.
 
 use chrono::Utc;
-use tenancy_core::access::{
-    self, EventKind, Membership, NewEvent, NewMembership, NewRole, NewUser, Role, User,
+use tenancy_access::{
+    self as access, EventKind, Membership, NewEvent, NewMembership, NewRole, NewUser, Role, User,
 };
 use tenancy_core::{Global, Id, OrgId, Scope, Scoped, SystemScope, UserId};
 
 use super::operations::Operation;
 
-tenancy_core::permissions! {
+tenancy_access::permissions! {
     /// What the suite's roles may be granted.
     pub(crate) Permissions {
         /// Edit recipes.
@@ -148,7 +148,7 @@ pub(crate) fn all() -> Vec<(&'static str, Operation<Shop>)> {
         }),
         ("billing state", |fx| {
             Box::pin(async move {
-                let _ = access::billing_state(&fx.pool, &fx.rows.as_owner()).await;
+                let _ = access::billing::billing_state(&fx.pool, &fx.rows.as_owner()).await;
             })
         }),
         ("create an organization", |fx| {

@@ -6,13 +6,13 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use tenancy_axum::{Principal, Problem, Require, TenancyLayer, stripe_webhook};
-use tenancy_core::access::{self, AccessStore};
-use tenancy_core::billing::BillingPolicy;
-use tenancy_core::billing::stripe::WebhookVerifier;
+use tenancy_access::billing::BillingPolicy;
+use tenancy_access::billing::stripe::WebhookVerifier;
+use tenancy_access::{self as access, AccessStore};
+use tenancy_axum::{Principal, Problem, Require, SignInRejection, TenancyLayer, stripe_webhook};
 use tenancy_core::{Id, OrgId, RowCodec, Scope, Scoped, UserId};
 
-tenancy_core::permissions! {
+tenancy_access::permissions! {
     /// What the test app's users may be allowed to do.
     pub(crate) NotePermissions {
         /// Read notes.
@@ -94,7 +94,8 @@ async fn sign_in<DB: AccessStore>(
         Duration::hours(8),
         Utc::now(),
     )
-    .await?;
+    .await
+    .map_err(SignInRejection::from)?;
     Ok(Json(token.expose().to_owned()))
 }
 

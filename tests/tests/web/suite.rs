@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode, header};
 use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use sqlx::Pool;
-use tenancy_core::access::{self, Membership, NewMembership, NewRole, NewUser, Role, User};
+use tenancy_access::{self as access, Membership, NewMembership, NewRole, NewUser, Role, User};
 use tenancy_core::{Global, Id, OrgId, Scope, Scoped, SystemScope};
 use tower::ServiceExt;
 
@@ -524,7 +524,7 @@ async fn post_webhook(app: &Router, body: &str, signature: &str) -> Answer {
 async fn the_stripe_endpoint_verifies_and_applies_each_event_once() {
     let Some(db) = db().await else { return };
     let w = world(&db).await;
-    access::link_stripe_customer(db.pool(), &system(), w.org, "cus_9")
+    access::billing::link_stripe_customer(db.pool(), &system(), w.org, "cus_9")
         .await
         .unwrap();
     let body = serde_json::json!({
@@ -557,7 +557,7 @@ async fn the_stripe_endpoint_verifies_and_applies_each_event_once() {
     post_webhook(&w.app, garbage, &signed(garbage, SECRET))
         .await
         .is_problem(StatusCode::BAD_REQUEST, "invalid_payload");
-    let state = access::billing_state(db.pool(), &Scope::for_job(w.org, "router suite"))
+    let state = access::billing::billing_state(db.pool(), &Scope::for_job(w.org, "router suite"))
         .await
         .unwrap();
     assert_eq!(
@@ -617,7 +617,7 @@ async fn an_event_for_a_customer_not_yet_linked_asks_stripe_to_retry() {
     post_webhook(&w.app, &body, &signed(&body, SECRET))
         .await
         .is_problem(StatusCode::CONFLICT, "unknown_customer");
-    access::link_stripe_customer(db.pool(), &system(), w.org, "cus_7")
+    access::billing::link_stripe_customer(db.pool(), &system(), w.org, "cus_7")
         .await
         .unwrap();
     let retried = post_webhook(&w.app, &body, &signed(&body, SECRET)).await;

@@ -1,4 +1,4 @@
-tenancy_core::permissions! {
+tenancy_access::permissions! {
     pub AppPermissions {
         /// Create and edit recipes.
         EditRecipes: "Edit recipes", category "recipes";

@@ -1,6 +1,6 @@
 use tenancy_core::Scope;
 
-tenancy_core::permissions! {
+tenancy_access::permissions! {
     pub AppPermissions {
         /// Create and edit recipes.
         EditRecipes: "recipes.edit", category "recipes";
@@ -8,7 +8,7 @@ tenancy_core::permissions! {
 }
 
 async fn edit(pool: &sqlx::SqlitePool, scope: &Scope) {
-    let _ = tenancy_core::access::require::<EditRecipe, _, _>(pool, scope).await;
+    let _ = tenancy_access::require::<EditRecipe, _, _>(pool, scope).await;
 }
 
 fn main() {}

@@ -1,4 +1,4 @@
-use tenancy_core::access::Membership;
+use tenancy_access::Membership;
 use tenancy_core::{Id, Scope, Scoped};
 
 async fn hijack(pool: &sqlx::SqlitePool, scope: &Scope, id: Id<Membership>) {

@@ -20,11 +20,31 @@ use super::event_log::{LoggedEvent, NewEvent};
 use super::models::{Membership, NewRoleAssignment, Role, RoleAssignment};
 use super::permission::{PermissionDef, PermissionSet};
 use crate::billing::{BillingState, SubscriptionStatus};
-use crate::error::{Error, Result};
-use crate::id::{Id, OrgId, UserId};
-use crate::scope::Scope;
+use tenancy_core::Scope;
+use tenancy_core::{Error, Result};
+use tenancy_core::{Id, OrgId, UserId};
 
 mod context;
+
+/// A borrowed connection whose type no longer says where it came from.
+pub(crate) type Borrowed<'c, DB> =
+    Box<dyn std::ops::DerefMut<Target = <DB as sqlx::Database>::Connection> + Send + 'c>;
+
+/// Borrows a connection from anything that lends one (a pool, a
+/// connection, a transaction) and hides its type: a future that holds an
+/// `A::Connection` across an `.await` is not `Send` when `A` is `&mut
+/// SqliteConnection`, as far as the compiler can prove, and every rule
+/// must run in a spawned task or an axum handler.
+pub(crate) fn acquire<'c, A, DB>(lender: A) -> BoxFuture<'c, Result<Borrowed<'c, DB>>>
+where
+    A: sqlx::Acquire<'c, Database = DB> + Send + 'c,
+    DB: sqlx::Database,
+{
+    Box::pin(async move {
+        let connection = lender.acquire().await?;
+        Ok(Box::new(connection) as Borrowed<'c, DB>)
+    })
+}
 
 pub use context::SessionStore;
 pub(crate) use context::{Live, Lookup};
@@ -520,14 +540,14 @@ macro_rules! impl_access_store {
                 scope: &'a Scope,
                 id: Id<Membership>,
             ) -> BoxFuture<'a, Result<Membership>> {
-                use crate::model::Scoped as _;
+                use tenancy_core::Scoped as _;
                 Box::pin(async move {
                     Membership::find(scope, id).include_inactive().fetch_one(conn).await
                 })
             }
 
             fn __role<'a>(conn: &'a mut Self::Connection, scope: &'a Scope, id: Id<Role>) -> BoxFuture<'a, Result<Role>> {
-                use crate::model::Scoped as _;
+                use tenancy_core::Scoped as _;
                 Box::pin(async move { Role::find(scope, id).fetch_one(conn).await })
             }
 
@@ -536,7 +556,7 @@ macro_rules! impl_access_store {
                 scope: &'a Scope,
                 new: NewRoleAssignment,
             ) -> BoxFuture<'a, Result<RoleAssignment>> {
-                use crate::model::Scoped as _;
+                use tenancy_core::Scoped as _;
                 Box::pin(async move { RoleAssignment::insert(scope, new).execute(conn).await })
             }
 
@@ -545,7 +565,7 @@ macro_rules! impl_access_store {
                 scope: &'a Scope,
                 id: Id<RoleAssignment>,
             ) -> BoxFuture<'a, Result<RoleAssignment>> {
-                use crate::model::Scoped as _;
+                use tenancy_core::Scoped as _;
                 Box::pin(async move {
                     let assignment = RoleAssignment::find(scope, id).fetch_one(&mut *conn).await?;
                     RoleAssignment::delete(scope, id).execute(conn).await?;
@@ -558,7 +578,7 @@ macro_rules! impl_access_store {
                 scope: &'a Scope,
                 id: Id<Membership>,
             ) -> BoxFuture<'a, Result<()>> {
-                use crate::model::Scoped as _;
+                use tenancy_core::Scoped as _;
                 Box::pin(async move { Membership::delete(scope, id).execute(conn).await })
             }
 
@@ -567,7 +587,7 @@ macro_rules! impl_access_store {
                 scope: &'a Scope,
                 id: Id<Membership>,
             ) -> BoxFuture<'a, Result<Membership>> {
-                use crate::model::SoftDelete as _;
+                use tenancy_core::SoftDelete as _;
                 Box::pin(async move { Membership::restore(scope, id).execute(conn).await })
             }
 

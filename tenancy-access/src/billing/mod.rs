@@ -17,8 +17,13 @@
 mod policy;
 mod state;
 mod status;
+mod stored;
 pub mod stripe;
 
 pub use policy::{Access, BillingPolicy, Lapse, Standing};
 pub use state::{BillingState, Ignored, Transition};
 pub use status::{SubscriptionStatus, UnknownStatus};
+pub use stored::{
+    WebhookFailure, WebhookOutcome, apply_stripe_webhook, billing_state, link_stripe_customer,
+    may_act, standing,
+};

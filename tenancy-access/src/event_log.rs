@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::id::{OrgId, UserId};
+use tenancy_core::{OrgId, UserId};
 
 /// What an audit row records; serialized as its stored name
 /// (`"login.succeeded"`).

@@ -1,5 +1,5 @@
 -- tenancy: the access version, which every change of what a request context
--- reads (tenancy_core::access::ContextCache) replaces with a new random value,
+-- reads (tenancy_access::ContextCache) replaces with a new random value,
 -- by trigger, in the same transaction, so that no write path can forget it. A
 -- cached context is served only while the version is the one read with it.
 -- Random rather than counted: one value never names two different states,
@@ -35,7 +35,7 @@ CREATE TRIGGER users_access_version_delete AFTER DELETE ON users
 
 CREATE TRIGGER organizations_access_version_insert AFTER INSERT ON organizations
     BEGIN UPDATE access_version SET version = random(); END;
-CREATE TRIGGER organizations_access_version_update AFTER UPDATE OF id, owner_id, tier, subscription_status, stripe_customer_id, stripe_subscription_id, delinquent_since, billing_event_at ON organizations
+CREATE TRIGGER organizations_access_version_update AFTER UPDATE OF id, owner_id, tier, subscription_status, stripe_customer_id, stripe_subscription_id, delinquent_since, billing_event_at, is_active ON organizations
     BEGIN UPDATE access_version SET version = random(); END;
 CREATE TRIGGER organizations_access_version_delete AFTER DELETE ON organizations
     BEGIN UPDATE access_version SET version = random(); END;

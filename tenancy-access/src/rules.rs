@@ -8,9 +8,9 @@ use super::event_log::{EventKind, LoggedEvent, NewEvent};
 use super::models::{Membership, NewRoleAssignment, Role, RoleAssignment};
 use super::permission::{Permission, PermissionDef, PermissionSet};
 use super::store::AccessStore;
-use crate::error::{Error, Result};
-use crate::id::{Id, OrgId, UserId};
-use crate::scope::{Actor, ActsAcrossOrgs, Scope};
+use tenancy_core::{Actor, ActsAcrossOrgs, Scope};
+use tenancy_core::{Error, Result};
+use tenancy_core::{Id, OrgId, UserId};
 
 /// The permission key that lets a member manage the organization's members
 /// and roles (assign, revoke, grant, deactivate, restore). The owner,
@@ -78,7 +78,7 @@ where
     DB: AccessStore,
 {
     let _ = system.acting_reason();
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
     for def in defs {
         DB::__sync_permission(&mut tx, def).await?;
@@ -105,7 +105,7 @@ where
     DB: AccessStore,
 {
     let _ = system.acting_reason();
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     DB::__create_org(&mut **conn, name, owner, tier).await
 }
 
@@ -121,7 +121,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let all = !matches!(scope.actor(), Actor::Member { .. });
     DB::__permissions(&mut **conn, scope.org(), actor_user(scope), all).await
 }
@@ -158,7 +158,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     authorize_management::<DB>(&mut **conn, scope).await?;
     let found = DB::__role(&mut **conn, scope, role).await?;
     if found.organization_id != Some(scope.org()) {
@@ -184,7 +184,7 @@ where
     DB: AccessStore,
 {
     let _ = system.acting_reason();
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     granted(DB::__grant(&mut **conn, role, key).await?, key)
 }
 
@@ -219,7 +219,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     authorize_management::<DB>(&mut **conn, scope).await?;
     let found = DB::__role(&mut **conn, scope, role)
         .await
@@ -254,7 +254,7 @@ where
 {
     let scope = Scope::for_job(org, "system role assignment");
     let _ = system.acting_reason();
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let found = DB::__role(&mut **conn, &scope, role).await;
     if !matches!(
         found,
@@ -310,7 +310,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
     authorize_management::<DB>(&mut tx, scope).await?;
     let revoked = DB::__revoke(&mut tx, scope, assignment).await?;
@@ -342,7 +342,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
     authorize_management::<DB>(&mut tx, scope).await?;
     let member = DB::__membership(&mut tx, scope, membership).await?;
@@ -378,7 +378,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
     authorize_management::<DB>(&mut tx, scope).await?;
     let restored = DB::__restore(&mut tx, scope, membership).await?;
@@ -407,7 +407,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
     let org = DB::__org_row_for_update(&mut tx, scope.org()).await?;
     let allowed = match scope.actor() {
@@ -447,7 +447,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     Ok(DB::__org_row(&mut **conn, scope.org()).await?.owner)
 }
 
@@ -462,7 +462,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     DB::__record(&mut **conn, event, Utc::now()).await
 }
 
@@ -476,6 +476,6 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     DB::__events(&mut **conn, scope.org(), i64::from(limit)).await
 }

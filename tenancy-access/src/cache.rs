@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 
 use super::session::{Credential, RequestContext};
 use super::store::{AccessStore, Live, Lookup};
-use crate::error::Result;
-use crate::id::OrgId;
+use tenancy_core::OrgId;
+use tenancy_core::Result;
 
 /// How many contexts [`ContextCache::default`] keeps.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -138,7 +138,7 @@ impl ContextCache {
     ///
     /// # Errors
     ///
-    /// [`Error::Database`](crate::Error::Database) when a statement fails,
+    /// [`Error::Database`](tenancy_core::Error::Database) when a statement fails,
     /// for instance because the `access_version` table is missing.
     pub async fn request_context<DB>(
         &self,
@@ -154,7 +154,7 @@ impl ContextCache {
             lookup: credential.lookup(),
             requested,
         };
-        let mut conn = crate::exec::acquire(pool).await?;
+        let mut conn = crate::store::acquire(pool).await?;
         let usable = self.inner.capacity > 0 && self.triggers_in_place::<DB>(&mut conn).await?;
         let cached = if usable {
             self.inner.entries.get(&key)

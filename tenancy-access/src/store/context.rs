@@ -15,11 +15,11 @@ use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
 use super::org_row;
-use crate::access::permission::PermissionSet;
-use crate::access::session::RequestContext;
-use crate::error::Result;
-use crate::exec::Backend;
-use crate::id::{OrgId, UserId};
+use crate::permission::PermissionSet;
+use crate::session::RequestContext;
+use tenancy_core::Backend;
+use tenancy_core::Result;
+use tenancy_core::{OrgId, UserId};
 
 /// Who a request's credential names, as the statements look it up: a
 /// session's token by its hash, or a user the app authenticated.
@@ -136,7 +136,7 @@ macro_rules! context_sql {
                          WHERE m.user_id = p.user_id AND m.is_active)) AS org_id \
                  FROM principal p) \
              SELECT t.user_id, t.is_developer, t.session_id, t.selected_org, t.org_id, \
-                 o.owner_id, ow.email, o.tier, o.subscription_status, o.stripe_customer_id, \
+                 o.owner_id, ow.email AS owner_email, o.is_active AS org_active, o.tier, o.subscription_status, o.stripe_customer_id, \
                  o.stripe_subscription_id, o.delinquent_since, o.billing_event_at, \
                  (SELECT ", $agg, " FROM (SELECT CAST(m.organization_id AS TEXT) AS key FROM memberships m \
                      WHERE m.user_id = t.user_id AND m.is_active) pm) AS memberships, \
@@ -161,56 +161,90 @@ macro_rules! context_sql {
     };
 }
 
-type ContextColumns = (
-    i64,
-    bool,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-    Option<String>,
-    Option<String>,
-    i64,
-);
+/// The columns of the context statement, by name.
+struct ContextRow {
+    user_id: i64,
+    is_developer: bool,
+    session_id: Option<i64>,
+    selected_org: Option<i64>,
+    org_id: Option<i64>,
+    owner_id: Option<i64>,
+    owner_email: Option<String>,
+    org_active: Option<bool>,
+    tier: Option<String>,
+    subscription_status: Option<String>,
+    stripe_customer_id: Option<String>,
+    stripe_subscription_id: Option<String>,
+    delinquent_since: Option<DateTime<Utc>>,
+    billing_event_at: Option<DateTime<Utc>>,
+    memberships: Option<String>,
+    permission_keys: Option<String>,
+    access_version: i64,
+}
 
-fn context(columns: ContextColumns) -> Result<Versioned> {
-    let (user, is_developer, session, selected_org, org, owner, owner_email) = (
-        columns.0, columns.1, columns.2, columns.3, columns.4, columns.5, columns.6,
-    );
-    let billing = match columns.7 {
+/// Reads a [`ContextRow`] from a row of the context statement; a macro
+/// because sqlx decodes only on a concrete backend.
+macro_rules! context_row {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        ContextRow {
+            user_id: row.try_get("user_id")?,
+            is_developer: row.try_get("is_developer")?,
+            session_id: row.try_get("session_id")?,
+            selected_org: row.try_get("selected_org")?,
+            org_id: row.try_get("org_id")?,
+            owner_id: row.try_get("owner_id")?,
+            owner_email: row.try_get("owner_email")?,
+            org_active: row.try_get("org_active")?,
+            tier: row.try_get("tier")?,
+            subscription_status: row.try_get("subscription_status")?,
+            stripe_customer_id: row.try_get("stripe_customer_id")?,
+            stripe_subscription_id: row.try_get("stripe_subscription_id")?,
+            delinquent_since: row.try_get("delinquent_since")?,
+            billing_event_at: row.try_get("billing_event_at")?,
+            memberships: row.try_get("memberships")?,
+            permission_keys: row.try_get("permission_keys")?,
+            access_version: row.try_get("access_version")?,
+        }
+    }};
+}
+
+fn context(row: ContextRow) -> Result<Versioned> {
+    let billing = match row.tier {
         Some(tier) => {
-            let row = (
-                owner, tier, columns.8, columns.9, columns.10, columns.11, columns.12,
+            let columns = (
+                row.owner_id,
+                tier,
+                row.subscription_status,
+                row.stripe_customer_id,
+                row.stripe_subscription_id,
+                row.delinquent_since,
+                row.billing_event_at,
             );
-            Some(org_row(row)?.billing)
+            Some(org_row(columns)?.billing)
         }
         None => None,
     };
-    let memberships: Vec<OrgId> = columns
-        .13
+    let memberships: Vec<OrgId> = row
+        .memberships
         .unwrap_or_default()
         .split(',')
         .filter_map(|id| id.parse().ok())
         .map(OrgId::new)
         .collect();
-    let org = org.map(OrgId::new);
-    let keys = columns.14.unwrap_or_default();
+    let org = row.org_id.map(OrgId::new);
+    let keys = row.permission_keys.unwrap_or_default();
     let context = RequestContext {
-        user: UserId::new(user),
-        is_developer,
-        session,
-        selected_org: selected_org.map(OrgId::new),
+        user: UserId::new(row.user_id),
+        is_developer: row.is_developer,
+        session: row.session_id,
+        selected_org: row.selected_org.map(OrgId::new),
         org,
         is_member: org.is_some_and(|org| memberships.contains(&org)),
-        owner: owner.map(UserId::new),
-        owner_email,
+        org_active: row.org_active.unwrap_or(false),
+        owner: row.owner_id.map(UserId::new),
+        owner_email: row.owner_email,
         memberships,
         billing,
         permissions: PermissionSet::from_keys(
@@ -219,7 +253,7 @@ fn context(columns: ContextColumns) -> Result<Versioned> {
     };
     Ok(Versioned {
         context,
-        version: columns.15,
+        version: row.access_version,
     })
 }
 
@@ -321,9 +355,9 @@ macro_rules! impl_session_store {
                 now: DateTime<Utc>,
             ) -> BoxFuture<'a, Result<Option<Versioned>>> {
                 Box::pin(async move {
-                    let row: Option<ContextColumns> = match lookup {
+                    let row = match lookup {
                         Lookup::TokenHash(hash) => {
-                            sqlx::query_as(context_sql!(token, $agg))
+                            sqlx::query(context_sql!(token, $agg))
                                 .bind(hash.to_vec())
                                 .bind(requested)
                                 .bind(now)
@@ -331,14 +365,17 @@ macro_rules! impl_session_store {
                                 .await?
                         }
                         Lookup::User(user) => {
-                            sqlx::query_as(context_sql!(user, $agg))
+                            sqlx::query(context_sql!(user, $agg))
                                 .bind(*user)
                                 .bind(requested)
                                 .fetch_optional(conn)
                                 .await?
                         }
                     };
-                    row.map(context).transpose()
+                    match row {
+                        Some(row) => Ok(Some(context(context_row!(row))?)),
+                        None => Ok(None),
+                    }
                 })
             }
 

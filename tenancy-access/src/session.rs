@@ -16,9 +16,10 @@ use sqlx::Acquire;
 use super::event_log::{EventKind, NewEvent};
 use super::permission::PermissionSet;
 use super::store::{AccessStore, Lookup};
-use crate::billing::BillingState;
-use crate::error::{Error, Result};
-use crate::id::{OrgId, UserId};
+use crate::admission::{Refusal, admit};
+use crate::billing::{BillingPolicy, BillingState};
+use tenancy_core::{Error, Result};
+use tenancy_core::{OrgId, UserId};
 
 /// A session's bearer token: the secret a client sends back as
 /// `Authorization: Bearer <token>`. Shown once, never stored.
@@ -78,6 +79,9 @@ pub struct RequestContext {
     pub org: Option<OrgId>,
     /// Whether the principal is an active member of `org`.
     pub is_member: bool,
+    /// Whether `org` is active: a deactivated organization lets nobody but
+    /// developers in.
+    pub org_active: bool,
     /// The owner of `org`.
     pub owner: Option<UserId>,
     /// The owner's email, for "contact your owner".
@@ -139,7 +143,7 @@ where
         )))
     })?;
     let token = hex::encode(bytes);
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     DB::__open_session(&mut **conn, user, org, token_hash(&token), now, expires_at).await?;
     Ok(SessionToken(token))
 }
@@ -154,7 +158,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     DB::__close_session(&mut **conn, token_hash(token), now).await
 }
 
@@ -178,7 +182,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let read = DB::__request_context(&mut **conn, &credential.lookup(), requested, now).await?;
     Ok(read.map(|read| read.context))
 }
@@ -205,7 +209,7 @@ where
     if context.session.is_some() && context.selected_org == Some(org) {
         return Ok(());
     }
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(&mut conn).await?;
     if let Some(session) = context.session {
         DB::__select_org(&mut tx, session, org).await?;
@@ -222,27 +226,21 @@ where
     Ok(())
 }
 
-/// Why [`sign_in`] gave no session; the refusal is in the audit log.
+/// Why [`sign_in`] gave no session; a refusal is in the audit log.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SignInRefusal {
-    /// The user is no active member of the organization (and no developer).
-    #[error("not a member of this organization")]
-    NotAMember,
-    /// The organization's billing lapsed and the user is not its owner.
-    #[error("the organization's billing has lapsed")]
-    BillingLapsed {
-        /// Whom to contact: the owner's email, when known.
-        contact: Option<String>,
-    },
+pub enum SignInError {
+    /// The user may not act for the organization now (see [`admit`]).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// The database failed.
     #[error("sign-in failed")]
     Database(#[from] Error),
 }
 
-/// Signs in a user the app has authenticated (checked their password):
-/// refuses a user who is no member of the organization, and, once its
-/// billing lapsed, everyone but the owner (developers always pass); records
+/// Signs in a user the app has authenticated itself (a verified JWT, a
+/// single sign-on callback): refuses, by the same rule as every request
+/// ([`admit`]), a user who may not act for the organization now; records
 /// `login.succeeded` or `login.failed`; and starts a session valid for
 /// `ttl`.
 ///
@@ -250,16 +248,16 @@ pub enum SignInRefusal {
 ///
 /// # Errors
 ///
-/// [`SignInRefusal`] when the user may not sign in now, or the database
-/// fails.
+/// [`SignInError::Refused`] when the user may not sign in now;
+/// [`SignInError::Database`] when the database fails.
 pub async fn sign_in<DB>(
     pool: &sqlx::Pool<DB>,
     user: UserId,
     org: Option<OrgId>,
-    policy: &crate::billing::BillingPolicy,
+    policy: &BillingPolicy,
     ttl: Duration,
     now: DateTime<Utc>,
-) -> std::result::Result<SessionToken, SignInRefusal>
+) -> std::result::Result<SessionToken, SignInError>
 where
     DB: AccessStore,
 {
@@ -271,33 +269,13 @@ where
             kind: EventKind::LoginFailed,
             detail: serde_json::json!({ "reason": "unknown user", "user": user }),
         };
-        super::rules::record_event(pool, &event).await?;
-        return Err(SignInRefusal::NotAMember);
+        crate::rules::record_event(pool, &event).await?;
+        return Err(Refusal::NotAMember.into());
     };
-    let refusal = match context.org {
-        _ if context.is_developer => None,
-        Some(_) if !context.is_member => Some(SignInRefusal::NotAMember),
-        None => Some(SignInRefusal::NotAMember),
-        Some(_) => {
-            let standing = if context.owner == Some(user) {
-                crate::billing::Standing::Owner
-            } else {
-                crate::billing::Standing::Member
-            };
-            let lapsed = context.billing.as_ref().is_some_and(|billing| {
-                matches!(
-                    policy.access(billing, standing, now),
-                    crate::billing::Access::Denied(_)
-                )
-            });
-            lapsed.then(|| SignInRefusal::BillingLapsed {
-                contact: context.owner_email.clone(),
-            })
-        }
-    };
-    let (kind, reason) = match &refusal {
-        None => (EventKind::LoginSucceeded, None),
-        Some(refusal) => (EventKind::LoginFailed, Some(refusal.to_string())),
+    let admitted = admit(&context, policy, now);
+    let (kind, reason) = match &admitted {
+        Ok(_) => (EventKind::LoginSucceeded, None),
+        Err(refusal) => (EventKind::LoginFailed, Some(refusal.to_string())),
     };
     let event = NewEvent {
         organization_id: context.org.filter(|_| context.is_member),
@@ -306,9 +284,7 @@ where
         kind,
         detail: serde_json::json!({ "reason": reason }),
     };
-    super::rules::record_event(pool, &event).await?;
-    if let Some(refusal) = refusal {
-        return Err(refusal);
-    }
+    crate::rules::record_event(pool, &event).await?;
+    admitted?;
     Ok(issue_session(pool, user, context.org, ttl, now).await?)
 }

@@ -12,12 +12,12 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::id::{Id, OrgId, UserId};
+use tenancy_core::{Id, OrgId, UserId};
 
 /// Someone who signs in: global, since one user may belong to several
 /// organizations (a membership each).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, crate::Scoped)]
-#[tenancy(table = "users", global, crate = "crate")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
+#[tenancy(table = "users", global)]
 pub struct User {
     /// The user's id.
     pub id: Id<User>,
@@ -39,13 +39,8 @@ impl User {
 
 /// A user's membership of an organization. Deleting it (soft) deactivates
 /// the member's role assignments; restoring it restores exactly those.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, crate::Scoped)]
-#[tenancy(
-    table = "memberships",
-    soft_delete,
-    cascade(RoleAssignment),
-    crate = "crate"
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
+#[tenancy(table = "memberships", soft_delete, cascade(RoleAssignment))]
 pub struct Membership {
     /// The membership's id.
     pub id: Id<Membership>,
@@ -60,8 +55,8 @@ pub struct Membership {
 
 /// A role: a named set of permissions, of one organization (custom roles)
 /// or of none (system roles, which every organization sees).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, crate::Scoped)]
-#[tenancy(table = "roles", shared, soft_delete, crate = "crate")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
+#[tenancy(table = "roles", shared, soft_delete)]
 pub struct Role {
     /// The role's id.
     pub id: Id<Role>,
@@ -74,8 +69,8 @@ pub struct Role {
 }
 
 /// A role given to a member of an organization.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, crate::Scoped)]
-#[tenancy(table = "user_role_assignments", soft_delete, crate = "crate")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
+#[tenancy(table = "user_role_assignments", soft_delete)]
 pub struct RoleAssignment {
     /// The assignment's id.
     pub id: Id<RoleAssignment>,
@@ -102,8 +97,8 @@ pub struct RoleAssignment {
 
 /// A permission as stored: global, written by
 /// [`sync_permissions`](super::sync_permissions).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, crate::Scoped)]
-#[tenancy(table = "permissions", global, crate = "crate")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
+#[tenancy(table = "permissions", global)]
 pub struct StoredPermission {
     /// The permission's id.
     pub id: Id<StoredPermission>,

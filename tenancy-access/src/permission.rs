@@ -1,6 +1,6 @@
 //! Typed permissions: declared once, asked for by type.
 //!
-//! An app declares its permissions with [`permissions!`](crate::permissions),
+//! An app declares its permissions with [`permissions!`](macro@crate::permissions),
 //! which makes one type per permission; code asks for `EditRecipes`, not for
 //! the string `"recipes.edit"`, so a misspelt permission does not compile.
 //! The declared set is written to the permission table by
@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-/// A permission an app declared with [`permissions!`](crate::permissions).
+/// A permission an app declared with [`permissions!`](macro@crate::permissions).
 pub trait Permission {
     /// The permission's key, `area.action` (`recipes.edit`).
     const KEY: &'static str;
@@ -43,7 +43,7 @@ pub struct PermissionDef {
 
 /// Whether `key` is `area.action`: two non-empty parts of lowercase ASCII
 /// letters, digits and underscores, separated by one dot. Checked at compile
-/// time by [`permissions!`](crate::permissions).
+/// time by [`permissions!`](macro@crate::permissions).
 #[must_use]
 pub const fn is_valid_key(key: &str) -> bool {
     let bytes = key.as_bytes();
@@ -72,7 +72,7 @@ pub const fn is_valid_key(key: &str) -> bool {
 /// listing them all for syncing.
 ///
 /// ```
-/// tenancy_core::permissions! {
+/// tenancy_access::permissions! {
 ///     /// What BatchTrack's users may be allowed to do.
 ///     pub BatchTrackPermissions {
 ///         /// Create and edit recipes.
@@ -81,7 +81,7 @@ pub const fn is_valid_key(key: &str) -> bool {
 ///         ViewCosts: "reports.costs", category "reports", tier "team";
 ///     }
 /// }
-/// use tenancy_core::access::Permission;
+/// use tenancy_access::Permission;
 /// assert_eq!(EditRecipes::KEY, "recipes.edit");
 /// assert_eq!(ViewCosts::REQUIRED_TIER, Some("team"));
 /// assert_eq!(BatchTrackPermissions::ALL.len(), 2);
@@ -90,7 +90,7 @@ pub const fn is_valid_key(key: &str) -> bool {
 /// A key that is not `area.action` does not compile:
 ///
 /// ```compile_fail
-/// tenancy_core::permissions! {
+/// tenancy_access::permissions! {
 ///     pub Permissions {
 ///         EditRecipes: "Edit Recipes", category "recipes";
 ///     }
@@ -113,8 +113,8 @@ macro_rules! permissions {
 
         impl $set {
             /// Every permission of the set, for `sync_permissions`.
-            $vis const ALL: &'static [$crate::access::PermissionDef] = &[
-                $( <$name as $crate::access::Permission>::DEF, )*
+            $vis const ALL: &'static [$crate::PermissionDef] = &[
+                $( <$name as $crate::Permission>::DEF, )*
             ];
         }
 
@@ -123,10 +123,10 @@ macro_rules! permissions {
             #[derive(Debug, Clone, Copy, PartialEq, Eq)]
             $vis struct $name;
 
-            impl $crate::access::Permission for $name {
+            impl $crate::Permission for $name {
                 const KEY: &'static str = {
                     assert!(
-                        $crate::access::is_valid_key($key),
+                        $crate::is_valid_key($key),
                         concat!("permission key `", $key, "` is not `area.action`: write lowercase words joined by one dot, e.g. \"recipes.edit\"")
                     );
                     $key
@@ -168,7 +168,7 @@ macro_rules! __permission_doc {
 }
 
 /// The permissions one principal holds in one organization, read in one
-/// query (see [`permissions`](super::permissions)).
+/// query (see [`permissions`](fn@crate::permissions)).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PermissionSet {
     keys: BTreeSet<String>,

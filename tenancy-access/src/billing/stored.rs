@@ -5,13 +5,13 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Acquire;
 
-use super::event_log::{EventKind, NewEvent};
-use super::store::AccessStore;
 use crate::billing::stripe::{Event, EventError, WebhookError, WebhookVerifier};
 use crate::billing::{Access, BillingPolicy, BillingState, Ignored, Standing, Transition};
-use crate::error::{Error, Result};
-use crate::id::OrgId;
-use crate::scope::{Actor, ActsAcrossOrgs, Scope};
+use crate::event_log::{EventKind, NewEvent};
+use crate::store::AccessStore;
+use tenancy_core::OrgId;
+use tenancy_core::{Actor, ActsAcrossOrgs, Scope};
+use tenancy_core::{Error, Result};
 
 /// The organization's billing state.
 ///
@@ -23,7 +23,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     Ok(DB::__org_row(&mut **conn, scope.org()).await?.billing)
 }
 
@@ -38,12 +38,12 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let org = DB::__org_row(&mut **conn, scope.org()).await?;
     Ok(standing_of(scope, org.owner))
 }
 
-fn standing_of(scope: &Scope, owner: Option<crate::UserId>) -> Standing {
+fn standing_of(scope: &Scope, owner: Option<tenancy_core::UserId>) -> Standing {
     match scope.actor() {
         Actor::Member { user } if owner == Some(*user) => Standing::Owner,
         Actor::Member { .. } => Standing::Member,
@@ -67,7 +67,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let org = DB::__org_row(&mut **conn, scope.org()).await?;
     Ok(policy.access(&org.billing, standing_of(scope, org.owner), now))
 }
@@ -88,7 +88,7 @@ where
     DB: AccessStore,
 {
     let _ = system.acting_reason();
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
     let mut state = DB::__org_row_for_update(&mut tx, org).await?.billing;
     state.stripe_customer_id = Some(customer_id.to_owned());
@@ -161,7 +161,7 @@ where
 {
     verifier.verify(signature_header, raw_body, now)?;
     let event = Event::parse(raw_body)?;
-    let mut conn = crate::exec::acquire(conn).await?;
+    let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(&mut **conn).await?;
     let org = match event.customer_id() {
         Some(customer) => DB::__org_for_customer(&mut tx, customer).await?,

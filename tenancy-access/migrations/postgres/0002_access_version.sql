@@ -1,5 +1,5 @@
 -- tenancy: the access version, which every change of what a request context
--- reads (tenancy_core::access::ContextCache) replaces with a new random value,
+-- reads (tenancy_access::ContextCache) replaces with a new random value,
 -- by trigger, in the same transaction, so that no write path can forget it. A
 -- cached context is served only while the version is the one read with it.
 -- Random rather than counted: one value never names two different states,
@@ -45,7 +45,7 @@ CREATE CONSTRAINT TRIGGER users_access_version AFTER INSERT OR UPDATE OF id, ema
 CREATE TRIGGER users_access_version_truncate AFTER TRUNCATE ON users
     FOR EACH STATEMENT EXECUTE FUNCTION bump_access_version();
 
-CREATE CONSTRAINT TRIGGER organizations_access_version AFTER INSERT OR UPDATE OF id, owner_id, tier, subscription_status, stripe_customer_id, stripe_subscription_id, delinquent_since, billing_event_at OR DELETE ON organizations
+CREATE CONSTRAINT TRIGGER organizations_access_version AFTER INSERT OR UPDATE OF id, owner_id, tier, subscription_status, stripe_customer_id, stripe_subscription_id, delinquent_since, billing_event_at, is_active OR DELETE ON organizations
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_access_version();
 CREATE TRIGGER organizations_access_version_truncate AFTER TRUNCATE ON organizations
     FOR EACH STATEMENT EXECUTE FUNCTION bump_access_version();

@@ -13,7 +13,13 @@ CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     email TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
-    is_developer BOOLEAN NOT NULL DEFAULT FALSE
+    is_developer BOOLEAN NOT NULL DEFAULT FALSE,
+    -- An IANA zone name, for showing the user's times.
+    timezone TEXT NOT NULL DEFAULT 'UTC',
+    last_login_at TEXT,
+    last_active_at TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
 CREATE TABLE organizations (
@@ -26,7 +32,13 @@ CREATE TABLE organizations (
     stripe_customer_id TEXT UNIQUE,
     stripe_subscription_id TEXT,
     delinquent_since TEXT,
-    billing_event_at TEXT
+    billing_event_at TEXT,
+    -- An IANA zone name: the organization's day starts and ends in it.
+    timezone TEXT NOT NULL DEFAULT 'UTC',
+    -- A deactivated organization lets nobody but developers in.
+    is_active BOOLEAN NOT NULL DEFAULT TRUE,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
 CREATE TABLE memberships (
