@@ -6,6 +6,7 @@
 //! answer, so [`ContextCache`] keeps it and verifies it with one indexed
 //! lookup instead.
 
+use crate::store::KEY;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -162,7 +163,7 @@ impl ContextCache {
             None
         };
         if let Some(entry) = &cached {
-            let Some(live) = DB::__check(&mut **conn, &key.lookup, now).await? else {
+            let Some(live) = DB::__check(KEY, &mut **conn, &key.lookup, now).await? else {
                 self.inner.entries.remove(&key);
                 return Ok(None);
             };
@@ -177,7 +178,8 @@ impl ContextCache {
             &self.inner.misses
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let Some(read) = DB::__request_context(&mut **conn, &key.lookup, requested, now).await?
+        let Some(read) =
+            DB::__request_context(KEY, &mut **conn, &key.lookup, requested, now).await?
         else {
             self.inner.entries.remove(&key);
             return Ok(None);
@@ -203,7 +205,7 @@ impl ContextCache {
             TRIGGERS_MISSING => return Ok(false),
             _ => {}
         }
-        let in_place = DB::__version_triggers_in_place(conn).await?;
+        let in_place = DB::__version_triggers_in_place(KEY, conn).await?;
         let state = if in_place {
             TRIGGERS_IN_PLACE
         } else {

@@ -30,29 +30,48 @@ mod admission;
 pub mod billing;
 mod cache;
 mod event_log;
+mod invitation;
 mod models;
+mod organization;
+mod password;
 mod permission;
 mod rules;
 pub mod schema;
 mod session;
+mod sign_in;
 mod store;
+mod users;
 
 pub use admission::{Admitted, Refusal, admit};
 pub use cache::{CacheStats, ContextCache, DEFAULT_CAPACITY};
-pub use event_log::{EventKind, LoggedEvent, NewEvent};
-pub use models::{
-    Membership, NewMembership, NewRole, NewRoleAssignment, NewStoredPermission, NewUser, Role,
-    RoleAssignment, StoredPermission, User,
+pub use event_log::{AuditCursor, AuditPage, AuditQuery, EventKind, LoggedEvent, Subject};
+pub use invitation::{
+    Acceptance, Accepted, DEFAULT_INVITATION_TTL, InvitationToken, accept_invitation, invite,
+    revoke_invitation,
 };
+pub use models::{
+    Invitation, Member, Membership, NewUser, Role, RoleAssignment, StoredPermission, User,
+};
+pub use organization::{
+    MANAGE_ORGANIZATION, Organization, OrganizationChanges, create_organization, organization,
+    set_organization_active, update_organization,
+};
+pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Passwords, Verdict};
 pub use permission::{Permission, PermissionDef, PermissionSet, is_valid_key};
 pub use rules::{
-    MANAGE_MEMBERS, assign_role, assign_system_role, audit_events, create_organization,
-    deactivate_member, grant, grant_system, owner, permissions, record_event, require,
-    restore_member, revoke_role, sync_permissions, transfer_ownership,
+    MANAGE_MEMBERS, add_member, assign_role, assign_system_role, audit_log, create_role,
+    create_system_role, deactivate_member, grant, grant_system, member, members, owner,
+    permissions, record_app_event, remove_permission, require, restore_member, revoke_role,
+    role_permissions, sync_permissions, transfer_ownership, update_role,
 };
 pub use session::{
-    Credential, RequestContext, SessionToken, SignInError, issue_session, request_context,
-    revoke_session, select_org, sign_in,
+    Credential, RequestContext, SessionToken, issue_session, request_context, revoke_session,
+    select_org,
+};
+pub use sign_in::{
+    FREE_ATTEMPTS, MAX_DELAY, SignInError, change_password, delay_after, set_password, sign_in,
+    sign_in_with_password,
 };
 #[doc(hidden)]
-pub use store::{AccessStore, SessionStore};
+pub use store::{AccessStore, AuditStore, CredentialStore, PeopleStore, SessionStore};
+pub use users::{create_user, revoke_sessions, user, user_by_email, users};

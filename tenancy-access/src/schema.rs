@@ -64,7 +64,7 @@ mod tests {
     use super::*;
 
     /// The tables of the migrations, as the docs list them.
-    const TABLES: [&str; 12] = [
+    const TABLES: [&str; 14] = [
         "subscription_tiers",
         "users",
         "organizations",
@@ -76,6 +76,8 @@ mod tests {
         "user_event_log",
         "stripe_events",
         "sessions",
+        "password_credentials",
+        "invitations",
         "access_version",
     ];
 

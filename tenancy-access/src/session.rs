@@ -7,6 +7,7 @@
 //! who the principal is, which organization it acts in and whether it is a
 //! member there, the owner, the billing state and the permissions.
 
+use crate::store::KEY;
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
@@ -16,8 +17,7 @@ use sqlx::Acquire;
 use super::event_log::{EventKind, NewEvent};
 use super::permission::PermissionSet;
 use super::store::{AccessStore, Lookup};
-use crate::admission::{Refusal, admit};
-use crate::billing::{BillingPolicy, BillingState};
+use crate::billing::BillingState;
 use tenancy_core::{Error, Result};
 use tenancy_core::{OrgId, UserId};
 
@@ -92,6 +92,17 @@ pub struct RequestContext {
     pub permissions: PermissionSet,
 }
 
+/// A new secret token: 32 random bytes, in hex.
+pub(crate) fn random_token() -> Result<String> {
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        Error::Database(sqlx::Error::Protocol(format!(
+            "no randomness for a token: {e}"
+        )))
+    })?;
+    Ok(hex::encode(bytes))
+}
+
 /// The stored form of a token.
 pub(crate) fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -136,15 +147,18 @@ where
         .ok_or_else(|| {
             Error::invalid("ttl", "a session must last a positive, representable time")
         })?;
-    let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| {
-        Error::Database(sqlx::Error::Protocol(format!(
-            "no randomness for a session token: {e}"
-        )))
-    })?;
-    let token = hex::encode(bytes);
+    let token = random_token()?;
     let mut conn = crate::store::acquire(conn).await?;
-    DB::__open_session(&mut **conn, user, org, token_hash(&token), now, expires_at).await?;
+    DB::__open_session(
+        KEY,
+        &mut **conn,
+        user,
+        org,
+        token_hash(&token),
+        now,
+        expires_at,
+    )
+    .await?;
     Ok(SessionToken(token))
 }
 
@@ -159,7 +173,7 @@ where
     DB: AccessStore,
 {
     let mut conn = crate::store::acquire(conn).await?;
-    DB::__close_session(&mut **conn, token_hash(token), now).await
+    DB::__close_session(KEY, &mut **conn, token_hash(token), now).await
 }
 
 /// The context of a request by the principal `credential` proves, in the
@@ -183,7 +197,8 @@ where
     DB: AccessStore,
 {
     let mut conn = crate::store::acquire(conn).await?;
-    let read = DB::__request_context(&mut **conn, &credential.lookup(), requested, now).await?;
+    let read =
+        DB::__request_context(KEY, &mut **conn, &credential.lookup(), requested, now).await?;
     Ok(read.map(|read| read.context))
 }
 
@@ -210,81 +225,19 @@ where
         return Ok(());
     }
     let mut conn = crate::store::acquire(conn).await?;
-    let mut tx = DB::__begin(&mut conn).await?;
+    let mut tx = DB::__begin(KEY, &mut conn).await?;
     if let Some(session) = context.session {
-        DB::__select_org(&mut tx, session, org).await?;
+        DB::__select_org(KEY, &mut tx, session, org).await?;
     }
     let event = NewEvent {
         organization_id: Some(org),
         user_id: Some(context.user),
         actor_id: Some(context.user),
         kind: EventKind::DeveloperOrgSwitch,
+        subject: None,
         detail: serde_json::json!({ "from": context.selected_org }),
     };
-    DB::__record(&mut tx, &event, now).await?;
+    DB::__record(KEY, &mut tx, &event, now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Why [`sign_in`] gave no session; a refusal is in the audit log.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum SignInError {
-    /// The user may not act for the organization now (see [`admit`]).
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    /// The database failed.
-    #[error("sign-in failed")]
-    Database(#[from] Error),
-}
-
-/// Signs in a user the app has authenticated itself (a verified JWT, a
-/// single sign-on callback): refuses, by the same rule as every request
-/// ([`admit`]), a user who may not act for the organization now; records
-/// `login.succeeded` or `login.failed`; and starts a session valid for
-/// `ttl`.
-///
-/// `org` is the organization to sign in to; `None` for the user's first.
-///
-/// # Errors
-///
-/// [`SignInError::Refused`] when the user may not sign in now;
-/// [`SignInError::Database`] when the database fails.
-pub async fn sign_in<DB>(
-    pool: &sqlx::Pool<DB>,
-    user: UserId,
-    org: Option<OrgId>,
-    policy: &BillingPolicy,
-    ttl: Duration,
-    now: DateTime<Utc>,
-) -> std::result::Result<SessionToken, SignInError>
-where
-    DB: AccessStore,
-{
-    let Some(context) = request_context(pool, &Credential::User(user), org, now).await? else {
-        let event = NewEvent {
-            organization_id: None,
-            user_id: None,
-            actor_id: None,
-            kind: EventKind::LoginFailed,
-            detail: serde_json::json!({ "reason": "unknown user", "user": user }),
-        };
-        crate::rules::record_event(pool, &event).await?;
-        return Err(Refusal::NotAMember.into());
-    };
-    let admitted = admit(&context, policy, now);
-    let (kind, reason) = match &admitted {
-        Ok(_) => (EventKind::LoginSucceeded, None),
-        Err(refusal) => (EventKind::LoginFailed, Some(refusal.to_string())),
-    };
-    let event = NewEvent {
-        organization_id: context.org.filter(|_| context.is_member),
-        user_id: Some(user),
-        actor_id: Some(user),
-        kind,
-        detail: serde_json::json!({ "reason": reason }),
-    };
-    crate::rules::record_event(pool, &event).await?;
-    admitted?;
-    Ok(issue_session(pool, user, context.org, ttl, now).await?)
 }

@@ -40,6 +40,7 @@
 //! | 400 | `invalid_organization` | the organization header is not an id |
 //! | 401 | `unauthenticated` | nobody is signed in |
 //! | 401 | `invalid_credentials` | unknown, expired or revoked token |
+//! | 401 | `invalid_login` | a password sign-in with a wrong email or password ([`SignInRejection`]) |
 //! | 402 | `billing_lapsed` | billing lapsed and the principal is not the owner |
 //! | 403 | `not_a_member` | the principal named an organization it does not belong to |
 //! | 403 | `organization_inactive` | the organization was deactivated (developers pass) |
@@ -63,8 +64,9 @@ pub use authn::{Authenticator, BearerToken};
 pub use extract::{Principal, Require};
 pub use layer::{ORGANIZATION_HEADER, Tenancy, TenancyLayer};
 pub use rejection::{
-    AdmissionRejection, BillingLapsed, InvalidCredentials, InvalidOrganization, MissingPermission,
-    NotAMember, OrganizationInactive, PrincipalRejection, RequireRejection, SignInRejection,
+    AdmissionRejection, BillingLapsed, InvalidCredentials, InvalidLogin, InvalidOrganization,
+    MissingPermission, NotAMember, OrganizationInactive, PrincipalRejection, RequireRejection,
+    SignInRejection,
 };
 pub use stripe::stripe_webhook;
 pub use tenancy_core::http::Problem;

@@ -60,6 +60,17 @@ define_rejection!(
 );
 
 define_rejection!(
+    /// A password sign-in failed: the email or the password is wrong, or
+    /// the account waits out its delay after repeated failures (one answer
+    /// for all three, so that it tells nobody which emails have accounts).
+    InvalidLogin,
+    StatusCode::UNAUTHORIZED,
+    "invalid_login",
+    "Invalid login",
+    "the email or password is wrong (after several failed attempts, wait a few minutes before trying again)"
+);
+
+define_rejection!(
     /// The principal named an organization it is not an active member of.
     NotAMember,
     StatusCode::FORBIDDEN,
@@ -223,8 +234,9 @@ impl IntoResponse for AdmissionRejection {
     }
 }
 
-/// Why a sign-in gave no session: a refusal, or a failure of the database
-/// (a 503 when it is busy, else an opaque 500).
+/// Why a sign-in gave no session: wrong credentials, a refusal, or a
+/// failure (a 422 for a refused value, a 503 when the database is busy,
+/// else an opaque 500).
 ///
 /// ```
 /// use axum::Json;
@@ -240,6 +252,8 @@ impl IntoResponse for AdmissionRejection {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SignInRejection {
+    /// 401 `invalid_login`: the email or password is wrong.
+    InvalidLogin(InvalidLogin),
     /// The principal may not act for the organization now.
     Refused(AdmissionRejection),
     /// The database failed.
@@ -249,8 +263,9 @@ pub enum SignInRejection {
 impl From<SignInError> for SignInRejection {
     fn from(error: SignInError) -> Self {
         match error {
+            SignInError::InvalidCredentials => Self::InvalidLogin(InvalidLogin),
             SignInError::Refused(refusal) => Self::Refused(refusal.into()),
-            SignInError::Database(error) => Self::Failed(error.into()),
+            SignInError::Failed(error) => Self::Failed(error.into()),
             // `SignInError` grows: an unknown failure says nothing more.
             _ => Self::Failed(Problem::internal()),
         }
@@ -260,6 +275,7 @@ impl From<SignInError> for SignInRejection {
 impl From<SignInRejection> for Problem {
     fn from(rejection: SignInRejection) -> Self {
         match rejection {
+            SignInRejection::InvalidLogin(rejection) => rejection.into(),
             SignInRejection::Refused(refusal) => refusal.into(),
             SignInRejection::Failed(problem) => problem,
         }

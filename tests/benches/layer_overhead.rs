@@ -25,12 +25,9 @@ use axum::routing::get;
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures_util::future::BoxFuture;
 use sqlx::Pool;
-use tenancy_access::{
-    self as access, AccessStore, ContextCache, Membership, NewMembership, NewRole, NewUser, Role,
-    User,
-};
+use tenancy_access::{self as access, AccessStore, ContextCache, Membership, NewUser, Role};
 use tenancy_axum::{Require, TenancyLayer};
-use tenancy_core::{Global, Scope, Scoped, SystemScope};
+use tenancy_core::{Scope, SystemScope};
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 
@@ -55,7 +52,6 @@ async fn guarded(scope: Scope, _: Require<ReadNotes>) -> &'static str {
 async fn member<DB>(pool: &Pool<DB>) -> (String, i64)
 where
     DB: AccessStore,
-    User: tenancy_core::RowCodec<DB>,
     Membership: tenancy_core::RowCodec<DB>,
     Role: tenancy_core::RowCodec<DB>,
 {
@@ -69,31 +65,22 @@ where
         name: email.into(),
         is_developer: false,
     };
-    let owner = User::insert(&system, new_user("owner@bench"))
-        .execute(pool)
+    let owner = access::create_user(pool, &system, new_user("owner@bench"))
         .await
         .expect("owner");
-    let reader = User::insert(&system, new_user("reader@bench"))
-        .execute(pool)
+    let reader = access::create_user(pool, &system, new_user("reader@bench"))
         .await
         .expect("reader");
     let org = access::create_organization(pool, &system, "Bench", owner.user_id(), "free")
         .await
         .expect("org");
     let scope = Scope::for_member(org, owner.user_id());
-    let membership = Membership::insert(&scope, NewMembership { user_id: reader.id })
-        .execute(pool)
+    let membership = access::add_member(pool, &system, org, reader.user_id())
         .await
         .expect("membership");
-    let role = Role::insert(
-        &scope,
-        NewRole {
-            name: "reader".into(),
-        },
-    )
-    .execute(pool)
-    .await
-    .expect("role");
+    let role = access::create_role(pool, &scope, "reader")
+        .await
+        .expect("role");
     access::grant::<ReadNotes, _, _>(pool, &scope, role.id)
         .await
         .expect("grant");
@@ -154,7 +141,6 @@ fn bench_backend<DB>(
     query: Query<DB>,
 ) where
     DB: AccessStore,
-    User: tenancy_core::RowCodec<DB>,
     Membership: tenancy_core::RowCodec<DB>,
     Role: tenancy_core::RowCodec<DB>,
 {

@@ -19,6 +19,7 @@ fn misuse_does_not_compile_and_every_attribute_does() {
         "reassign-org",
         "scope-by-hand",
         "sealed",
+        "sealed-access",
         "soft-delete",
         "system-scope",
         "wrong-id-type",

@@ -9,9 +9,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
 use sqlx::SqlitePool;
-use tenancy_access::{self as access, Membership, NewMembership, NewRole, NewUser, Role, User};
+use tenancy_access::{self as access, NewUser};
 use tenancy_axum::{Problem, Require, TenancyLayer};
-use tenancy_core::{Global, Id, OrgId, Scope, Scoped, SystemScope};
+use tenancy_core::{Id, OrgId, Scope, Scoped, SystemScope};
 
 tenancy_access::permissions! {
     /// What the app's users may be allowed to do.
@@ -83,28 +83,14 @@ async fn demo(pool: &SqlitePool) -> Result<Demo, Box<dyn std::error::Error>> {
                 name: name.into(),
                 is_developer: false,
             };
-            users.push(User::insert(&system, new).execute(pool).await?);
+            users.push(access::create_user(pool, &system, new).await?);
         }
         let org = access::create_organization(pool, &system, org_name, users[0].user_id(), "free")
             .await?;
         let owner = Scope::for_member(org, users[0].user_id());
-        let member = Membership::insert(
-            &owner,
-            NewMembership {
-                user_id: users[1].id,
-            },
-        )
-        .execute(pool)
-        .await?;
+        let member = access::add_member(pool, &system, org, users[1].user_id()).await?;
         // A custom role of this organization: bakers read and write notes.
-        let baker = Role::insert(
-            &owner,
-            NewRole {
-                name: "baker".into(),
-            },
-        )
-        .execute(pool)
-        .await?;
+        let baker = access::create_role(pool, &owner, "baker").await?;
         access::grant::<ReadNotes, _, _>(pool, &owner, baker.id).await?;
         access::grant::<WriteNotes, _, _>(pool, &owner, baker.id).await?;
         if org_name == "Soapworks" {

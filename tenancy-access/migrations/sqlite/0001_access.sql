@@ -46,6 +46,8 @@ CREATE TABLE memberships (
     organization_id INTEGER NOT NULL REFERENCES organizations (id),
     user_id INTEGER NOT NULL REFERENCES users (id),
     is_active BOOLEAN NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (organization_id, id),
     UNIQUE (organization_id, user_id)
 );
@@ -65,7 +67,9 @@ CREATE TABLE roles (
     id INTEGER PRIMARY KEY,
     organization_id INTEGER REFERENCES organizations (id),
     name TEXT NOT NULL,
-    is_active BOOLEAN NOT NULL
+    is_active BOOLEAN NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 
 CREATE TABLE role_permissions (
@@ -83,6 +87,7 @@ CREATE TABLE user_role_assignments (
     assigned_by INTEGER REFERENCES users (id),
     is_active BOOLEAN NOT NULL,
     deactivated_with_membership BOOLEAN NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     UNIQUE (organization_id, id),
     FOREIGN KEY (organization_id, membership_id) REFERENCES memberships (organization_id, id)
 );
@@ -98,6 +103,9 @@ CREATE TABLE user_event_log (
     user_id INTEGER REFERENCES users (id),
     actor_id INTEGER REFERENCES users (id),
     event TEXT NOT NULL,
+    -- What an app-defined event is about: a kind of thing and its id.
+    subject_type TEXT,
+    subject_id INTEGER,
     detail TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
@@ -120,3 +128,35 @@ CREATE TABLE sessions (
     expires_at TEXT NOT NULL,
     revoked_at TEXT
 );
+
+-- Revoking every session of a user finds them by user.
+CREATE INDEX sessions_by_user ON sessions (user_id);
+
+-- A user's password, apart from the user so that no read of users carries
+-- its hash. Failed attempts slow the account down; they never lock it.
+CREATE TABLE password_credentials (
+    user_id INTEGER PRIMARY KEY REFERENCES users (id),
+    hash TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    last_failure_at TEXT
+);
+
+-- An invitation to join an organization: a single-use, expiring token,
+-- stored as its SHA-256.
+CREATE TABLE invitations (
+    id INTEGER PRIMARY KEY,
+    organization_id INTEGER NOT NULL REFERENCES organizations (id),
+    email TEXT NOT NULL,
+    role_id INTEGER REFERENCES roles (id),
+    token_hash BLOB NOT NULL UNIQUE,
+    invited_by INTEGER REFERENCES users (id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    accepted_at TEXT,
+    accepted_by INTEGER REFERENCES users (id),
+    revoked_at TEXT,
+    UNIQUE (organization_id, id),
+    CHECK (accepted_at IS NULL OR revoked_at IS NULL)
+);
+CREATE INDEX invitations_by_org ON invitations (organization_id, id);

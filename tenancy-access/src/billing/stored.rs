@@ -1,6 +1,7 @@
 //! Billing state in the database: who may act, and Stripe's webhooks
 //! applied at most once each, in the transaction that records them.
 
+use crate::store::KEY;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Acquire;
@@ -24,7 +25,7 @@ where
     DB: AccessStore,
 {
     let mut conn = crate::store::acquire(conn).await?;
-    Ok(DB::__org_row(&mut **conn, scope.org()).await?.billing)
+    Ok(DB::__org_row(KEY, &mut **conn, scope.org()).await?.billing)
 }
 
 /// How the scope's actor stands in its organization: the owner, a member,
@@ -39,7 +40,7 @@ where
     DB: AccessStore,
 {
     let mut conn = crate::store::acquire(conn).await?;
-    let org = DB::__org_row(&mut **conn, scope.org()).await?;
+    let org = DB::__org_row(KEY, &mut **conn, scope.org()).await?;
     Ok(standing_of(scope, org.owner))
 }
 
@@ -68,7 +69,7 @@ where
     DB: AccessStore,
 {
     let mut conn = crate::store::acquire(conn).await?;
-    let org = DB::__org_row(&mut **conn, scope.org()).await?;
+    let org = DB::__org_row(KEY, &mut **conn, scope.org()).await?;
     Ok(policy.access(&org.billing, standing_of(scope, org.owner), now))
 }
 
@@ -89,10 +90,10 @@ where
 {
     let _ = system.acting_reason();
     let mut conn = crate::store::acquire(conn).await?;
-    let mut tx = DB::__begin(&mut **conn).await?;
-    let mut state = DB::__org_row_for_update(&mut tx, org).await?.billing;
+    let mut tx = DB::__begin(KEY, &mut **conn).await?;
+    let mut state = DB::__org_row_for_update(KEY, &mut tx, org).await?.billing;
     state.stripe_customer_id = Some(customer_id.to_owned());
-    DB::__save_billing(&mut tx, org, &state).await?;
+    DB::__save_billing(KEY, &mut tx, org, &state).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -162,9 +163,9 @@ where
     verifier.verify(signature_header, raw_body, now)?;
     let event = Event::parse(raw_body)?;
     let mut conn = crate::store::acquire(conn).await?;
-    let mut tx = DB::__begin(&mut **conn).await?;
+    let mut tx = DB::__begin(KEY, &mut **conn).await?;
     let org = match event.customer_id() {
-        Some(customer) => DB::__org_for_customer(&mut tx, customer).await?,
+        Some(customer) => DB::__org_for_customer(KEY, &mut tx, customer).await?,
         None => None,
     };
     let Some(org) = org else {
@@ -173,7 +174,7 @@ where
         // Stripe's retry must then apply the event.
         return Ok(WebhookOutcome::UnknownCustomer);
     };
-    let before = DB::__org_row_for_update(&mut tx, org).await?.billing;
+    let before = DB::__org_row_for_update(KEY, &mut tx, org).await?.billing;
     let transition = before.apply(&event);
     let outcome = match &transition {
         Transition::Applied(_) => "applied",
@@ -184,12 +185,13 @@ where
     }
     let result = match transition {
         Transition::Applied(after) => {
-            DB::__save_billing(&mut tx, org, &after).await?;
+            DB::__save_billing(KEY, &mut tx, org, &after).await?;
             let record = NewEvent {
                 organization_id: Some(org),
                 user_id: None,
                 actor_id: None,
                 kind: EventKind::BillingStateChanged,
+                subject: None,
                 detail: json!({
                     "stripe_event": event.id,
                     "from": before.status.map(|s| s.as_str()),
@@ -197,7 +199,7 @@ where
                     "tier": after.tier,
                 }),
             };
-            DB::__record(&mut tx, &record, now).await?;
+            DB::__record(KEY, &mut tx, &record, now).await?;
             WebhookOutcome::Applied { org }
         }
         Transition::Ignored(reason) => WebhookOutcome::Ignored {
@@ -216,5 +218,5 @@ async fn claim<DB: AccessStore>(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    DB::__claim_event(conn, &event.id, org, event.event_type(), outcome, now).await
+    DB::__claim_event(KEY, conn, &event.id, org, event.event_type(), outcome, now).await
 }

@@ -14,6 +14,8 @@
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
+use super::Key;
+
 use super::org_row;
 use crate::permission::PermissionSet;
 use crate::session::RequestContext;
@@ -58,6 +60,7 @@ pub struct Live {
 pub trait SessionStore: Backend {
     /// Stores a new session, acting in `org` until told otherwise.
     fn __open_session(
+        _: Key,
         conn: &mut Self::Connection,
         user: UserId,
         org: Option<OrgId>,
@@ -68,14 +71,27 @@ pub trait SessionStore: Backend {
 
     /// Ends the session with this token hash.
     fn __close_session(
+        _: Key,
         conn: &mut Self::Connection,
         token_hash: [u8; 32],
         now: DateTime<Utc>,
     ) -> BoxFuture<'_, Result<()>>;
 
+    /// Ends the live sessions of `user` (only those acting in `org`, when
+    /// given), but the one with the token hash `keep`; how many ended.
+    fn __close_user_sessions<'a>(
+        _: Key,
+        conn: &'a mut Self::Connection,
+        user: UserId,
+        org: Option<OrgId>,
+        keep: Option<&'a [u8; 32]>,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<u64>>;
+
     /// The context of a request and the access version, in one statement;
     /// `None` when `lookup` names no live session or no user.
     fn __request_context<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         lookup: &'a Lookup,
         requested: Option<OrgId>,
@@ -85,6 +101,7 @@ pub trait SessionStore: Backend {
     /// The live session of `lookup` and the access version, in one indexed
     /// lookup; `None` when the session is unknown, expired or revoked.
     fn __check<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         lookup: &'a Lookup,
         now: DateTime<Utc>,
@@ -92,6 +109,7 @@ pub trait SessionStore: Backend {
 
     /// Records the organization a session acts in.
     fn __select_org(
+        _: Key,
         conn: &mut Self::Connection,
         session: i64,
         org: OrgId,
@@ -99,7 +117,10 @@ pub trait SessionStore: Backend {
 
     /// Whether every trigger that replaces the access version is in place
     /// and enabled.
-    fn __version_triggers_in_place(conn: &mut Self::Connection) -> BoxFuture<'_, Result<bool>>;
+    fn __version_triggers_in_place(
+        _: Key,
+        conn: &mut Self::Connection,
+    ) -> BoxFuture<'_, Result<bool>>;
 }
 
 /// The context of a request: the principal (`$principal` selects it),
@@ -307,7 +328,7 @@ macro_rules! impl_session_store {
     ($feature:literal, $db:ty, $agg:literal, $triggers:expr) => {
         #[cfg(feature = $feature)]
         impl SessionStore for $db {
-            fn __open_session(
+            fn __open_session(_: Key,
                 conn: &mut Self::Connection,
                 user: UserId,
                 org: Option<OrgId>,
@@ -331,7 +352,7 @@ macro_rules! impl_session_store {
                 })
             }
 
-            fn __close_session(
+            fn __close_session(_: Key,
                 conn: &mut Self::Connection,
                 token_hash: [u8; 32],
                 now: DateTime<Utc>,
@@ -348,7 +369,29 @@ macro_rules! impl_session_store {
                 })
             }
 
-            fn __request_context<'a>(
+            fn __close_user_sessions<'a>(_: Key,
+                conn: &'a mut Self::Connection,
+                user: UserId,
+                org: Option<OrgId>,
+                keep: Option<&'a [u8; 32]>,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'a, Result<u64>> {
+                Box::pin(async move {
+                    let closed = sqlx::query(
+                        "UPDATE sessions SET revoked_at = $4 WHERE user_id = $1 AND revoked_at IS NULL \
+                         AND ($2 IS NULL OR selected_org = $2) AND ($3 IS NULL OR token_hash <> $3)",
+                    )
+                    .bind(user)
+                    .bind(org)
+                    .bind(keep.map(|hash| hash.to_vec()))
+                    .bind(now)
+                    .execute(conn)
+                    .await?;
+                    Ok(Self::__rows_affected(&closed))
+                })
+            }
+
+            fn __request_context<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 lookup: &'a Lookup,
                 requested: Option<OrgId>,
@@ -379,7 +422,7 @@ macro_rules! impl_session_store {
                 })
             }
 
-            fn __check<'a>(
+            fn __check<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 lookup: &'a Lookup,
                 now: DateTime<Utc>,
@@ -405,7 +448,7 @@ macro_rules! impl_session_store {
                 })
             }
 
-            fn __select_org(
+            fn __select_org(_: Key,
                 conn: &mut Self::Connection,
                 session: i64,
                 org: OrgId,
@@ -420,7 +463,7 @@ macro_rules! impl_session_store {
                 })
             }
 
-            fn __version_triggers_in_place(
+            fn __version_triggers_in_place(_: Key,
                 conn: &mut Self::Connection,
             ) -> BoxFuture<'_, Result<bool>> {
                 Box::pin(async move {

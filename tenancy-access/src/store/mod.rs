@@ -16,15 +16,18 @@ use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::Connection;
 
-use super::event_log::{LoggedEvent, NewEvent};
-use super::models::{Membership, NewRoleAssignment, Role, RoleAssignment};
+use super::models::{Invitation, Membership, Role, RoleAssignment};
 use super::permission::{PermissionDef, PermissionSet};
 use crate::billing::{BillingState, SubscriptionStatus};
+use crate::organization::Organization;
 use tenancy_core::Scope;
 use tenancy_core::{Error, Result};
 use tenancy_core::{Id, OrgId, UserId};
 
+mod audit;
 mod context;
+mod credentials;
+mod people;
 
 /// A borrowed connection whose type no longer says where it came from.
 pub(crate) type Borrowed<'c, DB> =
@@ -46,12 +49,27 @@ where
     })
 }
 
+pub use audit::AuditStore;
 pub use context::SessionStore;
 pub(crate) use context::{Live, Lookup};
+pub use credentials::CredentialStore;
+pub(crate) use credentials::StoredPassword;
+pub use people::PeopleStore;
 
 mod sealed {
     pub trait Sealed {}
+
+    /// Proof that a statement is run by this crate's rules: every
+    /// statement takes one, and no other crate can make one, so none can
+    /// write the access tables around their checks and audit rows.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Key(());
+
+    /// The one key.
+    pub(crate) const KEY: Key = Key(());
 }
+
+pub(crate) use sealed::{KEY, Key};
 
 /// The organization's row, as access rules read it.
 #[doc(hidden)]
@@ -65,10 +83,13 @@ pub struct OrgRow {
 
 /// A backend that stores access rules: `sqlx::Sqlite` and `sqlx::Postgres`.
 #[doc(hidden)]
-pub trait AccessStore: SessionStore + sealed::Sealed {
+pub trait AccessStore:
+    SessionStore + PeopleStore + AuditStore + CredentialStore + sealed::Sealed
+{
     /// The permissions of `user` in `org` (all those the tier allows when
     /// `all`), in one statement.
     fn __permissions<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         org: OrgId,
         user: Option<UserId>,
@@ -76,17 +97,19 @@ pub trait AccessStore: SessionStore + sealed::Sealed {
     ) -> BoxFuture<'a, Result<PermissionSet>>;
 
     /// The organization's owner and billing state.
-    fn __org_row(conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>>;
+    fn __org_row(_: Key, conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>>;
 
     /// The same, locked for update on PostgreSQL until the transaction
     /// ends, so that changes of one organization apply one after the other.
     fn __org_row_for_update(
+        _: Key,
         conn: &mut Self::Connection,
         org: OrgId,
     ) -> BoxFuture<'_, Result<OrgRow>>;
 
     /// Writes the organization's billing state.
     fn __save_billing<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         org: OrgId,
         state: &'a BillingState,
@@ -94,12 +117,14 @@ pub trait AccessStore: SessionStore + sealed::Sealed {
 
     /// The organization whose Stripe customer this is.
     fn __org_for_customer<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         customer: &'a str,
     ) -> BoxFuture<'a, Result<Option<OrgId>>>;
 
     /// Records a Stripe event id; `false` when it was already recorded.
     fn __claim_event<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         event_id: &'a str,
         org: Option<OrgId>,
@@ -110,14 +135,43 @@ pub trait AccessStore: SessionStore + sealed::Sealed {
 
     /// A new organization owned by `owner`, with the owner's membership.
     fn __create_org<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         name: &'a str,
         owner: UserId,
         tier: &'a str,
     ) -> BoxFuture<'a, Result<OrgId>>;
 
+    /// The organization as its members see it.
+    fn __organization(
+        _: Key,
+        conn: &mut Self::Connection,
+        org: OrgId,
+    ) -> BoxFuture<'_, Result<Organization>>;
+
+    /// Renames the organization and sets its time zone.
+    fn __update_org<'a>(
+        _: Key,
+        conn: &'a mut Self::Connection,
+        org: OrgId,
+        name: &'a str,
+        timezone: &'a str,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Activates or deactivates the organization; `false` when it already
+    /// was so.
+    fn __set_org_active(
+        _: Key,
+        conn: &mut Self::Connection,
+        org: OrgId,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<bool>>;
+
     /// Makes `owner` the owner of `org`.
     fn __set_owner(
+        _: Key,
         conn: &mut Self::Connection,
         org: OrgId,
         owner: UserId,
@@ -125,12 +179,14 @@ pub trait AccessStore: SessionStore + sealed::Sealed {
 
     /// Inserts or updates a declared permission, by key.
     fn __sync_permission<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         def: &'a PermissionDef,
     ) -> BoxFuture<'a, Result<()>>;
 
     /// Grants the permission `key` to `role`; `false` if no such permission.
     fn __grant<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         role: Id<Role>,
         key: &'a str,
@@ -138,27 +194,15 @@ pub trait AccessStore: SessionStore + sealed::Sealed {
 
     /// Whether `user` is an active member of `org`.
     fn __is_member(
+        _: Key,
         conn: &mut Self::Connection,
         org: OrgId,
         user: UserId,
     ) -> BoxFuture<'_, Result<bool>>;
 
-    /// Writes an audit row.
-    fn __record<'a>(
-        conn: &'a mut Self::Connection,
-        event: &'a NewEvent,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<()>>;
-
-    /// The organization's latest audit rows, newest first.
-    fn __events(
-        conn: &mut Self::Connection,
-        org: OrgId,
-        limit: i64,
-    ) -> BoxFuture<'_, Result<Vec<LoggedEvent>>>;
-
     /// A membership the scope may see, active or not.
     fn __membership<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         scope: &'a Scope,
         id: Id<Membership>,
@@ -166,41 +210,49 @@ pub trait AccessStore: SessionStore + sealed::Sealed {
 
     /// A role the scope may see.
     fn __role<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         scope: &'a Scope,
         id: Id<Role>,
     ) -> BoxFuture<'a, Result<Role>>;
 
-    /// Inserts a role assignment in the scope's organization.
-    fn __assign<'a>(
-        conn: &'a mut Self::Connection,
-        scope: &'a Scope,
-        new: NewRoleAssignment,
-    ) -> BoxFuture<'a, Result<RoleAssignment>>;
+    /// A system role.
+    fn __system_role(
+        _: Key,
+        conn: &mut Self::Connection,
+        id: Id<Role>,
+    ) -> BoxFuture<'_, Result<Option<Role>>>;
 
-    /// Deactivates a role assignment.
-    fn __revoke<'a>(
+    /// A role assignment the scope may see, active or not.
+    fn __assignment<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         scope: &'a Scope,
         id: Id<RoleAssignment>,
     ) -> BoxFuture<'a, Result<RoleAssignment>>;
 
-    /// Deactivates a membership and, by cascade, its assignments.
-    fn __deactivate<'a>(
+    /// An invitation the scope may see.
+    fn __invitation<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         scope: &'a Scope,
-        id: Id<Membership>,
-    ) -> BoxFuture<'a, Result<()>>;
+        id: Id<Invitation>,
+    ) -> BoxFuture<'a, Result<Invitation>>;
 
-    /// Restores a membership and the assignments its deactivation took.
-    fn __restore<'a>(
+    /// Whether the membership holds the role through an active assignment.
+    fn __holds_role<'a>(
+        _: Key,
         conn: &'a mut Self::Connection,
         scope: &'a Scope,
-        id: Id<Membership>,
-    ) -> BoxFuture<'a, Result<Membership>>;
+        membership: Id<Membership>,
+        role: Id<Role>,
+    ) -> BoxFuture<'a, Result<bool>>;
 
     /// Starts a transaction (a savepoint inside one).
-    fn __begin(conn: &mut Self::Connection) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>>;
+    fn __begin(
+        _: Key,
+        conn: &mut Self::Connection,
+    ) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>>;
 }
 
 /// Decodes a stored subscription status; an unknown one is an error of the
@@ -270,7 +322,7 @@ macro_rules! impl_access_store {
 
         #[cfg(feature = $feature)]
         impl AccessStore for $db {
-            fn __permissions<'a>(
+            fn __permissions<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 org: OrgId,
                 user: Option<UserId>,
@@ -287,7 +339,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __org_row(conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
+            fn __org_row(_: Key, conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
                 Box::pin(async move {
                     let columns: Option<OrgColumns> = sqlx::query_as(ORG_ROW)
                         .bind(org)
@@ -297,7 +349,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __org_row_for_update(conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
+            fn __org_row_for_update(_: Key, conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
                 Box::pin(async move {
                     let columns: Option<OrgColumns> = sqlx::query_as(concat!(
                         "SELECT owner_id, tier, subscription_status, stripe_customer_id, \
@@ -312,7 +364,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __save_billing<'a>(
+            fn __save_billing<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 org: OrgId,
                 state: &'a BillingState,
@@ -339,7 +391,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __org_for_customer<'a>(
+            fn __org_for_customer<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 customer: &'a str,
             ) -> BoxFuture<'a, Result<Option<OrgId>>> {
@@ -353,7 +405,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __claim_event<'a>(
+            fn __claim_event<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 event_id: &'a str,
                 org: Option<OrgId>,
@@ -377,7 +429,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __create_org<'a>(
+            fn __create_org<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 name: &'a str,
                 owner: UserId,
@@ -405,7 +457,72 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __set_owner(conn: &mut Self::Connection, org: OrgId, owner: UserId) -> BoxFuture<'_, Result<()>> {
+            fn __organization(_: Key,
+                conn: &mut Self::Connection,
+                org: OrgId,
+            ) -> BoxFuture<'_, Result<Organization>> {
+                Box::pin(async move {
+                    type Row = (i64, String, Option<i64>, String, String, bool, DateTime<Utc>);
+                    let row: Option<Row> = sqlx::query_as(
+                        "SELECT id, name, owner_id, tier, timezone, is_active, created_at \
+                         FROM organizations WHERE id = $1",
+                    )
+                    .bind(org)
+                    .fetch_optional(conn)
+                    .await?;
+                    let (id, name, owner, tier, timezone, is_active, created_at) =
+                        row.ok_or(Error::NotFound { table: "organizations" })?;
+                    Ok(Organization {
+                        id: OrgId::new(id),
+                        name,
+                        owner: owner.map(UserId::new),
+                        tier,
+                        timezone,
+                        is_active,
+                        created_at,
+                    })
+                })
+            }
+
+            fn __update_org<'a>(_: Key,
+                conn: &'a mut Self::Connection,
+                org: OrgId,
+                name: &'a str,
+                timezone: &'a str,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'a, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query("UPDATE organizations SET name = $2, timezone = $3, updated_at = $4 WHERE id = $1")
+                        .bind(org)
+                        .bind(name)
+                        .bind(timezone)
+                        .bind(now)
+                        .execute(conn)
+                        .await?;
+                    Ok(())
+                })
+            }
+
+            fn __set_org_active(_: Key,
+                conn: &mut Self::Connection,
+                org: OrgId,
+                active: bool,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'_, Result<bool>> {
+                Box::pin(async move {
+                    let changed = sqlx::query(
+                        "UPDATE organizations SET is_active = $2, updated_at = $3 WHERE id = $1 AND is_active <> $2",
+                    )
+                    .bind(org)
+                    .bind(active)
+                    .bind(now)
+                    .execute(conn)
+                    .await?;
+                    Ok(changed.rows_affected() == 1)
+                })
+            }
+
+            fn __set_owner(_: Key, conn: &mut Self::Connection, org: OrgId, owner: UserId) -> BoxFuture<'_, Result<()>> {
                 Box::pin(async move {
                     sqlx::query("UPDATE organizations SET owner_id = $2 WHERE id = $1")
                         .bind(org)
@@ -416,7 +533,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __sync_permission<'a>(
+            fn __sync_permission<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 def: &'a PermissionDef,
             ) -> BoxFuture<'a, Result<()>> {
@@ -440,7 +557,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __grant<'a>(
+            fn __grant<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 role: Id<Role>,
                 key: &'a str,
@@ -466,7 +583,7 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __is_member(conn: &mut Self::Connection, org: OrgId, user: UserId) -> BoxFuture<'_, Result<bool>> {
+            fn __is_member(_: Key, conn: &mut Self::Connection, org: OrgId, user: UserId) -> BoxFuture<'_, Result<bool>> {
                 Box::pin(async move {
                     let found: Option<i64> = sqlx::query_scalar(
                         "SELECT id FROM memberships WHERE organization_id = $1 AND user_id = $2 AND is_active",
@@ -479,119 +596,73 @@ macro_rules! impl_access_store {
                 })
             }
 
-            fn __record<'a>(
-                conn: &'a mut Self::Connection,
-                event: &'a NewEvent,
-                now: DateTime<Utc>,
-            ) -> BoxFuture<'a, Result<()>> {
-                Box::pin(async move {
-                    sqlx::query(
-                        "INSERT INTO user_event_log (organization_id, user_id, actor_id, event, detail, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
-                    )
-                    .bind(event.organization_id)
-                    .bind(event.user_id)
-                    .bind(event.actor_id)
-                    .bind(event.kind.as_str())
-                    .bind(sqlx::types::Json(&event.detail))
-                    .bind(now)
-                    .execute(conn)
-                    .await?;
-                    Ok(())
-                })
-            }
-
-            fn __events(conn: &mut Self::Connection, org: OrgId, limit: i64) -> BoxFuture<'_, Result<Vec<LoggedEvent>>> {
-                Box::pin(async move {
-                    type Row = (
-                        i64,
-                        Option<OrgId>,
-                        Option<UserId>,
-                        Option<UserId>,
-                        String,
-                        sqlx::types::Json<serde_json::Value>,
-                        DateTime<Utc>,
-                    );
-                    let rows: Vec<Row> = sqlx::query_as(
-                        "SELECT id, organization_id, user_id, actor_id, event, detail, created_at \
-                         FROM user_event_log WHERE organization_id = $1 ORDER BY id DESC LIMIT $2",
-                    )
-                    .bind(org)
-                    .bind(limit)
-                    .fetch_all(conn)
-                    .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|(id, organization_id, user_id, actor_id, event, detail, created_at)| LoggedEvent {
-                            id,
-                            organization_id,
-                            user_id,
-                            actor_id,
-                            event,
-                            detail: detail.0,
-                            created_at,
-                        })
-                        .collect())
-                })
-            }
-
-            fn __membership<'a>(
+            fn __membership<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 scope: &'a Scope,
                 id: Id<Membership>,
             ) -> BoxFuture<'a, Result<Membership>> {
                 use tenancy_core::Scoped as _;
                 Box::pin(async move {
-                    Membership::find(scope, id).include_inactive().fetch_one(conn).await
+                    Membership::find(scope, id).fetch_one(conn).await
                 })
             }
 
-            fn __role<'a>(conn: &'a mut Self::Connection, scope: &'a Scope, id: Id<Role>) -> BoxFuture<'a, Result<Role>> {
+            fn __role<'a>(_: Key, conn: &'a mut Self::Connection, scope: &'a Scope, id: Id<Role>) -> BoxFuture<'a, Result<Role>> {
                 use tenancy_core::Scoped as _;
                 Box::pin(async move { Role::find(scope, id).fetch_one(conn).await })
             }
 
-            fn __assign<'a>(
-                conn: &'a mut Self::Connection,
-                scope: &'a Scope,
-                new: NewRoleAssignment,
-            ) -> BoxFuture<'a, Result<RoleAssignment>> {
+            fn __system_role(_: Key, conn: &mut Self::Connection, id: Id<Role>) -> BoxFuture<'_, Result<Option<Role>>> {
                 use tenancy_core::Scoped as _;
-                Box::pin(async move { RoleAssignment::insert(scope, new).execute(conn).await })
+                Box::pin(async move {
+                    let system = tenancy_core::SystemScope::new("access rules: system roles")?;
+                    Role::select_across_orgs(&system)
+                        .filter(Role::ID.eq(id).and(Role::ORGANIZATION_ID.is_null()))
+                        .fetch_optional(conn)
+                        .await
+                })
             }
 
-            fn __revoke<'a>(
+            fn __assignment<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 scope: &'a Scope,
                 id: Id<RoleAssignment>,
             ) -> BoxFuture<'a, Result<RoleAssignment>> {
                 use tenancy_core::Scoped as _;
+                Box::pin(async move { RoleAssignment::find(scope, id).fetch_one(conn).await })
+            }
+
+            fn __invitation<'a>(_: Key,
+                conn: &'a mut Self::Connection,
+                scope: &'a Scope,
+                id: Id<Invitation>,
+            ) -> BoxFuture<'a, Result<Invitation>> {
+                use tenancy_core::Scoped as _;
+                Box::pin(async move { Invitation::find(scope, id).fetch_one(conn).await })
+            }
+
+            fn __holds_role<'a>(_: Key,
+                conn: &'a mut Self::Connection,
+                scope: &'a Scope,
+                membership: Id<Membership>,
+                role: Id<Role>,
+            ) -> BoxFuture<'a, Result<bool>> {
+                use tenancy_core::Scoped as _;
                 Box::pin(async move {
-                    let assignment = RoleAssignment::find(scope, id).fetch_one(&mut *conn).await?;
-                    RoleAssignment::delete(scope, id).execute(conn).await?;
-                    Ok(assignment)
+                    let held = RoleAssignment::select(scope)
+                        .filter(
+                            RoleAssignment::MEMBERSHIP_ID
+                                .eq(membership)
+                                .and(RoleAssignment::ROLE_ID.eq(role))
+                                .and(RoleAssignment::IS_ACTIVE.eq(true)),
+                        )
+                        .count(conn)
+                        .await?;
+                    Ok(held > 0)
                 })
             }
 
-            fn __deactivate<'a>(
-                conn: &'a mut Self::Connection,
-                scope: &'a Scope,
-                id: Id<Membership>,
-            ) -> BoxFuture<'a, Result<()>> {
-                use tenancy_core::Scoped as _;
-                Box::pin(async move { Membership::delete(scope, id).execute(conn).await })
-            }
-
-            fn __restore<'a>(
-                conn: &'a mut Self::Connection,
-                scope: &'a Scope,
-                id: Id<Membership>,
-            ) -> BoxFuture<'a, Result<Membership>> {
-                use tenancy_core::SoftDelete as _;
-                Box::pin(async move { Membership::restore(scope, id).execute(conn).await })
-            }
-
-            fn __begin(conn: &mut Self::Connection) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>> {
+            fn __begin(_: Key, conn: &mut Self::Connection) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>> {
                 Box::pin(async move { Ok(conn.begin().await?) })
             }
         }

@@ -8,10 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Pool;
 use tenancy_access::billing::SubscriptionStatus;
-use tenancy_access::{
-    self as access, CacheStats, ContextCache, Credential, NewRole, RequestContext, Role,
-};
-use tenancy_core::{Error, OrgId, Scoped};
+use tenancy_access::{self as access, CacheStats, ContextCache, Credential, RequestContext, Role};
+use tenancy_core::{Error, OrgId};
 
 use super::{Db, db};
 use crate::fixtures::{
@@ -45,15 +43,9 @@ async fn context(
 
 /// A role of `shop` granting `recipes.edit`.
 async fn baker(pool: &Pool<Db>, shop: &Shop) -> Role {
-    let role = Role::insert(
-        &shop.as_owner(),
-        NewRole {
-            name: "baker".into(),
-        },
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    let role = access::create_role(pool, &shop.as_owner(), "baker")
+        .await
+        .unwrap();
     access::grant::<EditRecipes, _, _>(pool, &shop.as_owner(), role.id)
         .await
         .unwrap();
@@ -146,14 +138,15 @@ async fn every_change_a_context_reads_replaces_the_version_and_nothing_else_does
     access::revoke_session(db.pool(), token.expose(), Utc::now())
         .await
         .unwrap();
-    let event = access::NewEvent {
-        organization_id: Some(s.org),
-        user_id: Some(principal(&s.member)),
-        actor_id: None,
-        kind: access::EventKind::LoginSucceeded,
-        detail: serde_json::json!({}),
-    };
-    access::record_event(db.pool(), &event).await.unwrap();
+    access::record_app_event(
+        db.pool(),
+        &s.as_member(),
+        "batch.started",
+        None,
+        serde_json::json!({}),
+    )
+    .await
+    .unwrap();
     assert_eq!(version(&db).await, before);
 }
 

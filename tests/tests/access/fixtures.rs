@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use tenancy_access::{self as access, Membership, NewMembership, NewUser, User};
-use tenancy_core::{Global, OrgId, Scope, Scoped, SystemScope, UserId};
+use tenancy_access::{self as access, Membership, NewUser, User};
+use tenancy_core::{OrgId, Scope, Scoped, SystemScope, UserId};
 
 tenancy_access::permissions! {
     /// What the test app's users may be allowed to do.
@@ -50,21 +50,19 @@ impl Shop {
 pub(crate) async fn user<DB>(pool: &sqlx::Pool<DB>, email: &str) -> User
 where
     DB: tenancy_access::AccessStore,
-    User: tenancy_core::RowCodec<DB>,
 {
     let new = NewUser {
         email: email.into(),
         name: email.into(),
         is_developer: false,
     };
-    User::insert(&system(), new).execute(pool).await.unwrap()
+    access::create_user(pool, &system(), new).await.unwrap()
 }
 
 /// A shop on `tier`, with the permissions synced.
 pub(crate) async fn shop<DB>(pool: &sqlx::Pool<DB>, name: &str, tier: &str) -> Shop
 where
     DB: tenancy_access::AccessStore,
-    User: tenancy_core::RowCodec<DB>,
     Membership: tenancy_core::RowCodec<DB>,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
@@ -77,8 +75,7 @@ where
         .await
         .unwrap();
     let scope = Scope::for_member(org, owner.user_id());
-    let member_ship = Membership::insert(&scope, NewMembership { user_id: member.id })
-        .execute(pool)
+    let member_ship = access::add_member(pool, &system(), org, member.user_id())
         .await
         .unwrap();
     let owner_ship = Membership::select(&scope)

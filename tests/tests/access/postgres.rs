@@ -17,3 +17,6 @@ mod suite;
 
 #[path = "cache.rs"]
 mod cache;
+
+#[path = "people.rs"]
+mod people;

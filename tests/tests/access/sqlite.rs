@@ -16,3 +16,6 @@ mod suite;
 
 #[path = "cache.rs"]
 mod cache;
+
+#[path = "people.rs"]
+mod people;

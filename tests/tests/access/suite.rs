@@ -4,12 +4,12 @@
 
 use chrono::{Duration, Utc};
 use sqlx::Pool;
+use tenancy_access::Credential;
 use tenancy_access::billing::stripe::WebhookVerifier;
 use tenancy_access::billing::{Access, BillingPolicy, Ignored, Standing, SubscriptionStatus};
 use tenancy_access::billing::{WebhookFailure, WebhookOutcome};
-use tenancy_access::{self as access, EventKind, NewRole, Role};
-use tenancy_access::{Credential, Membership, NewMembership};
-use tenancy_core::{Error, OrgId, Scope, Scoped, Shared, UserId};
+use tenancy_access::{self as access, AuditQuery, EventKind, Role, Subject};
+use tenancy_core::{Error, OrgId, Scope, UserId};
 
 use super::{Db, db};
 use crate::fixtures::{
@@ -18,10 +18,7 @@ use crate::fixtures::{
 };
 
 async fn role(pool: &Pool<Db>, scope: &Scope, name: &str) -> Role {
-    Role::insert(scope, NewRole { name: name.into() })
-        .execute(pool)
-        .await
-        .unwrap()
+    access::create_role(pool, scope, name).await.unwrap()
 }
 
 async fn keys(pool: &Pool<Db>, scope: &Scope) -> Vec<String> {
@@ -43,9 +40,10 @@ async fn set_tier(pool: &Pool<Db>, org: OrgId, tier: &str) {
 }
 
 async fn events_of(pool: &Pool<Db>, scope: &Scope, kind: EventKind) -> usize {
-    access::audit_events(pool, scope, 100)
+    access::audit_log(pool, scope, &AuditQuery::new().limit(500))
         .await
         .unwrap()
+        .events
         .iter()
         .filter(|e| e.event == kind.as_str())
         .count()
@@ -138,15 +136,9 @@ async fn a_revoked_role_stops_working_at_once_for_another_pool_too() {
 async fn system_roles_are_given_by_a_system_scope_only() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    let viewer = Role::insert_system(
-        &system(),
-        NewRole {
-            name: "viewer".into(),
-        },
-    )
-    .execute(db.pool())
-    .await
-    .unwrap();
+    let viewer = access::create_system_role(db.pool(), &system(), "viewer")
+        .await
+        .unwrap();
     access::grant_system(db.pool(), &system(), viewer.id, "recipes.view")
         .await
         .unwrap();
@@ -626,40 +618,76 @@ async fn a_rotated_secret_and_any_of_several_signatures_verify() {
 }
 
 #[tokio::test]
-async fn sign_ins_are_recorded_in_the_audit_log() {
+async fn app_events_are_recorded_in_their_organizations_audit_log_only() {
     let Some(db) = db().await else { return };
     let s = shop(&db, "soapworks", "free").await;
-    for kind in [
-        EventKind::LoginFailed,
-        EventKind::LoginSucceeded,
-        EventKind::DeveloperOrgSwitch,
+    let batch = Subject::new("batch", 7);
+    for (kind, subject) in [
+        ("batch.started", Some(batch.clone())),
+        ("stock.adjusted", None),
+        ("batch.finished", Some(batch.clone())),
     ] {
-        let event = access::NewEvent {
-            organization_id: Some(s.org),
-            user_id: Some(principal(&s.member)),
-            actor_id: Some(principal(&s.member)),
-            kind,
-            detail: serde_json::json!({ "ip": "127.0.0.1" }),
-        };
-        access::record_event(db.pool(), &event).await.unwrap();
+        let detail = serde_json::json!({ "ip": "127.0.0.1" });
+        access::record_app_event(db.pool(), &s.as_member(), kind, subject, detail)
+            .await
+            .unwrap();
     }
-    let logged = access::audit_events(db.pool(), &s.as_owner(), 10)
+    let about = AuditQuery::new().subject(batch.clone());
+    let logged = access::audit_log(db.pool(), &s.as_owner(), &about)
         .await
         .unwrap();
-    let names: Vec<&str> = logged.iter().map(|e| e.event.as_str()).collect();
+    let names: Vec<&str> = logged.events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names, ["batch.finished", "batch.started"]);
+    assert_eq!(logged.events[0].detail["ip"], "127.0.0.1");
+    assert_eq!(logged.events[0].actor_id, Some(principal(&s.member)));
+    assert_eq!(logged.events[0].subject, Some(batch));
+    assert_eq!(logged.next, None);
+
+    let by_actor = AuditQuery::new().actor(principal(&s.member)).limit(2);
+    let first = access::audit_log(db.pool(), &s.as_owner(), &by_actor)
+        .await
+        .unwrap();
+    assert_eq!(first.events.len(), 2);
+    let rest = by_actor.clone().after(first.next.expect("a second page"));
+    let second = access::audit_log(db.pool(), &s.as_owner(), &rest)
+        .await
+        .unwrap();
+    let names: Vec<&str> = second.events.iter().map(|e| e.event.as_str()).collect();
     assert_eq!(
         names,
-        ["developer.org_switch", "login.succeeded", "login.failed"]
+        ["batch.started"],
+        "pages follow each other without overlap"
     );
-    assert_eq!(logged[0].detail["ip"], "127.0.0.1");
-    let theirs = shop(&db, "candleco", "free").await;
-    let other = access::audit_events(db.pool(), &theirs.as_owner(), 10)
-        .await
-        .unwrap();
+    assert_eq!(second.next, None);
+
+    let listed_by_member = access::audit_log(db.pool(), &s.as_member(), &AuditQuery::new()).await;
     assert!(
-        other.is_empty(),
+        matches!(listed_by_member, Err(Error::Forbidden)),
+        "{listed_by_member:?}"
+    );
+    let forged = access::record_app_event(
+        db.pool(),
+        &s.as_member(),
+        "role.assigned",
+        None,
+        serde_json::json!({}),
+    )
+    .await;
+    assert!(matches!(forged, Err(Error::Invalid { .. })), "{forged:?}");
+    let theirs = shop(&db, "candleco", "free").await;
+    let other = access::audit_log(
+        db.pool(),
+        &theirs.as_owner(),
+        &AuditQuery::new().event("batch.started"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        other.events.is_empty(),
         "an organization reads its own audit log only"
     );
+    let huge = access::audit_log(db.pool(), &s.as_owner(), &AuditQuery::new().limit(501)).await;
+    assert!(matches!(huge, Err(Error::Invalid { .. })), "{huge:?}");
 }
 
 #[tokio::test]
@@ -709,15 +737,9 @@ async fn a_session_acts_in_the_organization_it_signed_in_to() {
     let first = shop(&db, "soapworks", "free").await;
     let second = shop(&db, "candleco", "free").await;
     // The first shop's member joins the second shop too.
-    Membership::insert(
-        &second.as_owner(),
-        NewMembership {
-            user_id: first.member.id,
-        },
-    )
-    .execute(db.pool())
-    .await
-    .unwrap();
+    access::add_member(db.pool(), &system(), second.org, principal(&first.member))
+        .await
+        .unwrap();
     let now = Utc::now();
     let token = access::sign_in(
         db.pool(),

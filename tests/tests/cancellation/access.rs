@@ -3,10 +3,8 @@
 //! database of their own, with the library's access tables.
 
 use chrono::Utc;
-use tenancy_access::{
-    self as access, EventKind, Membership, NewEvent, NewMembership, NewRole, NewUser, Role, User,
-};
-use tenancy_core::{Global, Id, OrgId, Scope, Scoped, SystemScope, UserId};
+use tenancy_access::{self as access, AuditQuery, Membership, NewUser, Role};
+use tenancy_core::{Id, OrgId, Scope, SystemScope, UserId};
 
 use super::operations::Operation;
 
@@ -46,31 +44,20 @@ pub(crate) async fn seed(pool: &sqlx::Pool<super::Db>) -> Shop {
         name: email.into(),
         is_developer: false,
     };
-    let owner = User::insert(&system, user("owner@shop"))
-        .execute(pool)
+    let owner = access::create_user(pool, &system, user("owner@shop"))
         .await
         .unwrap();
-    let member = User::insert(&system, user("member@shop"))
-        .execute(pool)
+    let member = access::create_user(pool, &system, user("member@shop"))
         .await
         .unwrap();
     let org = access::create_organization(pool, &system, "Shop", owner.user_id(), "free")
         .await
         .unwrap();
     let scope = Scope::for_member(org, owner.user_id());
-    let membership = Membership::insert(&scope, NewMembership { user_id: member.id })
-        .execute(pool)
+    let membership = access::add_member(pool, &system, org, member.user_id())
         .await
         .unwrap();
-    let role = Role::insert(
-        &scope,
-        NewRole {
-            name: "baker".into(),
-        },
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    let role = access::create_role(pool, &scope, "baker").await.unwrap();
     Shop {
         system,
         org,
@@ -135,15 +122,11 @@ pub(crate) fn all() -> Vec<(&'static str, Operation<Shop>)> {
         }),
         ("record and read the audit log", |fx| {
             Box::pin(async move {
-                let event = NewEvent {
-                    organization_id: Some(fx.rows.org),
-                    user_id: Some(fx.rows.owner),
-                    actor_id: None,
-                    kind: EventKind::LoginSucceeded,
-                    detail: serde_json::json!({}),
-                };
-                let _ = access::record_event(&fx.pool, &event).await;
-                let _ = access::audit_events(&fx.pool, &fx.rows.as_owner(), 10).await;
+                let detail = serde_json::json!({});
+                let scope = fx.rows.as_owner();
+                let _ =
+                    access::record_app_event(&fx.pool, &scope, "batch.started", None, detail).await;
+                let _ = access::audit_log(&fx.pool, &scope, &AuditQuery::new()).await;
             })
         }),
         ("billing state", |fx| {

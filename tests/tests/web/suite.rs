@@ -7,8 +7,8 @@ use axum::http::{Request, StatusCode, header};
 use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use sqlx::Pool;
-use tenancy_access::{self as access, Membership, NewMembership, NewRole, NewUser, Role, User};
-use tenancy_core::{Global, Id, OrgId, Scope, Scoped, SystemScope};
+use tenancy_access::{self as access, AuditQuery, NewUser, User};
+use tenancy_core::{Id, OrgId, Scope, Scoped, SystemScope};
 use tower::ServiceExt;
 
 use super::{Db, db};
@@ -114,7 +114,7 @@ async fn user(pool: &Pool<Db>, email: &str, is_developer: bool) -> User {
         name: email.into(),
         is_developer,
     };
-    User::insert(&system(), new).execute(pool).await.unwrap()
+    access::create_user(pool, &system(), new).await.unwrap()
 }
 
 async fn world(pool: &Pool<Db>) -> World {
@@ -134,19 +134,12 @@ async fn world(pool: &Pool<Db>) -> World {
             .await
             .unwrap();
     let as_owner = Scope::for_member(org, owner.user_id());
-    let membership = Membership::insert(&as_owner, NewMembership { user_id: reader.id })
-        .execute(pool)
+    let membership = access::add_member(pool, &system(), org, reader.user_id())
         .await
         .unwrap();
-    let role = Role::insert(
-        &as_owner,
-        NewRole {
-            name: "reader".into(),
-        },
-    )
-    .execute(pool)
-    .await
-    .unwrap();
+    let role = access::create_role(pool, &as_owner, "reader")
+        .await
+        .unwrap();
     access::grant::<ReadNotes, _, _>(pool, &as_owner, role.id)
         .await
         .unwrap();
@@ -303,9 +296,10 @@ async fn a_router_without_the_layer_answers_500_and_never_panics() {
 
 async fn switches(pool: &Pool<Db>, org: OrgId) -> usize {
     let scope = Scope::for_job(org, "router suite");
-    access::audit_events(pool, &scope, 100)
+    access::audit_log(pool, &scope, &AuditQuery::new().limit(500))
         .await
         .unwrap()
+        .events
         .iter()
         .filter(|e| e.event == "developer.org_switch")
         .count()
@@ -478,14 +472,18 @@ async fn once_billing_lapses_only_the_owner_may_sign_in_or_act() {
             .status,
         StatusCode::OK
     );
-    let logins: Vec<String> =
-        access::audit_events(db.pool(), &Scope::for_job(w.org, "router suite"), 100)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.event)
-            .filter(|e| e.starts_with("login."))
-            .collect();
+    let logins: Vec<String> = access::audit_log(
+        db.pool(),
+        &Scope::for_job(w.org, "router suite"),
+        &AuditQuery::new(),
+    )
+    .await
+    .unwrap()
+    .events
+    .into_iter()
+    .map(|e| e.event)
+    .filter(|e| e.starts_with("login."))
+    .collect();
     assert_eq!(logins, ["login.succeeded", "login.failed"]);
 }
 
