@@ -94,3 +94,102 @@ pub fn admit(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use tenancy_core::{Actor, OrgId, UserId};
+
+    use super::*;
+    use crate::billing::{BillingState, SubscriptionStatus};
+    use crate::permission::PermissionSet;
+
+    const ORG: OrgId = OrgId::new(7);
+    const OWNER: UserId = UserId::new(1);
+    const MEMBER: UserId = UserId::new(2);
+
+    fn context(user: UserId) -> RequestContext {
+        RequestContext {
+            user,
+            is_developer: false,
+            session: None,
+            selected_org: None,
+            memberships: vec![ORG],
+            org: Some(ORG),
+            is_member: true,
+            org_active: true,
+            owner: Some(OWNER),
+            owner_email: Some("owner@shop.example".into()),
+            billing: Some(BillingState::new("free")),
+            permissions: PermissionSet::default(),
+        }
+    }
+
+    fn lapsed(mut context: RequestContext, now: DateTime<Utc>) -> RequestContext {
+        let mut billing = BillingState::new("team");
+        billing.status = Some(SubscriptionStatus::Canceled);
+        billing.delinquent_since = Some(now - Duration::days(60));
+        context.billing = Some(billing);
+        context
+    }
+
+    #[test]
+    fn members_act_as_members_and_the_owner_as_owner() {
+        let now = Utc::now();
+        let policy = BillingPolicy::default();
+        let member = admit(&context(MEMBER), &policy, now).unwrap();
+        assert_eq!(member.standing, Standing::Member);
+        assert_eq!(member.scope.actor(), &Actor::Member { user: MEMBER });
+        assert_eq!(member.scope.org(), ORG);
+        assert_eq!(
+            admit(&context(OWNER), &policy, now).unwrap().standing,
+            Standing::Owner
+        );
+    }
+
+    #[test]
+    fn each_refusal_has_one_cause() {
+        let now = Utc::now();
+        let policy = BillingPolicy::default();
+        let mut none = context(MEMBER);
+        none.org = None;
+        assert_eq!(admit(&none, &policy, now), Err(Refusal::NoOrganization));
+        let mut stranger = context(MEMBER);
+        stranger.is_member = false;
+        assert_eq!(admit(&stranger, &policy, now), Err(Refusal::NotAMember));
+        let mut missing = context(MEMBER);
+        missing.billing = None;
+        assert_eq!(admit(&missing, &policy, now), Err(Refusal::NotAMember));
+        let mut inactive = context(OWNER);
+        inactive.org_active = false;
+        assert_eq!(
+            admit(&inactive, &policy, now),
+            Err(Refusal::OrganizationInactive)
+        );
+        assert_eq!(
+            admit(&lapsed(context(MEMBER), now), &policy, now),
+            Err(Refusal::BillingLapsed {
+                contact: Some("owner@shop.example".into())
+            })
+        );
+    }
+
+    #[test]
+    fn a_lapse_leaves_the_owner_and_developers_in() {
+        let now = Utc::now();
+        let policy = BillingPolicy::default();
+        let owner = admit(&lapsed(context(OWNER), now), &policy, now).unwrap();
+        assert!(
+            matches!(owner.access, Access::OwnerOnly(_)),
+            "{:?}",
+            owner.access
+        );
+        let mut developer = lapsed(context(UserId::new(9)), now);
+        developer.is_developer = true;
+        developer.is_member = false;
+        developer.org_active = false;
+        let admitted = admit(&developer, &policy, now).unwrap();
+        assert_eq!(admitted.standing, Standing::Developer);
+        assert_eq!(admitted.access, Access::Allowed);
+    }
+}

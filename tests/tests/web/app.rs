@@ -99,6 +99,39 @@ async fn sign_in<DB: AccessStore>(
     Ok(Json(token.expose().to_owned()))
 }
 
+/// A password sign-in's body.
+#[derive(serde::Deserialize)]
+struct Login {
+    email: String,
+    password: String,
+}
+
+/// Cheap costs: the suite tests the routes, not argon2's strength.
+pub(crate) fn passwords() -> access::Passwords {
+    access::Passwords::new()
+        .with_costs(64, 1, 1)
+        .expect("costs")
+}
+
+/// Signs in with an email and a password.
+async fn login<DB: AccessStore>(
+    State(pool): State<sqlx::Pool<DB>>,
+    Json(login): Json<Login>,
+) -> Result<Json<String>, SignInRejection> {
+    let token = access::sign_in_with_password(
+        &pool,
+        &passwords(),
+        &login.email,
+        &login.password,
+        None,
+        &BillingPolicy::default(),
+        Duration::hours(8),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(token.expose().to_owned()))
+}
+
 /// The routes: notes and `/me` behind the layer, sign-in and Stripe beside.
 pub(crate) fn router<DB>(pool: sqlx::Pool<DB>) -> Router
 where
@@ -113,6 +146,7 @@ where
         .layer(TenancyLayer::new(pool.clone()));
     Router::new()
         .route("/sign-in", post(sign_in::<DB>))
+        .route("/login", post(login::<DB>))
         .merge(protected)
         .with_state(pool.clone())
         .nest(

@@ -378,6 +378,92 @@ async fn a_revoked_role_fails_on_the_very_next_request() {
         .is_problem(StatusCode::UNAUTHORIZED, "invalid_credentials");
 }
 
+#[tokio::test]
+async fn a_deactivated_organization_refuses_all_but_developers() {
+    let Some(db) = db().await else { return };
+    let w = world(&db).await;
+    access::set_organization_active(db.pool(), &system(), w.org, false)
+        .await
+        .unwrap();
+    for token in [&w.owner, &w.reader] {
+        call(&w.app, "GET", "/notes", Some(token), None, None)
+            .await
+            .is_problem(StatusCode::FORBIDDEN, "organization_inactive");
+    }
+    let org = w.org.to_string();
+    let developer = call(
+        &w.app,
+        "GET",
+        "/notes",
+        Some(&w.developer),
+        Some(&org),
+        None,
+    )
+    .await;
+    assert_eq!(developer.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_password_sign_in_answers_one_way_for_every_wrong_login() {
+    let Some(db) = db().await else { return };
+    let w = world(&db).await;
+    let reader = access::user_by_email(db.pool(), &system(), "reader@soapworks.test")
+        .await
+        .unwrap();
+    access::set_password(
+        db.pool(),
+        &system(),
+        &crate::app::passwords(),
+        reader.user_id(),
+        "a reader's secret",
+    )
+    .await
+    .unwrap();
+    let login =
+        |email: &str, password: &str| serde_json::json!({ "email": email, "password": password });
+    let signed_in = call(
+        &w.app,
+        "POST",
+        "/login",
+        None,
+        None,
+        Some(login("reader@soapworks.test", "a reader's secret")),
+    )
+    .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    let token = signed_in.body.as_str().unwrap().to_owned();
+    assert_eq!(
+        call(&w.app, "GET", "/notes", Some(&token), None, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let wrong = call(
+        &w.app,
+        "POST",
+        "/login",
+        None,
+        None,
+        Some(login("reader@soapworks.test", "guess")),
+    )
+    .await;
+    let unknown = call(
+        &w.app,
+        "POST",
+        "/login",
+        None,
+        None,
+        Some(login("nobody@soapworks.test", "guess")),
+    )
+    .await;
+    wrong.is_problem(StatusCode::UNAUTHORIZED, "invalid_login");
+    unknown.is_problem(StatusCode::UNAUTHORIZED, "invalid_login");
+    assert_eq!(
+        wrong.body, unknown.body,
+        "nothing tells which emails have accounts"
+    );
+}
+
 async fn set_status(pool: &Pool<Db>, org: OrgId, status: &str) {
     sqlx::query(
         "UPDATE organizations SET subscription_status = $1, delinquent_since = $2 WHERE id = $3",
