@@ -51,6 +51,14 @@ pub enum Refusal {
     },
 }
 
+/// Whether the principal of `context` may be let into its organization at
+/// all, whatever the billing and the organization's state: the
+/// organization exists (it has a billing state) and the principal is an
+/// active member of it or a developer.
+pub(crate) fn belongs(context: &RequestContext) -> bool {
+    context.billing.is_some() && (context.is_member || context.is_developer)
+}
+
 /// Whether the principal of `context` acts for its organization now, and
 /// how: developers always (the app's own staff, never held back by a
 /// customer's billing or deactivation); active members of an active
@@ -66,19 +74,19 @@ pub fn admit(
     now: DateTime<Utc>,
 ) -> Result<Admitted, Refusal> {
     let org = context.org.ok_or(Refusal::NoOrganization)?;
-    // No billing state: the organization does not exist.
-    let billing = context.billing.as_ref().ok_or(Refusal::NotAMember)?;
+    let billing = match &context.billing {
+        Some(billing) if belongs(context) => billing,
+        _ => return Err(Refusal::NotAMember),
+    };
     let (scope, standing) = if context.is_developer {
         (Scope::for_developer(org, context.user), Standing::Developer)
-    } else if context.is_member {
+    } else {
         let standing = if context.owner == Some(context.user) {
             Standing::Owner
         } else {
             Standing::Member
         };
         (Scope::for_member(org, context.user), standing)
-    } else {
-        return Err(Refusal::NotAMember);
     };
     if !context.org_active && standing != Standing::Developer {
         return Err(Refusal::OrganizationInactive);

@@ -9,7 +9,7 @@
 use crate::store::KEY;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
@@ -76,7 +76,14 @@ struct Key {
 struct Entry {
     context: Arc<RequestContext>,
     version: i64,
+    /// When the principal's activity was last recorded through this
+    /// entry, in seconds since the epoch.
+    active_at: AtomicI64,
 }
+
+/// How often a cached session records its principal's activity
+/// (`users.last_active_at`), at most.
+const ACTIVITY_EVERY: i64 = 60;
 
 impl Entry {
     /// Whether what the check read now is what the context was read from.
@@ -133,6 +140,11 @@ impl ContextCache {
     /// It takes a pool, not a transaction: a context read inside a
     /// transaction could hold changes that are then rolled back.
     ///
+    /// It also records the principal's activity (`last_active_at` of
+    /// [`User`](crate::User)) when it first caches their context and then
+    /// at most once a minute per cached context; with a capacity of 0,
+    /// activity is not recorded.
+    ///
     /// `None` when the credential proves nobody (an unknown, expired or
     /// revoked token). Contexts a request is refused for (an organization
     /// that does not exist, or the principal is no member of) are not kept.
@@ -169,6 +181,22 @@ impl ContextCache {
             };
             if entry.holds(&live) {
                 self.inner.hits.fetch_add(1, Ordering::Relaxed);
+                let seen = entry.active_at.load(Ordering::Relaxed);
+                let due = now.timestamp() - seen >= ACTIVITY_EVERY;
+                // One request of those that find it due records it.
+                if due
+                    && entry
+                        .active_at
+                        .compare_exchange(
+                            seen,
+                            now.timestamp(),
+                            Ordering::Relaxed,
+                            Ordering::Relaxed,
+                        )
+                        .is_ok()
+                {
+                    DB::__touch_user(KEY, &mut conn, entry.context.user, false, now).await?;
+                }
                 return Ok(Some(Arc::clone(&entry.context)));
             }
         }
@@ -186,9 +214,17 @@ impl ContextCache {
         };
         let context = Arc::new(read.context);
         if usable && admitted(&context) {
+            let active_at = match &cached {
+                Some(stale) => stale.active_at.load(Ordering::Relaxed),
+                None => {
+                    DB::__touch_user(KEY, &mut conn, context.user, false, now).await?;
+                    now.timestamp()
+                }
+            };
             let entry = Arc::new(Entry {
                 context: Arc::clone(&context),
                 version: read.version,
+                active_at: AtomicI64::new(active_at),
             });
             self.inner.entries.insert(key, entry);
         } else if cached.is_some() {
@@ -243,14 +279,13 @@ impl ContextCache {
     }
 }
 
-/// Whether a request would be let through with this context: only those
-/// are kept, so that naming made-up organizations cannot crowd out the
-/// contexts of real requests.
+/// Whether a request could be let through with this context (see
+/// [`admit`](crate::admit)): only those are kept, so that naming made-up
+/// organizations cannot crowd out the contexts of real requests. Billing
+/// and the organization's state are weighed on every request, so they do
+/// not decide what is kept.
 fn admitted(context: &RequestContext) -> bool {
-    match context.org {
-        None => true,
-        Some(_) => context.billing.is_some() && (context.is_member || context.is_developer),
-    }
+    context.org.is_none() || crate::admission::belongs(context)
 }
 
 impl Default for ContextCache {

@@ -13,10 +13,40 @@
 //! owner, or (always) developers may act. Every change is written to the
 //! audit log in the same transaction.
 //!
-//! The tables are in [`schema`]; the models ([`User`], [`Membership`],
-//! [`Role`], [`RoleAssignment`], [`StoredPermission`]) are scoped models of
-//! `tenancy-core`, read with its usual operations. `tenancy-axum` turns the
-//! rules into a layer and extractors.
+//! # Written only through the rules
+//!
+//! The tables are in [`schema`]. Their models ([`Membership`], [`Role`],
+//! [`RoleAssignment`], [`StoredPermission`], [`Invitation`]) are read-only
+//! models of `tenancy-core`, read with its usual scoped operations; writing
+//! them through the model does not compile, and the statements behind the
+//! rules take a key no other crate can make. So every change goes through a
+//! function of this crate that checks who acts (the owner, a member holding
+//! [`MANAGE_MEMBERS`], a developer or a job) and writes its audit row in the
+//! same transaction.
+//!
+//! Users are seen through organizations: a scope reads its organization's
+//! [`members`] (names and time zones, never emails); only a system scope
+//! reads every [`User`] ([`users`]).
+//!
+//! # What it covers
+//!
+//! - roles and typed permissions ([`permissions!`], [`create_role`],
+//!   [`grant`], [`remove_permission`], [`assign_role`], [`require`]);
+//! - members ([`add_member`], [`deactivate_member`], [`restore_member`],
+//!   [`transfer_ownership`]) and invitations ([`invite`],
+//!   [`accept_invitation`]);
+//! - sign-in: with a password ([`Passwords`], [`sign_in_with_password`],
+//!   [`change_password`]) or as a user the app authenticated ([`sign_in`]),
+//!   both admitted by the one rule every request follows ([`admit`]);
+//!   sessions ([`issue_session`], [`revoke_sessions`]) and the request
+//!   context, cached and checked on every use ([`ContextCache`]);
+//! - the organization ([`organization`], [`update_organization`],
+//!   [`set_organization_active`]) and its billing ([`billing`]: the policy,
+//!   Stripe's webhooks applied at most once);
+//! - the audit log: the library's events and the app's own
+//!   ([`record_app_event`]), paged for owners ([`audit_log`]).
+//!
+//! `tenancy-axum` turns the rules into a layer, extractors and rejections.
 //!
 //! # Feature flags
 //!

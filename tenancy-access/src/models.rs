@@ -35,7 +35,8 @@ pub struct User {
     pub timezone: String,
     /// When they last signed in.
     pub last_login_at: Option<DateTime<Utc>>,
-    /// When they last made a request (recorded at most once a minute).
+    /// When they last made a request, as the [`ContextCache`](crate::ContextCache)
+    /// records it: at most once a minute per session.
     pub last_active_at: Option<DateTime<Utc>>,
     /// When the user was created.
     pub created_at: DateTime<Utc>,

@@ -746,3 +746,46 @@ async fn deactivating_a_member_ends_their_sessions_there() {
     assert!(restored.is_active);
     let _: Id<tenancy_access::Membership> = restored.id;
 }
+
+#[tokio::test]
+async fn a_cached_session_records_its_users_activity_once_a_minute() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let token = access::issue_session(
+        db.pool(),
+        principal(&s.member),
+        None,
+        Duration::hours(1),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let credential = Credential::Token(token.expose().to_owned());
+    let cache = access::ContextCache::default();
+    let active = || async {
+        access::user(db.pool(), &system(), s.member.id)
+            .await
+            .unwrap()
+            .last_active_at
+    };
+    assert_eq!(active().await, None);
+    let first = Utc::now();
+    cache
+        .request_context(db.pool(), &credential, None, first)
+        .await
+        .unwrap()
+        .unwrap();
+    let seen = active().await.expect("recorded on the first request");
+    cache
+        .request_context(db.pool(), &credential, None, first + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(active().await, Some(seen), "not again within the minute");
+    let later = first + Duration::seconds(61);
+    cache
+        .request_context(db.pool(), &credential, None, later)
+        .await
+        .unwrap();
+    let again = active().await.unwrap();
+    assert!(again > seen, "{again} after {seen}");
+}
