@@ -95,11 +95,12 @@ pub struct Accepted {
 }
 
 /// Invites `email` to the scope's organization, with `role` (one of its
-/// own, or a system role) given on acceptance, valid for `ttl`.
+/// own) given on acceptance, valid for `ttl`.
 ///
 /// # Errors
 ///
-/// [`Error::Forbidden`] for an actor who may not manage members;
+/// [`Error::Forbidden`] for an actor who may not manage members, or a
+/// system role (which only a system scope gives);
 /// [`Error::Invalid`] naming `email` for a malformed one, `role_id` for a
 /// role the organization cannot see or a deactivated one, or `ttl` for one
 /// that is not positive.
@@ -131,6 +132,9 @@ where
     authorize_management::<DB>(&mut tx, scope).await?;
     if let Some(role) = role {
         match DB::__role(KEY, &mut tx, scope, role).await {
+            // A system role is given by a system scope only, as
+            // `assign_role` refuses it too.
+            Ok(found) if found.organization_id.is_none() => return Err(Error::Forbidden),
             Ok(found) if found.is_active => {}
             Ok(_) | Err(Error::NotFound { .. }) => {
                 return Err(Error::invalid(

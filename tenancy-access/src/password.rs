@@ -3,17 +3,21 @@
 //! A password hash is deliberately slow (tens of milliseconds of one core
 //! and 19 MiB of memory with OWASP's parameters). Run on the async
 //! runtime's threads, a burst of sign-ins would stall every other request;
-//! run without a bound, it would take every core. [`Passwords`] runs each
-//! hash on a blocking thread after taking one of a few permits, so other
-//! requests keep the remaining cores and sign-ins queue.
+//! run without a bound, it would take every core; run at the same priority
+//! as everything else, it would still take a core's share from the
+//! database and the runtime. [`Passwords`] queues each hash for one of a
+//! few threads of its own, which run at the lowest scheduling priority: a
+//! burst of sign-ins waits in the queue and yields the processor to every
+//! other request, and takes the idle cores.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tenancy_core::{Error, Result};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, oneshot};
 
 /// The shortest password [`Passwords::hash`] accepts, in characters
 /// (NIST SP 800-63B's minimum).
@@ -23,8 +27,10 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// before any work, so that nobody makes the server hash megabytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Hashes and verifies passwords with argon2id, on blocking threads behind
-/// a semaphore. Cheap to clone; share one between the app's handlers.
+/// Hashes and verifies passwords with argon2id, on a few threads of its own
+/// at the lowest scheduling priority, fed by a queue. Cheap to clone; share
+/// one between the app's handlers (each `Passwords` built has its own
+/// threads, which end with its last clone).
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -43,7 +49,8 @@ pub struct Passwords {
 
 struct Inner {
     params: Params,
-    permits: Arc<Semaphore>,
+    /// The queue of the hashing threads; they end when it closes.
+    jobs: Mutex<mpsc::Sender<Job>>,
     concurrency: usize,
     /// A hash of a random password, verified for unknown emails so that
     /// they cost the same work as a wrong password.
@@ -62,9 +69,8 @@ pub struct Verdict {
 }
 
 impl Passwords {
-    /// argon2id with OWASP's parameters (m = 19456 KiB, t = 2, p = 1),
-    /// running at most one hash per two available cores (at least one) at
-    /// a time.
+    /// argon2id with OWASP's parameters (m = 19456 KiB, t = 2, p = 1), on
+    /// one hashing thread per two available cores (at least one).
     #[must_use]
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
@@ -85,17 +91,29 @@ impl Passwords {
         Ok(Self::build(params, self.inner.concurrency))
     }
 
-    /// At most `hashes` hashes at a time (at least one).
+    /// `threads` hashing threads (at least one): at most that many hashes
+    /// at a time.
     #[must_use]
-    pub fn with_concurrency(self, hashes: usize) -> Self {
-        Self::build(self.inner.params.clone(), hashes.max(1))
+    pub fn with_concurrency(self, threads: usize) -> Self {
+        Self::build(self.inner.params.clone(), threads.max(1))
     }
 
     fn build(params: Params, concurrency: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..concurrency {
+            let queue = Arc::clone(&queue);
+            let spawned = std::thread::Builder::new()
+                .name(format!("tenancy-passwords-{n}"))
+                .spawn(move || hashing_thread(&queue));
+            if let Err(error) = spawned {
+                tracing::error!("tenancy: no password hashing thread could start: {error}");
+            }
+        }
         Self {
             inner: Arc::new(Inner {
                 params,
-                permits: Arc::new(Semaphore::new(concurrency)),
+                jobs: Mutex::new(jobs),
                 concurrency,
                 dummy: OnceCell::new(),
             }),
@@ -106,25 +124,29 @@ impl Passwords {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
-    /// Runs `work` on a blocking thread once a permit is free. The permit
-    /// goes with the work, so a caller that gives up waiting frees none
-    /// early.
+    /// Runs `work` on a hashing thread, after the work queued before it. A
+    /// caller that gives up waiting leaves its work undone, not running.
     async fn run<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(Argon2<'static>) -> T + Send + 'static,
     {
-        let permit = Arc::clone(&self.inner.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| internal("the password semaphore closed"))?;
+        let (answer, answered) = oneshot::channel();
         let argon2 = Self::argon2(self.inner.params.clone());
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work(argon2)
-        })
-        .await
-        .map_err(|_| internal("password hashing stopped"))
+        let job: Job = Box::new(move || {
+            if !answer.is_closed() {
+                let _ = answer.send(work(argon2));
+            }
+        });
+        self.inner
+            .jobs
+            .lock()
+            .map_err(|_| internal("the password queue is poisoned"))?
+            .send(job)
+            .map_err(|_| internal("no password hashing thread runs"))?;
+        answered
+            .await
+            .map_err(|_| internal("password hashing stopped"))
     }
 
     /// The PHC string of a new hash of `password`, with a random salt.
@@ -221,6 +243,31 @@ impl fmt::Debug for Passwords {
             .field("lanes", &self.inner.params.p_cost())
             .field("concurrency", &self.inner.concurrency)
             .finish()
+    }
+}
+
+/// A hash to compute, and where its answer goes.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs queued jobs until the queue closes, at the lowest priority the
+/// system gives a thread (on Linux, a niceness of 19): other threads get
+/// the processor first.
+fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
+    if let Err(error) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        tracing::warn!("tenancy: password hashing runs at normal priority: {error:?}");
+    }
+    loop {
+        // Holding the lock only to take one job lets the others run theirs.
+        let job = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
     }
 }
 

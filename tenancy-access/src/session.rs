@@ -210,7 +210,9 @@ where
 ///
 /// # Errors
 ///
-/// [`Error::Database`] when a statement fails.
+/// [`Error::Forbidden`] when the context's principal is no developer
+/// (members name their organization on each request; nothing is
+/// recorded for them); [`Error::Database`] when a statement fails.
 pub async fn select_org<'c, A, DB>(
     conn: A,
     context: &RequestContext,
@@ -221,6 +223,9 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
+    if !context.is_developer {
+        return Err(Error::Forbidden);
+    }
     if context.session.is_some() && context.selected_org == Some(org) {
         return Ok(());
     }

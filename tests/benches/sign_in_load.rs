@@ -6,7 +6,7 @@
 //! many workers as cores:
 //!
 //! - *sign-ins per second*: 50 clients signing in over and over for a few
-//!   seconds;
+//!   seconds, alone and while the ordinary requests below run;
 //! - *p50 / p99 of an ordinary request* (a session's permission-checked
 //!   request through `TenancyLayer`, served from the context cache), sent
 //!   one after the other by one client, alone and then while the 50
@@ -122,22 +122,13 @@ async fn ordinary_requests(app: &Router, token: &str) -> Vec<Duration> {
     latencies
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[at].as_secs_f64() * 1e3
-}
-
-async fn run<DB: AccessStore>(name: &str, pool: Pool<DB>) {
-    let passwords = Passwords::new();
-    let token = seed(&pool, &passwords).await;
-    let app = Router::new()
-        .route("/", get(guarded))
-        .layer(TenancyLayer::new(pool.clone()));
-    // Warm the cache, the pool and the dummy hash.
-    let _ = ordinary_requests(&app, &token).await;
-
-    let quiet = ordinary_requests(&app, &token).await;
-
+/// Runs `SIGNING_IN` clients signing in over and over while `meanwhile`
+/// runs; their sign-ins per second.
+async fn sign_ins<DB: AccessStore>(
+    pool: &Pool<DB>,
+    passwords: &Passwords,
+    meanwhile: impl Future<Output = ()>,
+) -> f64 {
     let stop = Arc::new(AtomicBool::new(false));
     let signed_in = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..SIGNING_IN)
@@ -164,18 +155,42 @@ async fn run<DB: AccessStore>(name: &str, pool: Pool<DB>) {
         })
         .collect();
     let started = Instant::now();
-    let busy = ordinary_requests(&app, &token).await;
+    meanwhile.await;
     let elapsed = started.elapsed();
     stop.store(true, Ordering::Relaxed);
     let done = signed_in.load(Ordering::Relaxed);
     for client in clients {
         client.await.expect("client");
     }
-    let per_second = done as f64 / elapsed.as_secs_f64();
+    done as f64 / elapsed.as_secs_f64()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[at].as_secs_f64() * 1e3
+}
+
+async fn run<DB: AccessStore>(name: &str, pool: Pool<DB>) {
+    let passwords = Passwords::new();
+    let token = seed(&pool, &passwords).await;
+    let app = Router::new()
+        .route("/", get(guarded))
+        .layer(TenancyLayer::new(pool.clone()));
+    // Warm the cache, the pool and the dummy hash.
+    let _ = ordinary_requests(&app, &token).await;
+
+    let quiet = ordinary_requests(&app, &token).await;
+
+    let alone = sign_ins(&pool, &passwords, async { tokio::time::sleep(PHASE).await }).await;
+    let mut busy = Vec::new();
+    let during = sign_ins(&pool, &passwords, async {
+        busy = ordinary_requests(&app, &token).await;
+    })
+    .await;
     let (quiet_p50, quiet_p99) = (percentile(&quiet, 0.5), percentile(&quiet, 0.99));
     let (busy_p50, busy_p99) = (percentile(&busy, 0.5), percentile(&busy, 0.99));
     println!(
-        "| {name} | {per_second:.1} | {} | {quiet_p50:.2} ms | {quiet_p99:.2} ms | {} | {busy_p50:.2} ms | {busy_p99:.2} ms | {:.2} |",
+        "| {name} | {alone:.1} | {during:.1} | {} | {quiet_p50:.2} ms | {quiet_p99:.2} ms | {} | {busy_p50:.2} ms | {busy_p99:.2} ms | {:.2} |",
         quiet.len(),
         busy.len(),
         busy_p99 / quiet_p99
@@ -190,9 +205,9 @@ fn main() {
         .build()
         .expect("runtime");
     println!(
-        "| backend | sign-ins / s (50 clients) | requests alone | p50 alone | p99 alone | requests during sign-ins | p50 during | p99 during | p99 during / alone |"
+        "| backend | sign-ins / s, alone | sign-ins / s, with requests | requests alone | p50 alone | p99 alone | requests during sign-ins | p50 during | p99 during | p99 during / alone |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let dir = tempfile::tempdir().expect("temporary directory");
     rt.block_on(async {
         let options = tenancy_core::pool::sqlite_options(&format!(

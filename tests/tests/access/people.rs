@@ -789,3 +789,30 @@ async fn a_cached_session_records_its_users_activity_once_a_minute() {
     let again = active().await.unwrap();
     assert!(again > seen, "{again} after {seen}");
 }
+
+#[tokio::test]
+async fn an_invitation_gives_no_system_role_and_only_developers_switch_organizations() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let admin = access::create_system_role(db.pool(), &system(), "admin")
+        .await
+        .unwrap();
+    let invited = access::invite(
+        db.pool(),
+        &s.as_owner(),
+        "climber@example.com",
+        Some(admin.id),
+        Duration::days(1),
+    )
+    .await;
+    assert!(matches!(invited, Err(Error::Forbidden)), "{invited:?}");
+
+    let credential = Credential::User(principal(&s.member));
+    let context = access::request_context(db.pool(), &credential, None, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let switched = access::select_org(db.pool(), &context, s.org, Utc::now()).await;
+    assert!(matches!(switched, Err(Error::Forbidden)), "{switched:?}");
+    assert_eq!(events(&db, &s, EventKind::DeveloperOrgSwitch).await, 0);
+}
