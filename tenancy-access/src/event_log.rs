@@ -26,6 +26,8 @@ pub enum EventKind {
     UserCreated,
     /// A user's password was set or changed.
     PasswordChanged,
+    /// A session was issued to a user the app authenticated itself.
+    SessionIssued,
     /// A user's sessions were revoked.
     SessionsRevoked,
     /// A user became a member.
@@ -38,6 +40,8 @@ pub enum EventKind {
     RoleCreated,
     /// A role was renamed, deactivated or reactivated.
     RoleChanged,
+    /// The declared permissions were written to the permission table.
+    PermissionsSynced,
     /// A permission was granted to a role.
     PermissionGranted,
     /// A permission was taken from a role.
@@ -64,6 +68,8 @@ pub enum EventKind {
     DeveloperOrgSwitch,
     /// The organization's billing state changed.
     BillingStateChanged,
+    /// The organization was tied to a Stripe customer.
+    BillingCustomerLinked,
     /// An event the app named (see [`record_app_event`](crate::record_app_event)).
     App(&'static str),
 }
@@ -94,12 +100,14 @@ impl EventKind {
             Self::LoginFailed => "login.failed",
             Self::UserCreated => "user.created",
             Self::PasswordChanged => "password.changed",
+            Self::SessionIssued => "session.issued",
             Self::SessionsRevoked => "session.revoked_all",
             Self::MemberAdded => "member.added",
             Self::MemberDeactivated => "member.deactivated",
             Self::MemberRestored => "member.restored",
             Self::RoleCreated => "role.created",
             Self::RoleChanged => "role.changed",
+            Self::PermissionsSynced => "permission.synced",
             Self::PermissionGranted => "permission.granted",
             Self::PermissionRemoved => "permission.removed",
             Self::RoleAssigned => "role.assigned",
@@ -113,6 +121,7 @@ impl EventKind {
             Self::InvitationRevoked => "invitation.revoked",
             Self::DeveloperOrgSwitch => "developer.org_switch",
             Self::BillingStateChanged => "billing.state_changed",
+            Self::BillingCustomerLinked => "billing.customer_linked",
             Self::App(kind) => kind,
         }
     }

@@ -17,7 +17,7 @@ use crate::password::Passwords;
 use crate::rules::{actor_user, authorize_management, checked_name, event, join, record};
 use crate::session::{random_token, token_hash};
 use crate::store::AccessStore;
-use crate::users::{insert_user, normalized_email, read_user};
+use crate::users::{insert_user, normalized_email};
 
 /// How long an invitation stays valid unless told otherwise: a week.
 pub const DEFAULT_INVITATION_TTL: Duration = Duration::days(7);
@@ -87,7 +87,7 @@ impl fmt::Debug for Acceptance {
 #[non_exhaustive]
 pub struct Accepted {
     /// The user: new, or the one who had the email.
-    pub user: User,
+    pub user_id: Id<User>,
     /// Whether the user was created by this acceptance.
     pub created: bool,
     /// The membership.
@@ -210,16 +210,25 @@ where
 /// all in one transaction with its audit row. Concurrent acceptances of
 /// one token make one membership: the others find it used.
 ///
+/// When a user already has the email, only that user may accept, signed
+/// in: `signed_in` is the principal of the request. Holding the token
+/// proves access to the mailbox at best, and the token passes through the
+/// inviter's hands; an account that exists is joined only by its owner.
+/// Send the token to the invitee only (by email), never back to the
+/// inviter: whoever holds it may create the account of that email.
+///
 /// # Errors
 ///
 /// [`Error::NotFound`] for a token that is unknown, expired, used or
-/// revoked (all four look alike); [`Error::Invalid`] naming `name` or
-/// `password` for a new user's malformed one.
+/// revoked (all four look alike); [`Error::Forbidden`] when the email
+/// has an account and `signed_in` is not it; [`Error::Invalid`] naming
+/// `name` or `password` for a new user's malformed one.
 pub async fn accept_invitation<DB>(
     pool: &sqlx::Pool<DB>,
     passwords: &Passwords,
     token: &str,
     acceptance: Acceptance,
+    signed_in: Option<UserId>,
 ) -> Result<Accepted>
 where
     DB: AccessStore,
@@ -258,16 +267,17 @@ where
                     .filter(|p| !p.used && p.expires_at > now)
                     .ok_or_else(unusable)?;
                 let (user, created) = match DB::__user_by_email(KEY, conn, &pending.email).await? {
-                    Some(id) => (read_user::<DB>(conn, id).await?, false),
+                    Some(id) if signed_in == Some(UserId::new(id.get())) => (id, false),
+                    Some(_) => return Err(Error::Forbidden),
                     None => {
                         let user = insert_user::<DB>(conn, &pending.email, name, false).await?;
                         if let Some(hash) = password {
                             DB::__set_password(KEY, conn, user.user_id(), hash, now).await?;
                         }
-                        (user, true)
+                        (user.id, true)
                     }
                 };
-                let principal = UserId::new(user.id.get());
+                let principal = UserId::new(user.get());
                 if !DB::__accept_invitation(KEY, conn, pending.id, principal, now).await? {
                     return Err(unusable());
                 }
@@ -278,7 +288,10 @@ where
                     let held = DB::__holds_role(KEY, conn, scope, membership.id, role).await?;
                     if active && !held {
                         let by = None;
-                        DB::__assign(KEY, conn, pending.org, membership.id, role, by, now).await?;
+                        let id = DB::__assign(KEY, conn, pending.org, membership.id, role, by, now).await?;
+                        let detail = json!({ "role_id": role, "assignment_id": id, "invitation_id": pending.id });
+                        let assigned = NewEvent::new(Some(pending.org), EventKind::RoleAssigned, Some(principal), None, detail);
+                        record::<DB>(conn, assigned).await?;
                     }
                 }
                 let accepted = NewEvent::new(
@@ -290,7 +303,7 @@ where
                 );
                 record::<DB>(conn, accepted).await?;
                 Ok(Accepted {
-                    user,
+                    user_id: user,
                     created,
                     membership,
                 })

@@ -86,7 +86,7 @@ pub use organization::{
     MANAGE_ORGANIZATION, Organization, OrganizationChanges, create_organization, organization,
     set_organization_active, update_organization,
 };
-pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Passwords, Verdict};
+pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Passwords, QUEUED_PER_THREAD, Verdict};
 pub use permission::{Permission, PermissionDef, PermissionSet, is_valid_key};
 pub use rules::{
     MANAGE_MEMBERS, add_member, assign_role, assign_system_role, audit_log, create_role,
@@ -99,8 +99,8 @@ pub use session::{
     select_org,
 };
 pub use sign_in::{
-    FREE_ATTEMPTS, MAX_DELAY, SignInError, change_password, delay_after, set_password, sign_in,
-    sign_in_with_password,
+    FREE_ATTEMPTS, MAX_DELAY, PasswordAttempt, SignInError, change_password, delay_after,
+    set_password, sign_in, sign_in_with_password,
 };
 #[doc(hidden)]
 pub use store::{AccessStore, AuditStore, CredentialStore, PeopleStore, SessionStore};

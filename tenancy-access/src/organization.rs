@@ -119,6 +119,14 @@ where
         detail,
     );
     record::<DB>(&mut tx, record_it).await?;
+    let joined = NewEvent::new(
+        Some(org),
+        EventKind::MemberAdded,
+        Some(owner),
+        None,
+        json!({ "owner": true }),
+    );
+    record::<DB>(&mut tx, joined).await?;
     tx.commit().await?;
     Ok(org)
 }

@@ -11,6 +11,7 @@
 //! other request, and takes the idle cores.
 
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +23,11 @@ use tokio::sync::{OnceCell, oneshot};
 /// The shortest password [`Passwords::hash`] accepts, in characters
 /// (NIST SP 800-63B's minimum).
 pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// How many hashes may wait per hashing thread before more are refused as
+/// [`Error::Busy`] (a 503): a flood of sign-ins is turned away at once
+/// rather than queued for minutes.
+pub const QUEUED_PER_THREAD: usize = 64;
 
 /// The longest password accepted, in bytes: longer input is refused
 /// before any work, so that nobody makes the server hash megabytes.
@@ -51,6 +57,8 @@ struct Inner {
     params: Params,
     /// The queue of the hashing threads; they end when it closes.
     jobs: Mutex<mpsc::Sender<Job>>,
+    /// Hashes queued or running.
+    queued: Arc<AtomicUsize>,
     concurrency: usize,
     /// A hash of a random password, verified for unknown emails so that
     /// they cost the same work as a wrong password.
@@ -66,6 +74,14 @@ pub struct Verdict {
     /// Whether the hash was made with other parameters than the current
     /// ones: rehash the password (sign-in does).
     pub outdated: bool,
+}
+
+impl Verdict {
+    /// No match, nothing to rehash.
+    pub(crate) const NO_MATCH: Self = Self {
+        matches: false,
+        outdated: false,
+    };
 }
 
 impl Passwords {
@@ -114,6 +130,7 @@ impl Passwords {
             inner: Arc::new(Inner {
                 params,
                 jobs: Mutex::new(jobs),
+                queued: Arc::new(AtomicUsize::new(0)),
                 concurrency,
                 dummy: OnceCell::new(),
             }),
@@ -125,18 +142,25 @@ impl Passwords {
     }
 
     /// Runs `work` on a hashing thread, after the work queued before it. A
-    /// caller that gives up waiting leaves its work undone, not running.
+    /// caller that gives up waiting leaves its work undone, not running; a
+    /// full queue refuses the work ([`Error::Busy`]).
     async fn run<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(Argon2<'static>) -> T + Send + 'static,
     {
+        let queued = Arc::clone(&self.inner.queued);
+        if queued.fetch_add(1, Ordering::AcqRel) >= QUEUED_PER_THREAD * self.inner.concurrency {
+            queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(Error::Busy(sqlx::Error::PoolTimedOut));
+        }
         let (answer, answered) = oneshot::channel();
         let argon2 = Self::argon2(self.inner.params.clone());
         let job: Job = Box::new(move || {
             if !answer.is_closed() {
                 let _ = answer.send(work(argon2));
             }
+            queued.fetch_sub(1, Ordering::AcqRel);
         });
         self.inner
             .jobs
@@ -194,10 +218,10 @@ impl Passwords {
         let current = self.inner.params.clone();
         self.run(move |argon2| {
             let Ok(parsed) = argon2::password_hash::phc::PasswordHash::new(&hash) else {
-                return Verdict {
-                    matches: false,
-                    outdated: true,
-                };
+                // The work of a real verification, so that a broken stored
+                // hash answers in the same time as a wrong password.
+                let _ = argon2.hash_password(password.as_bytes());
+                return Verdict::NO_MATCH;
             };
             let matches = argon2.verify_password(password.as_bytes(), &parsed).is_ok();
             let outdated = parsed.algorithm != Algorithm::Argon2id.ident()

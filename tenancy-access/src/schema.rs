@@ -64,7 +64,7 @@ mod tests {
     use super::*;
 
     /// The tables of the migrations, as the docs list them.
-    const TABLES: [&str; 14] = [
+    const TABLES: [&str; 15] = [
         "subscription_tiers",
         "users",
         "organizations",
@@ -77,6 +77,7 @@ mod tests {
         "stripe_events",
         "sessions",
         "password_credentials",
+        "sign_in_attempts",
         "invitations",
         "access_version",
     ];

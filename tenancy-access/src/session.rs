@@ -119,11 +119,10 @@ impl Credential {
 }
 
 /// Starts a session for `user`, acting in `org` (or its default), valid
-/// for `ttl`.
-///
-/// Give it only once the user is authenticated, and, for a member of an
-/// organization whose billing lapsed, only to the owner: [`sign_in`] does
-/// both checks and records the sign-in.
+/// for `ttl`, and audits it (`session.issued`): for a user the app has
+/// authenticated itself by other means than [`sign_in`](crate::sign_in)
+/// (which admits the user first and records the sign-in instead). Every
+/// request of the session is still admitted by [`admit`](crate::admit).
 ///
 /// # Errors
 ///
@@ -141,6 +140,24 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
+    let mut conn = crate::store::acquire(conn).await?;
+    let mut tx = DB::__begin(KEY, &mut conn).await?;
+    let token = open_session::<DB>(&mut tx, user, org, ttl, now).await?;
+    let detail = serde_json::json!({ "ttl_seconds": ttl.num_seconds() });
+    let event = NewEvent::new(org, EventKind::SessionIssued, Some(user), None, detail);
+    DB::__record(KEY, &mut tx, &event, now).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Stores a new session, unaudited: for callers that audit it themselves.
+pub(crate) async fn open_session<DB: AccessStore>(
+    conn: &mut DB::Connection,
+    user: UserId,
+    org: Option<OrgId>,
+    ttl: Duration,
+    now: DateTime<Utc>,
+) -> Result<SessionToken> {
     let expires_at = now
         .checked_add_signed(ttl)
         .filter(|at| *at > now)
@@ -148,17 +165,7 @@ where
             Error::invalid("ttl", "a session must last a positive, representable time")
         })?;
     let token = random_token()?;
-    let mut conn = crate::store::acquire(conn).await?;
-    DB::__open_session(
-        KEY,
-        &mut **conn,
-        user,
-        org,
-        token_hash(&token),
-        now,
-        expires_at,
-    )
-    .await?;
+    DB::__open_session(KEY, conn, user, org, token_hash(&token), now, expires_at).await?;
     Ok(SessionToken(token))
 }
 
@@ -212,7 +219,8 @@ where
 ///
 /// [`Error::Forbidden`] when the context's principal is no developer
 /// (members name their organization on each request; nothing is
-/// recorded for them); [`Error::Database`] when a statement fails.
+/// recorded for them) or its session is not theirs, as the database says
+/// whatever the context holds; [`Error::Database`] when a statement fails.
 pub async fn select_org<'c, A, DB>(
     conn: A,
     context: &RequestContext,
@@ -231,8 +239,17 @@ where
     }
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
-    if let Some(session) = context.session {
-        DB::__select_org(KEY, &mut tx, session, org).await?;
+    // The context's fields are the caller's to change: the database says
+    // who is a developer and whose session this is.
+    let user =
+        crate::users::read_user::<DB>(&mut tx, tenancy_core::Id::new(context.user.get())).await?;
+    if !user.is_developer {
+        return Err(Error::Forbidden);
+    }
+    if let Some(session) = context.session
+        && !DB::__select_org(KEY, &mut tx, session, context.user, org).await?
+    {
+        return Err(Error::Forbidden);
     }
     let event = NewEvent {
         organization_id: Some(org),

@@ -17,8 +17,8 @@ use crate::billing::BillingPolicy;
 use crate::event_log::{EventKind, NewEvent};
 use crate::password::{Passwords, Verdict};
 use crate::rules::record;
-use crate::session::{Credential, SessionToken, issue_session, request_context, token_hash};
-use crate::store::{AccessStore, StoredPassword};
+use crate::session::{Credential, SessionToken, open_session, request_context, token_hash};
+use crate::store::AccessStore;
 use crate::users::normalized_email;
 
 /// Failed attempts an account takes before sign-in slows it down.
@@ -58,24 +58,72 @@ pub fn delay_after(failed: i32) -> Duration {
     Duration::seconds(1_i64 << doublings).min(MAX_DELAY)
 }
 
+/// One password sign-in attempt.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PasswordAttempt<'a> {
+    /// The email typed.
+    pub email: &'a str,
+    /// The password typed.
+    pub password: &'a str,
+    /// Where the attempt comes from: the client's address as the app knows
+    /// it (behind a proxy, the forwarded address it trusts). Failures are
+    /// counted per account and source, so a stranger's guesses slow that
+    /// stranger down on that account, not the owner signing in from
+    /// elsewhere.
+    pub source: &'a str,
+}
+
+impl<'a> PasswordAttempt<'a> {
+    /// `email` and `password`, typed at `source`.
+    #[must_use]
+    pub fn new(email: &'a str, password: &'a str, source: &'a str) -> Self {
+        Self {
+            email,
+            password,
+            source,
+        }
+    }
+}
+
+impl std::fmt::Debug for PasswordAttempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordAttempt")
+            .field("email", &self.email)
+            .field("password", &"REDACTED")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// The account that counts the attempts on emails no account has.
+const NOBODY: UserId = UserId::new(0);
+
 /// Signs in with an email and a password: the password is verified with
 /// argon2id (an outdated hash is replaced), then the user is admitted by
 /// the same rule as every request, and a session valid for `ttl` starts.
 ///
 /// `org` is the organization to sign in to; `None` for the user's first.
 ///
+/// Every attempt costs the same statements and one hash, whatever the
+/// email: an unknown one, one without a password, a wrong password and an
+/// account waiting out its delay all answer
+/// [`SignInError::InvalidCredentials`]. After [`FREE_ATTEMPTS`] failures of
+/// one source on one account (unknown emails count as one account), that
+/// source waits [`delay_after`] the count before its next attempt is
+/// verified; concurrent attempts cannot skip the wait, since each claims
+/// its turn in one statement before it is verified.
+///
 /// # Errors
 ///
-/// [`SignInError::InvalidCredentials`] for an unknown email, a wrong
-/// password or an account waiting out its delay (audited as
+/// [`SignInError::InvalidCredentials`] as above (audited as
 /// `login.failed`); [`SignInError::Refused`] when the user may not act for
-/// the organization now; [`SignInError::Failed`] when the database fails.
-#[allow(clippy::too_many_arguments)]
+/// the organization now; [`SignInError::Failed`] when the database fails,
+/// or with [`Error::Busy`] when the hashing queue is full.
 pub async fn sign_in_with_password<DB>(
     pool: &sqlx::Pool<DB>,
     passwords: &Passwords,
-    email: &str,
-    password: &str,
+    attempt: PasswordAttempt<'_>,
     org: Option<OrgId>,
     policy: &BillingPolicy,
     ttl: Duration,
@@ -84,76 +132,71 @@ pub async fn sign_in_with_password<DB>(
 where
     DB: AccessStore,
 {
-    let stored = match normalized_email(email) {
-        Ok(email) => {
-            let mut conn = crate::store::acquire(pool).await?;
-            DB::__password_by_email(KEY, &mut conn, &email).await?
-        }
-        Err(_) => None,
+    let email = normalized_email(attempt.email).unwrap_or_default();
+    let stored = {
+        let mut conn = crate::store::acquire(pool).await?;
+        DB::__password_by_email(KEY, &mut conn, &email).await?
     };
-    let (stored, hash) = match stored {
-        Some(stored) => match stored.hash.clone() {
-            Some(hash) => (stored, hash),
-            None => {
-                passwords.verify_nothing(password).await?;
-                return Err(failed::<DB>(pool, Some(stored.user), "no password", now).await);
-            }
-        },
-        None => {
-            passwords.verify_nothing(password).await?;
-            return Err(failed::<DB>(pool, None, "unknown email", now).await);
-        }
-    };
-    let verdict = check::<DB>(pool, passwords, &stored, &hash, password, now).await?;
-    let mut conn = crate::store::acquire(pool).await?;
+    let user = stored.as_ref().map_or(NOBODY, |stored| stored.user);
+    let hash = stored.and_then(|stored| stored.hash);
+    let verdict = check::<DB>(pool, passwords, user, hash.as_deref(), attempt, now).await?;
     if verdict.outdated {
-        drop(conn);
-        let rehashed = passwords.hash(password).await;
-        conn = crate::store::acquire(pool).await?;
         // A password that no longer meets the rules still signs in; it is
         // only not rehashed.
-        if let Ok(rehashed) = rehashed {
-            DB::__set_password(KEY, &mut conn, stored.user, &rehashed, now).await?;
+        if let Ok(rehashed) = passwords.hash(attempt.password).await {
+            let mut conn = crate::store::acquire(pool).await?;
+            DB::__set_password(KEY, &mut conn, user, &rehashed, now).await?;
         }
-    } else if stored.failed_attempts != 0 {
-        DB::__password_succeeded(KEY, &mut conn, stored.user).await?;
     }
-    drop(conn);
-    sign_in(pool, stored.user, org, policy, ttl, now).await
+    sign_in(pool, user, org, policy, ttl, now).await
 }
 
-/// Checks `password` against the stored `hash` of `stored`'s user: an
-/// account waiting out its delay is refused unverified (so uncounted: one
-/// guess per delay), a wrong password is counted; both are audited.
+/// Checks the password of an attempt on `user` (whose stored `hash` is
+/// `None` for an unknown email or an account without a password): claims
+/// the attempt's turn unless its source must wait, verifies, and audits a
+/// failure. The same statements and one hash on every path.
 async fn check<DB: AccessStore>(
     pool: &sqlx::Pool<DB>,
     passwords: &Passwords,
-    stored: &StoredPassword,
-    hash: &str,
-    password: &str,
+    user: UserId,
+    hash: Option<&str>,
+    attempt: PasswordAttempt<'_>,
     now: DateTime<Utc>,
 ) -> Result<Verdict, SignInError> {
-    let waits_until = stored
-        .last_failure_at
-        .map(|at| at + delay_after(stored.failed_attempts));
-    if waits_until.is_some_and(|until| now < until) {
-        passwords.verify_nothing(password).await?;
-        return Err(failed::<DB>(
-            pool,
-            Some(stored.user),
-            "delayed after failed attempts",
-            now,
-        )
-        .await);
-    }
-    let verdict = passwords.verify(password, hash).await?;
-    if !verdict.matches {
+    let claimed = {
         let mut conn = crate::store::acquire(pool).await?;
-        DB::__password_failed(KEY, &mut conn, stored.user, now).await?;
-        drop(conn);
-        return Err(failed::<DB>(pool, Some(stored.user), "wrong password", now).await);
+        let seen = DB::__attempts(KEY, &mut conn, user, attempt.source).await?;
+        let waiting = seen
+            .last_failure_at
+            .is_some_and(|at| now < at + delay_after(seen.failed));
+        // A waiting source claims nothing (-1 matches no count), with the
+        // same statement.
+        let expected = if waiting { -1 } else { seen.failed };
+        DB::__claim_attempt(KEY, &mut conn, user, attempt.source, expected, now).await?
+    };
+    let verdict = match hash {
+        Some(hash) if claimed => passwords.verify(attempt.password, hash).await?,
+        _ => {
+            passwords.verify_nothing(attempt.password).await?;
+            Verdict::NO_MATCH
+        }
+    };
+    if verdict.matches {
+        let mut conn = crate::store::acquire(pool).await?;
+        DB::__clear_attempts(KEY, &mut conn, user, attempt.source).await?;
+        return Ok(verdict);
     }
-    Ok(verdict)
+    let reason = if !claimed {
+        "delayed after failed attempts"
+    } else if user == NOBODY {
+        "unknown email"
+    } else if hash.is_none() {
+        "no password"
+    } else {
+        "wrong password"
+    };
+    let account = (user != NOBODY).then_some(user);
+    Err(failed::<DB>(pool, account, reason, now).await)
 }
 
 /// Audits a refused password; the error to answer with:
@@ -230,11 +273,33 @@ where
         json!({ "reason": reason }),
     );
     let mut conn = crate::store::acquire(pool).await?;
-    DB::__record(KEY, &mut conn, &event, now).await?;
-    admitted?;
-    DB::__touch_user(KEY, &mut conn, user, true, now).await?;
-    drop(conn);
-    Ok(issue_session(pool, user, context.org, ttl, now).await?)
+    if let Err(refusal) = admitted {
+        DB::__record(KEY, &mut conn, &event, now).await?;
+        return Err(refusal.into());
+    }
+    // The sign-in's audit rows and its session, all or none.
+    let mut tx = DB::__begin(KEY, &mut conn).await?;
+    DB::__record(KEY, &mut tx, &event, now).await?;
+    if let Some(org) = context
+        .org
+        .filter(|_| context.is_developer && !context.is_member)
+    {
+        // A developer signing in to an organization they are no member of
+        // enters it: its audit log says so, as for a switch by header.
+        let entered = json!({ "from": null, "at": "sign-in" });
+        let event = NewEvent::new(
+            Some(org),
+            EventKind::DeveloperOrgSwitch,
+            Some(user),
+            Some(user),
+            entered,
+        );
+        DB::__record(KEY, &mut tx, &event, now).await?;
+    }
+    DB::__touch_user(KEY, &mut tx, user, true, now).await?;
+    let token = open_session::<DB>(&mut tx, user, context.org, ttl, now).await?;
+    tx.commit().await.map_err(Error::from)?;
+    Ok(token)
 }
 
 /// Sets `user`'s password (an administrator's reset, a seed) and ends all
@@ -286,11 +351,10 @@ where
         let mut conn = crate::store::acquire(pool).await?;
         DB::__password_of(KEY, &mut conn, user).await?
     };
-    let Some((stored, hash)) = stored.and_then(|s| s.hash.clone().map(|h| (s, h))) else {
-        passwords.verify_nothing(current).await?;
-        return Err(failed::<DB>(pool, Some(user), "no password", now).await);
-    };
-    check::<DB>(pool, passwords, &stored, &hash, current, now).await?;
+    let hash = stored.and_then(|stored| stored.hash);
+    // Changing is counted apart from signing in: its own source.
+    let attempt = PasswordAttempt::new("", current, "password change");
+    check::<DB>(pool, passwords, user, hash.as_deref(), attempt, now).await?;
     let hash = passwords.hash(new).await?;
     let keep = keep.map(token_hash);
     Ok(store_password::<DB>(pool, user, &hash, keep.as_ref(), Some(user), json!({})).await?)

@@ -29,7 +29,7 @@ use axum::http::{Request, header};
 use axum::routing::get;
 use sqlx::Pool;
 use tenancy_access::billing::BillingPolicy;
-use tenancy_access::{self as access, AccessStore, NewUser, Passwords};
+use tenancy_access::{self as access, AccessStore, NewUser, PasswordAttempt, Passwords};
 use tenancy_axum::{Require, TenancyLayer};
 use tenancy_core::{Scope, SystemScope};
 use tower::ServiceExt;
@@ -137,11 +137,11 @@ async fn sign_ins<DB: AccessStore>(
             let (stop, signed_in) = (Arc::clone(&stop), Arc::clone(&signed_in));
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
+                    let attempt = PasswordAttempt::new("reader@bench", PASSWORD, "bench");
                     access::sign_in_with_password(
                         &pool,
                         &passwords,
-                        "reader@bench",
-                        PASSWORD,
+                        attempt,
                         None,
                         &BillingPolicy::default(),
                         chrono::Duration::hours(1),

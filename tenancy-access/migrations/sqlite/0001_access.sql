@@ -133,13 +133,23 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_by_user ON sessions (user_id);
 
 -- A user's password, apart from the user so that no read of users carries
--- its hash. Failed attempts slow the account down; they never lock it.
+-- its hash.
 CREATE TABLE password_credentials (
     user_id INTEGER PRIMARY KEY REFERENCES users (id),
     hash TEXT NOT NULL,
-    changed_at TEXT NOT NULL,
-    failed_attempts INTEGER NOT NULL DEFAULT 0,
-    last_failure_at TEXT
+    changed_at TEXT NOT NULL
+);
+
+-- Failed password attempts, per account and per source (the client's
+-- address): they slow that source down on that account, never lock the
+-- account for its owner elsewhere. No foreign key: user 0 counts the
+-- attempts on emails no account has, so that they are slowed down alike.
+CREATE TABLE sign_in_attempts (
+    user_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    failed_attempts INTEGER NOT NULL,
+    last_failure_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, source)
 );
 
 -- An invitation to join an organization: a single-use, expiring token,

@@ -88,12 +88,21 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let _ = system.acting_reason();
+    let reason = system.acting_reason().to_owned();
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut **conn).await?;
     let mut state = DB::__org_row_for_update(KEY, &mut tx, org).await?.billing;
-    state.stripe_customer_id = Some(customer_id.to_owned());
+    let before = state.stripe_customer_id.replace(customer_id.to_owned());
     DB::__save_billing(KEY, &mut tx, org, &state).await?;
+    let detail = json!({ "from": before, "to": customer_id, "reason": reason });
+    let event = NewEvent::new(
+        Some(org),
+        EventKind::BillingCustomerLinked,
+        None,
+        None,
+        detail,
+    );
+    DB::__record(KEY, &mut tx, &event, Utc::now()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -77,8 +77,8 @@ pub(crate) async fn record<DB: AccessStore>(
 }
 
 /// Writes the declared permissions to the permission table: inserts new
-/// keys, updates changed ones, leaves others alone. Running it twice
-/// changes nothing the second time.
+/// keys, updates changed ones, leaves others alone, and audits the keys it
+/// wrote. Running it twice changes nothing the second time.
 ///
 /// # Errors
 ///
@@ -92,11 +92,22 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    let _ = system.acting_reason();
+    let reason = system.acting_reason().to_owned();
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut **conn).await?;
+    let mut changed = Vec::new();
     for def in defs {
-        DB::__sync_permission(KEY, &mut tx, def).await?;
+        if DB::__sync_permission(KEY, &mut tx, def).await? {
+            changed.push(def.key);
+        }
+    }
+    if !changed.is_empty() {
+        let detail = serde_json::json!({ "keys": changed, "reason": reason });
+        record::<DB>(
+            &mut tx,
+            NewEvent::new(None, EventKind::PermissionsSynced, None, None, detail),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())

@@ -107,13 +107,15 @@ pub trait SessionStore: Backend {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<Option<Live>>>;
 
-    /// Records the organization a session acts in.
+    /// Records the organization the session of `user` acts in; `false`
+    /// when `user` has no such session or is no developer.
     fn __select_org(
         _: Key,
         conn: &mut Self::Connection,
         session: i64,
+        user: UserId,
         org: OrgId,
-    ) -> BoxFuture<'_, Result<()>>;
+    ) -> BoxFuture<'_, Result<bool>>;
 
     /// Whether every trigger that replaces the access version is in place
     /// and enabled.
@@ -451,15 +453,20 @@ macro_rules! impl_session_store {
             fn __select_org(_: Key,
                 conn: &mut Self::Connection,
                 session: i64,
+                user: UserId,
                 org: OrgId,
-            ) -> BoxFuture<'_, Result<()>> {
+            ) -> BoxFuture<'_, Result<bool>> {
                 Box::pin(async move {
-                    sqlx::query("UPDATE sessions SET selected_org = $2 WHERE id = $1")
-                        .bind(session)
-                        .bind(org)
-                        .execute(conn)
-                        .await?;
-                    Ok(())
+                    let changed = sqlx::query(
+                        "UPDATE sessions SET selected_org = $3 WHERE id = $1 AND user_id = $2 \
+                         AND EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.is_developer)",
+                    )
+                    .bind(session)
+                    .bind(user)
+                    .bind(org)
+                    .execute(conn)
+                    .await?;
+                    Ok(Self::__rows_affected(&changed) == 1)
                 })
             }
 

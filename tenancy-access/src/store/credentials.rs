@@ -22,8 +22,14 @@ pub struct StoredPassword {
     pub user: UserId,
     /// The PHC string of the hash; `None` for a user without a password.
     pub hash: Option<String>,
-    /// Failed attempts since the last success.
-    pub failed_attempts: i32,
+}
+
+/// The failed attempts of one source on one account.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attempts {
+    /// How many failed since the last success.
+    pub failed: i32,
     /// When the last one failed.
     pub last_failure_at: Option<DateTime<Utc>>,
 }
@@ -72,20 +78,34 @@ pub trait CredentialStore: Backend {
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<()>>;
 
-    /// Counts a failed attempt.
-    fn __password_failed(
+    /// The failed attempts of `source` on `user` (user 0: on emails no
+    /// account has).
+    fn __attempts<'a>(
         _: Key,
-        conn: &mut Self::Connection,
+        conn: &'a mut Self::Connection,
         user: UserId,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'_, Result<()>>;
+        source: &'a str,
+    ) -> BoxFuture<'a, Result<Attempts>>;
 
-    /// Clears the failures after a success.
-    fn __password_succeeded(
+    /// Claims the next attempt of `source` on `user`, counted as failed
+    /// until it succeeds, if the count is still `expected`: `false` when a
+    /// concurrent attempt claimed it first (or `expected` is negative).
+    fn __claim_attempt<'a>(
         _: Key,
-        conn: &mut Self::Connection,
+        conn: &'a mut Self::Connection,
         user: UserId,
-    ) -> BoxFuture<'_, Result<()>>;
+        source: &'a str,
+        expected: i32,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Forgets the failed attempts of `source` on `user` after a success.
+    fn __clear_attempts<'a>(
+        _: Key,
+        conn: &'a mut Self::Connection,
+        user: UserId,
+        source: &'a str,
+    ) -> BoxFuture<'a, Result<()>>;
 
     /// Stores a new invitation.
     #[allow(clippy::too_many_arguments)]
@@ -129,15 +149,13 @@ pub trait CredentialStore: Backend {
     ) -> BoxFuture<'_, Result<bool>>;
 }
 
-type PasswordRow = (i64, Option<String>, i32, Option<DateTime<Utc>>);
+type PasswordRow = (i64, Option<String>);
 
 fn stored(row: PasswordRow) -> StoredPassword {
-    let (user, hash, failed_attempts, last_failure_at) = row;
+    let (user, hash) = row;
     StoredPassword {
         user: UserId::new(user),
         hash,
-        failed_attempts,
-        last_failure_at,
     }
 }
 
@@ -161,9 +179,8 @@ macro_rules! impl_credential_store {
             ) -> BoxFuture<'a, Result<Option<StoredPassword>>> {
                 Box::pin(async move {
                     let row: Option<PasswordRow> = sqlx::query_as(
-                        "SELECT u.id, c.hash, COALESCE(c.failed_attempts, 0), c.last_failure_at \
-                         FROM users u LEFT JOIN password_credentials c ON c.user_id = u.id \
-                         WHERE u.email = $1",
+                        "SELECT u.id, c.hash FROM users u \
+                         LEFT JOIN password_credentials c ON c.user_id = u.id WHERE u.email = $1",
                     )
                     .bind(email)
                     .fetch_optional(conn)
@@ -178,9 +195,8 @@ macro_rules! impl_credential_store {
             ) -> BoxFuture<'_, Result<Option<StoredPassword>>> {
                 Box::pin(async move {
                     let row: Option<PasswordRow> = sqlx::query_as(
-                        "SELECT u.id, c.hash, COALESCE(c.failed_attempts, 0), c.last_failure_at \
-                         FROM users u LEFT JOIN password_credentials c ON c.user_id = u.id \
-                         WHERE u.id = $1",
+                        "SELECT u.id, c.hash FROM users u \
+                         LEFT JOIN password_credentials c ON c.user_id = u.id WHERE u.id = $1",
                     )
                     .bind(user)
                     .fetch_optional(conn)
@@ -197,10 +213,9 @@ macro_rules! impl_credential_store {
             ) -> BoxFuture<'a, Result<()>> {
                 Box::pin(async move {
                     sqlx::query(
-                        "INSERT INTO password_credentials (user_id, hash, changed_at, failed_attempts) \
-                         VALUES ($1, $2, $3, 0) ON CONFLICT (user_id) DO UPDATE SET \
-                         hash = excluded.hash, changed_at = excluded.changed_at, \
-                         failed_attempts = 0, last_failure_at = NULL",
+                        "INSERT INTO password_credentials (user_id, hash, changed_at) \
+                         VALUES ($1, $2, $3) ON CONFLICT (user_id) DO UPDATE SET \
+                         hash = excluded.hash, changed_at = excluded.changed_at",
                     )
                     .bind(user)
                     .bind(hash)
@@ -211,36 +226,79 @@ macro_rules! impl_credential_store {
                 })
             }
 
-            fn __password_failed(_: Key,
-                conn: &mut Self::Connection,
+            fn __attempts<'a>(
+                _: Key,
+                conn: &'a mut Self::Connection,
                 user: UserId,
-                now: DateTime<Utc>,
-            ) -> BoxFuture<'_, Result<()>> {
+                source: &'a str,
+            ) -> BoxFuture<'a, Result<Attempts>> {
                 Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE password_credentials SET failed_attempts = failed_attempts + 1, \
-                         last_failure_at = $2 WHERE user_id = $1",
+                    let row: Option<(i32, DateTime<Utc>)> = sqlx::query_as(
+                        "SELECT failed_attempts, last_failure_at FROM sign_in_attempts \
+                         WHERE user_id = $1 AND source = $2",
                     )
                     .bind(user)
-                    .bind(now)
-                    .execute(conn)
+                    .bind(source)
+                    .fetch_optional(conn)
                     .await?;
-                    Ok(())
+                    Ok(row.map_or_else(Attempts::default, |(failed, at)| Attempts {
+                        failed,
+                        last_failure_at: Some(at),
+                    }))
                 })
             }
 
-            fn __password_succeeded(_: Key,
-                conn: &mut Self::Connection,
+            fn __claim_attempt<'a>(
+                _: Key,
+                conn: &'a mut Self::Connection,
                 user: UserId,
-            ) -> BoxFuture<'_, Result<()>> {
+                source: &'a str,
+                expected: i32,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'a, Result<bool>> {
                 Box::pin(async move {
-                    sqlx::query(
-                        "UPDATE password_credentials SET failed_attempts = 0, last_failure_at = NULL \
-                         WHERE user_id = $1 AND failed_attempts <> 0",
-                    )
-                    .bind(user)
-                    .execute(conn)
-                    .await?;
+                    // The first attempt inserts the row, the next ones update
+                    // the count they read: of concurrent attempts that read
+                    // the same count, one wins. (A success deletes the row,
+                    // so a row's count is never 0.)
+                    let claimed = if expected == 0 {
+                        sqlx::query(
+                            "INSERT INTO sign_in_attempts (user_id, source, failed_attempts, last_failure_at) \
+                             VALUES ($1, $2, 1, $3) ON CONFLICT (user_id, source) DO NOTHING",
+                        )
+                        .bind(user)
+                        .bind(source)
+                        .bind(now)
+                        .execute(conn)
+                        .await?
+                    } else {
+                        sqlx::query(
+                            "UPDATE sign_in_attempts SET failed_attempts = failed_attempts + 1, \
+                             last_failure_at = $4 WHERE user_id = $1 AND source = $2 AND failed_attempts = $3",
+                        )
+                        .bind(user)
+                        .bind(source)
+                        .bind(expected)
+                        .bind(now)
+                        .execute(conn)
+                        .await?
+                    };
+                    Ok(claimed.rows_affected() == 1)
+                })
+            }
+
+            fn __clear_attempts<'a>(
+                _: Key,
+                conn: &'a mut Self::Connection,
+                user: UserId,
+                source: &'a str,
+            ) -> BoxFuture<'a, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM sign_in_attempts WHERE user_id = $1 AND source = $2")
+                        .bind(user)
+                        .bind(source)
+                        .execute(conn)
+                        .await?;
                     Ok(())
                 })
             }

@@ -53,7 +53,6 @@ pub use audit::AuditStore;
 pub use context::SessionStore;
 pub(crate) use context::{Live, Lookup};
 pub use credentials::CredentialStore;
-pub(crate) use credentials::StoredPassword;
 pub use people::PeopleStore;
 
 mod sealed {
@@ -177,12 +176,13 @@ pub trait AccessStore:
         owner: UserId,
     ) -> BoxFuture<'_, Result<()>>;
 
-    /// Inserts or updates a declared permission, by key.
+    /// Inserts or updates a declared permission, by key; `false` when it
+    /// was stored as it is.
     fn __sync_permission<'a>(
         _: Key,
         conn: &'a mut Self::Connection,
         def: &'a PermissionDef,
-    ) -> BoxFuture<'a, Result<()>>;
+    ) -> BoxFuture<'a, Result<bool>>;
 
     /// Grants the permission `key` to `role`; `false` if no such permission.
     fn __grant<'a>(
@@ -536,9 +536,9 @@ macro_rules! impl_access_store {
             fn __sync_permission<'a>(_: Key,
                 conn: &'a mut Self::Connection,
                 def: &'a PermissionDef,
-            ) -> BoxFuture<'a, Result<()>> {
+            ) -> BoxFuture<'a, Result<bool>> {
                 Box::pin(async move {
-                    sqlx::query(
+                    let changed = sqlx::query(
                         "INSERT INTO permissions (key, category, required_tier, description) \
                          VALUES ($1, $2, $3, $4) ON CONFLICT (key) DO UPDATE SET \
                          category = excluded.category, required_tier = excluded.required_tier, \
@@ -553,7 +553,7 @@ macro_rules! impl_access_store {
                     .bind(def.description)
                     .execute(conn)
                     .await?;
-                    Ok(())
+                    Ok(changed.rows_affected() > 0)
                 })
             }
 

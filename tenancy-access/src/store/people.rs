@@ -319,7 +319,19 @@ macro_rules! impl_people_store {
                     .bind(org)
                     .bind(user)
                     .bind(now)
-                    .fetch_one(conn)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    // A member who comes back this way comes back without
+                    // their old roles, for good: a later restore must not
+                    // bring them back either.
+                    sqlx::query(
+                        "UPDATE user_role_assignments SET deactivated_with_membership = FALSE, updated_at = $3 \
+                         WHERE organization_id = $1 AND membership_id = $2 AND deactivated_with_membership",
+                    )
+                    .bind(org)
+                    .bind(id)
+                    .bind(now)
+                    .execute(conn)
                     .await?;
                     Ok(Id::new(id))
                 })

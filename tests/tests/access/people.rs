@@ -8,7 +8,7 @@ use sqlx::Pool;
 use tenancy_access::billing::BillingPolicy;
 use tenancy_access::{
     self as access, Acceptance, AuditQuery, Credential, EventKind, Invitation, NewUser,
-    OrganizationChanges, Passwords, Refusal, SignInError,
+    OrganizationChanges, PasswordAttempt, Passwords, Refusal, SignInError,
 };
 use tenancy_core::{Error, Id, Scope, Scoped, UserId};
 
@@ -35,12 +35,24 @@ async fn password_sign_in(
     password: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<access::SessionToken, SignInError> {
+    from(pool, passwords, email, password, "192.0.2.1", now).await
+}
+
+/// A sign-in from `source`.
+async fn from(
+    pool: &Pool<Db>,
+    passwords: &Passwords,
+    email: &str,
+    password: &str,
+    source: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<access::SessionToken, SignInError> {
     let policy = BillingPolicy::default();
+    let attempt = PasswordAttempt::new(email, password, source);
     access::sign_in_with_password(
         pool,
         passwords,
-        email,
-        password,
+        attempt,
         None,
         &policy,
         Duration::hours(1),
@@ -333,13 +345,17 @@ async fn an_invitation_makes_a_user_and_a_member_once() {
         &passwords,
         token.expose(),
         Acceptance::new("New Baker", "flour and water"),
+        None,
     )
     .await
     .unwrap();
     assert!(accepted.created);
-    assert_eq!(accepted.user.name, "New Baker");
+    let baker = access::user(db.pool(), &system(), accepted.user_id)
+        .await
+        .unwrap();
+    assert_eq!(baker.name, "New Baker");
     assert_eq!(accepted.membership.organization_id, s.org);
-    let baker_scope = Scope::for_member(s.org, accepted.user.user_id());
+    let baker_scope = Scope::for_member(s.org, baker.user_id());
     assert!(
         access::permissions(db.pool(), &baker_scope)
             .await
@@ -361,6 +377,7 @@ async fn an_invitation_makes_a_user_and_a_member_once() {
         &passwords,
         token.expose(),
         Acceptance::new("Someone Else", "another password"),
+        None,
     )
     .await;
     assert!(matches!(twice, Err(Error::NotFound { .. })), "{twice:?}");
@@ -369,6 +386,7 @@ async fn an_invitation_makes_a_user_and_a_member_once() {
         &passwords,
         "no such token",
         Acceptance::default(),
+        None,
     )
     .await;
     assert!(
@@ -425,6 +443,7 @@ async fn expired_revoked_and_foreign_invitations_are_refused() {
         &passwords,
         expiring.expose(),
         Acceptance::new("Late", "a password"),
+        None,
     )
     .await;
     assert!(matches!(late, Err(Error::NotFound { .. })), "{late:?}");
@@ -446,6 +465,7 @@ async fn expired_revoked_and_foreign_invitations_are_refused() {
         &passwords,
         revoked.expose(),
         Acceptance::new("Gone", "a password"),
+        None,
     )
     .await;
     assert!(matches!(used, Err(Error::NotFound { .. })), "{used:?}");
@@ -474,18 +494,35 @@ async fn an_existing_user_accepting_keeps_their_password() {
     )
     .await
     .unwrap();
+    let acceptance = Acceptance::new("Renamed", "a password chosen by whoever holds the token");
+    // Holding the token is not enough to join an account that exists.
+    for signed_in in [None, Some(principal(&s.member))] {
+        let hijack = access::accept_invitation(
+            db.pool(),
+            &passwords,
+            token.expose(),
+            acceptance.clone(),
+            signed_in,
+        )
+        .await;
+        assert!(matches!(hijack, Err(Error::Forbidden)), "{hijack:?}");
+    }
     let accepted = access::accept_invitation(
         db.pool(),
         &passwords,
         token.expose(),
-        Acceptance::new("Renamed", "a password chosen by whoever holds the token"),
+        acceptance,
+        Some(principal(&theirs.member)),
     )
     .await
     .unwrap();
     assert!(!accepted.created);
-    assert_eq!(accepted.user.id, theirs.member.id);
+    assert_eq!(accepted.user_id, theirs.member.id);
+    let kept = access::user(db.pool(), &system(), theirs.member.id)
+        .await
+        .unwrap();
     assert_eq!(
-        accepted.user.name, "member@candleco",
+        kept.name, "member@candleco",
         "an existing user keeps their name"
     );
     password_sign_in(&db, &passwords, "member@candleco", PASSWORD, Utc::now())
@@ -522,6 +559,7 @@ async fn concurrent_acceptances_of_one_invitation_make_one_membership() {
                 &passwords,
                 &token,
                 Acceptance::new(format!("Racer {i}"), "a password"),
+                None,
             )
             .await
         }));
@@ -815,4 +853,158 @@ async fn an_invitation_gives_no_system_role_and_only_developers_switch_organizat
     let switched = access::select_org(db.pool(), &context, s.org, Utc::now()).await;
     assert!(matches!(switched, Err(Error::Forbidden)), "{switched:?}");
     assert_eq!(events(&db, &s, EventKind::DeveloperOrgSwitch).await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_guesses_cannot_skip_the_delay_and_other_sources_are_not_slowed() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let passwords = passwords();
+    with_password(&db, &passwords, principal(&s.member)).await;
+    let now = Utc::now();
+    for _ in 0..access::FREE_ATTEMPTS {
+        let wrong = from(
+            &db,
+            &passwords,
+            "member@soapworks",
+            "guess",
+            "attacker",
+            now,
+        )
+        .await;
+        assert!(matches!(wrong, Err(SignInError::InvalidCredentials)));
+    }
+    // Forty guesses at once, the right password among them: none is
+    // verified while the source waits, so none signs in.
+    let mut guesses = Vec::new();
+    for i in 0..40 {
+        let (pool, passwords) = (db.pool().clone(), passwords.clone());
+        guesses.push(tokio::spawn(async move {
+            let password = if i == 39 { PASSWORD } else { "guess" };
+            let attempt = PasswordAttempt::new("member@soapworks", password, "attacker");
+            let policy = BillingPolicy::default();
+            access::sign_in_with_password(
+                &pool,
+                &passwords,
+                attempt,
+                None,
+                &policy,
+                Duration::hours(1),
+                now,
+            )
+            .await
+        }));
+    }
+    for guess in guesses {
+        let answer = guess.await.unwrap();
+        assert!(
+            matches!(answer, Err(SignInError::InvalidCredentials)),
+            "{answer:?}"
+        );
+    }
+    let attempts: i32 = sqlx::query_scalar(
+        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'attacker' AND user_id = $1",
+    )
+    .bind(s.member.id)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        attempts,
+        access::FREE_ATTEMPTS,
+        "waiting attempts are not even counted"
+    );
+    // The owner of the account, elsewhere, signs in at once.
+    from(&db, &passwords, "member@soapworks", PASSWORD, "home", now)
+        .await
+        .unwrap();
+    // Once the delay has passed, one concurrent burst verifies one guess.
+    let later = now + access::delay_after(access::FREE_ATTEMPTS) + Duration::milliseconds(1);
+    let mut burst = Vec::new();
+    for _ in 0..10 {
+        let (pool, passwords) = (db.pool().clone(), passwords.clone());
+        burst.push(tokio::spawn(async move {
+            let attempt = PasswordAttempt::new("member@soapworks", "guess", "attacker");
+            let policy = BillingPolicy::default();
+            let _ = access::sign_in_with_password(
+                &pool,
+                &passwords,
+                attempt,
+                None,
+                &policy,
+                Duration::hours(1),
+                later,
+            )
+            .await;
+        }));
+    }
+    for task in burst {
+        task.await.unwrap();
+    }
+    let attempts: i32 = sqlx::query_scalar(
+        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'attacker' AND user_id = $1",
+    )
+    .bind(s.member.id)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(attempts, access::FREE_ATTEMPTS + 1, "one guess per delay");
+}
+
+#[tokio::test]
+async fn unknown_emails_wait_like_accounts_do() {
+    let Some(db) = db().await else { return };
+    let passwords = passwords();
+    let now = Utc::now();
+    for n in 0..access::FREE_ATTEMPTS + 2 {
+        let email = format!("nobody{n}@nowhere.example");
+        let refused = from(&db, &passwords, &email, "guess", "prober", now).await;
+        assert!(
+            matches!(refused, Err(SignInError::InvalidCredentials)),
+            "{refused:?}"
+        );
+    }
+    let counted: i32 = sqlx::query_scalar(
+        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'prober' AND user_id = 0",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        counted,
+        access::FREE_ATTEMPTS,
+        "after five, the prober waits"
+    );
+}
+
+#[tokio::test]
+async fn a_member_added_back_does_not_get_their_old_roles_back_later() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let admin = access::create_role(db.pool(), &s.as_owner(), "admin")
+        .await
+        .unwrap();
+    access::grant::<EditRecipes, _, _>(db.pool(), &s.as_owner(), admin.id)
+        .await
+        .unwrap();
+    access::assign_role(db.pool(), &s.as_owner(), s.member_ship.id, admin.id)
+        .await
+        .unwrap();
+    access::deactivate_member(db.pool(), &s.as_owner(), s.member_ship.id)
+        .await
+        .unwrap();
+    // Back without roles, then out and restored: still no old role.
+    access::add_member(db.pool(), &system(), s.org, principal(&s.member))
+        .await
+        .unwrap();
+    access::deactivate_member(db.pool(), &s.as_owner(), s.member_ship.id)
+        .await
+        .unwrap();
+    access::restore_member(db.pool(), &s.as_owner(), s.member_ship.id)
+        .await
+        .unwrap();
+    let held = access::permissions(db.pool(), &s.as_member())
+        .await
+        .unwrap();
+    assert!(!held.has::<EditRecipes>());
 }

@@ -118,11 +118,11 @@ async fn login<DB: AccessStore>(
     State(pool): State<sqlx::Pool<DB>>,
     Json(login): Json<Login>,
 ) -> Result<Json<String>, SignInRejection> {
+    let attempt = access::PasswordAttempt::new(&login.email, &login.password, "web suite");
     let token = access::sign_in_with_password(
         &pool,
         &passwords(),
-        &login.email,
-        &login.password,
+        attempt,
         None,
         &BillingPolicy::default(),
         Duration::hours(8),
