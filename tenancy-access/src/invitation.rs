@@ -129,13 +129,14 @@ where
     let token = random_token()?;
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
-    authorize_management::<DB>(&mut tx, scope).await?;
+    let authority = authorize_management::<DB>(&mut tx, scope).await?;
     if let Some(role) = role {
+        let keys = DB::__role_permissions(KEY, &mut tx, role).await?;
         match DB::__role(KEY, &mut tx, scope, role).await {
             // A system role is given by a system scope only, as
             // `assign_role` refuses it too.
             Ok(found) if found.organization_id.is_none() => return Err(Error::Forbidden),
-            Ok(found) if found.is_active => {}
+            Ok(found) if found.is_active => authority.may_give(keys.iter().map(String::as_str))?,
             Ok(_) | Err(Error::NotFound { .. }) => {
                 return Err(Error::invalid(
                     "role_id",

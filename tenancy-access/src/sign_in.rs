@@ -111,8 +111,8 @@ const NOBODY: UserId = UserId::new(0);
 /// [`SignInError::InvalidCredentials`]. After [`FREE_ATTEMPTS`] failures of
 /// one source on one account (unknown emails count as one account), that
 /// source waits [`delay_after`] the count before its next attempt is
-/// verified; concurrent attempts cannot skip the wait, since each claims
-/// its turn in one statement before it is verified.
+/// verified; concurrent attempts cannot skip the wait or multiply the free
+/// ones, since each is counted in one statement before it is verified.
 ///
 /// # Errors
 ///
@@ -152,9 +152,10 @@ where
 }
 
 /// Checks the password of an attempt on `user` (whose stored `hash` is
-/// `None` for an unknown email or an account without a password): claims
-/// the attempt's turn unless its source must wait, verifies, and audits a
-/// failure. The same statements and one hash on every path.
+/// `None` for an unknown email or an account without a password): counts
+/// the attempt unless its source must wait, verifies, and audits a
+/// failure. Whether the email has an account, the same statements and one
+/// hash.
 async fn check<DB: AccessStore>(
     pool: &sqlx::Pool<DB>,
     passwords: &Passwords,
@@ -166,13 +167,20 @@ async fn check<DB: AccessStore>(
     let claimed = {
         let mut conn = crate::store::acquire(pool).await?;
         let seen = DB::__attempts(KEY, &mut conn, user, attempt.source).await?;
-        let waiting = seen
-            .last_failure_at
-            .is_some_and(|at| now < at + delay_after(seen.failed));
-        // A waiting source claims nothing (-1 matches no count), with the
-        // same statement.
-        let expected = if waiting { -1 } else { seen.failed };
-        DB::__claim_attempt(KEY, &mut conn, user, attempt.source, expected, now).await?
+        if seen.failed < FREE_ATTEMPTS {
+            // Each attempt takes a number in one statement: however many
+            // run at once, the first few numbers are all that verify.
+            DB::__count_attempt(KEY, &mut conn, user, attempt.source, now).await? <= FREE_ATTEMPTS
+        } else {
+            let waiting = seen
+                .last_failure_at
+                .is_some_and(|at| now < at + delay_after(seen.failed));
+            // Past the free attempts, one turn per delay: the attempt that
+            // moves the count on from what it read takes it.
+            !waiting
+                && DB::__claim_attempt(KEY, &mut conn, user, attempt.source, seen.failed, now)
+                    .await?
+        }
     };
     let verdict = match hash {
         Some(hash) if claimed => passwords.verify(attempt.password, hash).await?,

@@ -132,12 +132,13 @@ async fn sign_ins<DB: AccessStore>(
     let stop = Arc::new(AtomicBool::new(false));
     let signed_in = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..SIGNING_IN)
-        .map(|_| {
+        .map(|client| {
             let (pool, passwords) = (pool.clone(), passwords.clone());
             let (stop, signed_in) = (Arc::clone(&stop), Arc::clone(&signed_in));
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    let attempt = PasswordAttempt::new("reader@bench", PASSWORD, "bench");
+                    let source = format!("client {client}");
+                    let attempt = PasswordAttempt::new("reader@bench", PASSWORD, &source);
                     access::sign_in_with_password(
                         &pool,
                         &passwords,

@@ -25,26 +25,47 @@ pub use roles::{
 };
 
 /// The permission key that lets a member manage the organization's members
-/// and roles (create, grant, assign, revoke, deactivate, restore, invite).
-/// The owner, developers and jobs may anyway; declare it in your
+/// and roles (create, grant, assign, revoke, deactivate, restore, invite),
+/// handing out only permissions they hold themselves. The owner,
+/// developers and jobs may anyway, without that bound; declare it in your
 /// permissions to give it through a role.
 pub const MANAGE_MEMBERS: &str = "members.manage";
 
-/// Checks that the scope may manage members and roles.
+/// How far an actor who may manage members and roles reaches.
+pub(crate) enum Authority {
+    /// The owner, a developer or a job: every permission the tier allows.
+    Full,
+    /// A member holding [`MANAGE_MEMBERS`]: only what they hold themselves,
+    /// so that managing roles is no way to more permissions than one has.
+    Within(PermissionSet),
+}
+
+impl Authority {
+    /// Checks that this authority may hand out every permission of `keys`.
+    pub(crate) fn may_give<'k>(&self, mut keys: impl Iterator<Item = &'k str>) -> Result<()> {
+        match self {
+            Self::Full => Ok(()),
+            Self::Within(held) if keys.all(|key| held.has_key(key)) => Ok(()),
+            Self::Within(_) => Err(Error::Forbidden),
+        }
+    }
+}
+
+/// Checks that the scope may manage members and roles, and how far.
 pub(crate) async fn authorize_management<DB: AccessStore>(
     conn: &mut DB::Connection,
     scope: &Scope,
-) -> Result<()> {
+) -> Result<Authority> {
     let Actor::Member { user } = scope.actor() else {
         // Developers and jobs act for the app itself.
-        return Ok(());
+        return Ok(Authority::Full);
     };
     if DB::__org_row(KEY, conn, scope.org()).await?.owner == Some(*user) {
-        return Ok(());
+        return Ok(Authority::Full);
     }
     let held = DB::__permissions(KEY, conn, scope.org(), Some(*user), false).await?;
     if held.has_key(MANAGE_MEMBERS) {
-        Ok(())
+        Ok(Authority::Within(held))
     } else {
         Err(Error::Forbidden)
     }

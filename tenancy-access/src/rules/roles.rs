@@ -5,7 +5,7 @@ use crate::store::KEY;
 use chrono::Utc;
 use serde_json::json;
 use sqlx::Acquire;
-use tenancy_core::{ActsAcrossOrgs, Error, Id, OrgId, Result, Scope, UserId};
+use tenancy_core::{Actor, ActsAcrossOrgs, Error, Id, OrgId, Result, Scope, UserId};
 
 use super::{actor_user, authorize_management, event, record};
 use crate::event_log::EventKind;
@@ -126,8 +126,13 @@ where
     let name = checked_name("name", name)?;
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
-    authorize_management::<DB>(&mut tx, scope).await?;
+    let authority = authorize_management::<DB>(&mut tx, scope).await?;
     let before = own_role::<DB>(&mut tx, scope, role).await?;
+    if is_active && !before.is_active {
+        // Reactivating hands the role's permissions out again.
+        let keys = DB::__role_permissions(KEY, &mut tx, role).await?;
+        authority.may_give(keys.iter().map(String::as_str))?;
+    }
     DB::__update_role(KEY, &mut tx, role, &name, is_active, Utc::now()).await?;
     let detail = json!({
         "role_id": role,
@@ -156,7 +161,8 @@ where
 {
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
-    authorize_management::<DB>(&mut tx, scope).await?;
+    let authority = authorize_management::<DB>(&mut tx, scope).await?;
+    authority.may_give(std::iter::once(P::KEY))?;
     own_role::<DB>(&mut tx, scope, role).await?;
     granted(DB::__grant(KEY, &mut tx, role, P::KEY).await?, P::KEY)?;
     let detail = json!({ "role_id": role, "permission": P::KEY });
@@ -266,7 +272,8 @@ where
 }
 
 /// Gives one of the organization's own roles to one of its active
-/// members.
+/// members. A member who manages roles gives only roles whose permissions
+/// they hold themselves.
 ///
 /// # Errors
 ///
@@ -287,7 +294,7 @@ where
 {
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
-    authorize_management::<DB>(&mut tx, scope).await?;
+    let authority = authorize_management::<DB>(&mut tx, scope).await?;
     let found = DB::__role(KEY, &mut tx, scope, role)
         .await
         .map_err(|error| match error {
@@ -299,6 +306,8 @@ where
     if found.organization_id.is_none() {
         return Err(Error::Forbidden);
     }
+    let keys = DB::__role_permissions(KEY, &mut tx, role).await?;
+    authority.may_give(keys.iter().map(String::as_str))?;
     let assignment = assign::<DB>(&mut tx, scope, membership, &found).await?;
     tx.commit().await?;
     Ok(assignment)
@@ -363,7 +372,8 @@ async fn assign<DB: AccessStore>(
 /// # Errors
 ///
 /// [`Error::NotFound`] when no active assignment has this id in the
-/// organization.
+/// organization; [`Error::Forbidden`] for a member taking a system role,
+/// which a system scope gives and takes.
 pub async fn revoke_role<'c, A, DB>(
     conn: A,
     scope: &Scope,
@@ -377,6 +387,15 @@ where
     let mut tx = DB::__begin(KEY, &mut conn).await?;
     authorize_management::<DB>(&mut tx, scope).await?;
     let revoked = DB::__assignment(KEY, &mut tx, scope, assignment).await?;
+    let by_member = matches!(scope.actor(), Actor::Member { .. });
+    if by_member
+        && DB::__system_role(KEY, &mut tx, revoked.role_id)
+            .await?
+            .is_some()
+    {
+        // A system role is the app's to give and take, as `assign_role` says.
+        return Err(Error::Forbidden);
+    }
     if !DB::__revoke(KEY, &mut tx, scope.org(), assignment, Utc::now()).await? {
         return Err(Error::NotFound {
             table: "user_role_assignments",

@@ -87,9 +87,19 @@ pub trait CredentialStore: Backend {
         source: &'a str,
     ) -> BoxFuture<'a, Result<Attempts>>;
 
-    /// Claims the next attempt of `source` on `user`, counted as failed
-    /// until it succeeds, if the count is still `expected`: `false` when a
-    /// concurrent attempt claimed it first (or `expected` is negative).
+    /// Counts an attempt of `source` on `user` as failed until it
+    /// succeeds; the count with it.
+    fn __count_attempt<'a>(
+        _: Key,
+        conn: &'a mut Self::Connection,
+        user: UserId,
+        source: &'a str,
+        now: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<i32>>;
+
+    /// Counts the next attempt of `source` on `user`, if the count is
+    /// still `expected`: `false` when a concurrent attempt took the turn
+    /// first.
     fn __claim_attempt<'a>(
         _: Key,
         conn: &'a mut Self::Connection,
@@ -257,33 +267,40 @@ macro_rules! impl_credential_store {
                 now: DateTime<Utc>,
             ) -> BoxFuture<'a, Result<bool>> {
                 Box::pin(async move {
-                    // The first attempt inserts the row, the next ones update
-                    // the count they read: of concurrent attempts that read
-                    // the same count, one wins. (A success deletes the row,
-                    // so a row's count is never 0.)
-                    let claimed = if expected == 0 {
-                        sqlx::query(
-                            "INSERT INTO sign_in_attempts (user_id, source, failed_attempts, last_failure_at) \
-                             VALUES ($1, $2, 1, $3) ON CONFLICT (user_id, source) DO NOTHING",
-                        )
-                        .bind(user)
-                        .bind(source)
-                        .bind(now)
-                        .execute(conn)
-                        .await?
-                    } else {
-                        sqlx::query(
-                            "UPDATE sign_in_attempts SET failed_attempts = failed_attempts + 1, \
-                             last_failure_at = $4 WHERE user_id = $1 AND source = $2 AND failed_attempts = $3",
-                        )
-                        .bind(user)
-                        .bind(source)
-                        .bind(expected)
-                        .bind(now)
-                        .execute(conn)
-                        .await?
-                    };
+                    let claimed = sqlx::query(
+                        "UPDATE sign_in_attempts SET failed_attempts = failed_attempts + 1, \
+                         last_failure_at = $4 WHERE user_id = $1 AND source = $2 AND failed_attempts = $3",
+                    )
+                    .bind(user)
+                    .bind(source)
+                    .bind(expected)
+                    .bind(now)
+                    .execute(conn)
+                    .await?;
                     Ok(claimed.rows_affected() == 1)
+                })
+            }
+
+            fn __count_attempt<'a>(
+                _: Key,
+                conn: &'a mut Self::Connection,
+                user: UserId,
+                source: &'a str,
+                now: DateTime<Utc>,
+            ) -> BoxFuture<'a, Result<i32>> {
+                Box::pin(async move {
+                    let count: i32 = sqlx::query_scalar(
+                        "INSERT INTO sign_in_attempts (user_id, source, failed_attempts, last_failure_at) \
+                         VALUES ($1, $2, 1, $3) ON CONFLICT (user_id, source) DO UPDATE SET \
+                         failed_attempts = sign_in_attempts.failed_attempts + 1, last_failure_at = $3 \
+                         RETURNING failed_attempts",
+                    )
+                    .bind(user)
+                    .bind(source)
+                    .bind(now)
+                    .fetch_one(conn)
+                    .await?;
+                    Ok(count)
                 })
             }
 

@@ -1008,3 +1008,138 @@ async fn a_member_added_back_does_not_get_their_old_roles_back_later() {
         .unwrap();
     assert!(!held.has::<EditRecipes>());
 }
+
+#[tokio::test]
+async fn a_burst_of_guesses_verifies_only_the_free_attempts_and_a_double_submit_signs_in() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let passwords = passwords();
+    with_password(&db, &passwords, principal(&s.member)).await;
+    let now = Utc::now();
+    let mut burst = Vec::new();
+    for _ in 0..20 {
+        let (pool, passwords) = (db.pool().clone(), passwords.clone());
+        burst.push(tokio::spawn(async move {
+            let attempt = PasswordAttempt::new("member@soapworks", "guess", "burst");
+            let policy = BillingPolicy::default();
+            access::sign_in_with_password(
+                &pool,
+                &passwords,
+                attempt,
+                None,
+                &policy,
+                Duration::hours(1),
+                now,
+            )
+            .await
+        }));
+    }
+    for task in burst {
+        assert!(matches!(
+            task.await.unwrap(),
+            Err(SignInError::InvalidCredentials)
+        ));
+    }
+    let verified: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM user_event_log WHERE event = 'login.failed' AND user_id = $1 \
+         AND CAST(detail AS TEXT) LIKE '%wrong password%'",
+    )
+    .bind(s.member.id)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        verified,
+        i64::from(access::FREE_ATTEMPTS),
+        "the rest waited unverified"
+    );
+
+    // Two sign-ins at once with the right password, from a fresh source.
+    let twice: Vec<_> = (0..2)
+        .map(|_| {
+            let (pool, passwords) = (db.pool().clone(), passwords.clone());
+            tokio::spawn(async move {
+                let attempt = PasswordAttempt::new("member@soapworks", PASSWORD, "phone");
+                let policy = BillingPolicy::default();
+                access::sign_in_with_password(
+                    &pool,
+                    &passwords,
+                    attempt,
+                    None,
+                    &policy,
+                    Duration::hours(1),
+                    now,
+                )
+                .await
+            })
+        })
+        .collect();
+    for task in twice {
+        task.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_manager_hands_out_only_what_they_hold() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let owner = s.as_owner();
+    let manager = access::create_role(db.pool(), &owner, "manager")
+        .await
+        .unwrap();
+    access::grant::<crate::fixtures::ManageMembers, _, _>(db.pool(), &owner, manager.id)
+        .await
+        .unwrap();
+    access::grant::<ViewRecipes, _, _>(db.pool(), &owner, manager.id)
+        .await
+        .unwrap();
+    access::assign_role(db.pool(), &owner, s.member_ship.id, manager.id)
+        .await
+        .unwrap();
+    let editor = access::create_role(db.pool(), &owner, "editor")
+        .await
+        .unwrap();
+    access::grant::<EditRecipes, _, _>(db.pool(), &owner, editor.id)
+        .await
+        .unwrap();
+
+    let as_manager = s.as_member();
+    let viewer = access::create_role(db.pool(), &as_manager, "viewer")
+        .await
+        .unwrap();
+    access::grant::<ViewRecipes, _, _>(db.pool(), &as_manager, viewer.id)
+        .await
+        .unwrap();
+    let more = access::grant::<EditRecipes, _, _>(db.pool(), &as_manager, viewer.id).await;
+    assert!(matches!(more, Err(Error::Forbidden)), "{more:?}");
+    let to_self = access::assign_role(db.pool(), &as_manager, s.member_ship.id, editor.id).await;
+    assert!(matches!(to_self, Err(Error::Forbidden)), "{to_self:?}");
+    let invited = access::invite(
+        db.pool(),
+        &as_manager,
+        "friend@example.com",
+        Some(editor.id),
+        Duration::days(1),
+    )
+    .await;
+    assert!(matches!(invited, Err(Error::Forbidden)), "{invited:?}");
+    assert!(
+        !access::permissions(db.pool(), &as_manager)
+            .await
+            .unwrap()
+            .has::<EditRecipes>()
+    );
+
+    let system_role = access::create_system_role(db.pool(), &system(), "auditor")
+        .await
+        .unwrap();
+    let given =
+        access::assign_system_role(db.pool(), &system(), s.org, s.owner_ship.id, system_role.id)
+            .await
+            .unwrap();
+    let taken = access::revoke_role(db.pool(), &owner, given.id).await;
+    assert!(
+        matches!(taken, Err(Error::Forbidden)),
+        "a system role is the app's: {taken:?}"
+    );
+}

@@ -716,6 +716,12 @@ async fn only_the_owner_or_a_member_granted_members_manage_manages_roles() {
     access::assign_role(db.pool(), &s.as_owner(), s.member_ship.id, manager.id)
         .await
         .unwrap();
+    // A manager hands out only what they hold: not `recipes.edit` yet.
+    let beyond = access::assign_role(db.pool(), &s.as_member(), s.member_ship.id, editor.id).await;
+    assert!(matches!(beyond, Err(Error::Forbidden)), "{beyond:?}");
+    access::grant::<EditRecipes, _, _>(db.pool(), &s.as_owner(), manager.id)
+        .await
+        .unwrap();
     access::assign_role(db.pool(), &s.as_member(), s.member_ship.id, editor.id)
         .await
         .unwrap();
