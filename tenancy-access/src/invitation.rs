@@ -222,8 +222,10 @@ where
 ///
 /// [`Error::NotFound`] for a token that is unknown, expired, used or
 /// revoked (all four look alike); [`Error::Forbidden`] when the email
-/// has an account and `signed_in` is not it; [`Error::Invalid`] naming
-/// `name` or `password` for a new user's malformed one.
+/// has an account and `signed_in` is not it, or that account's member was
+/// deactivated in the organization (only [`restore_member`](crate::restore_member)
+/// brings them back); [`Error::Invalid`] naming `name` or `password` for a
+/// new user's malformed one.
 pub async fn accept_invitation<DB>(
     pool: &sqlx::Pool<DB>,
     passwords: &Passwords,
@@ -249,10 +251,19 @@ where
     if pending.used || pending.expires_at <= Utc::now() {
         return Err(unusable());
     }
-    let name = checked_name("name", &acceptance.name)?;
-    let password = match &acceptance.password {
-        Some(password) => Some(passwords.hash(password).await?),
-        None => None,
+    let existing = {
+        let mut conn = crate::store::acquire(pool).await?;
+        DB::__user_by_email(KEY, &mut conn, &pending.email).await?
+    };
+    // A new user's name and password; an existing user keeps theirs.
+    let (name, password) = if existing.is_some() {
+        (String::new(), None)
+    } else {
+        let name = checked_name("name", &acceptance.name)?;
+        match &acceptance.password {
+            Some(password) => (name, Some(passwords.hash(password).await?)),
+            None => (name, None),
+        }
     };
     let scope = Scope::for_job(pending.org, "invitation acceptance");
     let scope = &scope;
@@ -268,8 +279,17 @@ where
                     .filter(|p| !p.used && p.expires_at > now)
                     .ok_or_else(unusable)?;
                 let (user, created) = match DB::__user_by_email(KEY, conn, &pending.email).await? {
-                    Some(id) if signed_in == Some(UserId::new(id.get())) => (id, false),
+                    Some(id) if signed_in == Some(UserId::new(id.get())) => {
+                        let member = DB::__members(KEY, conn, pending.org, Some(id)).await?;
+                        if member.iter().any(|m| !m.is_active) {
+                            // Deactivated here: only `restore_member` brings
+                            // them back, not an invitation they kept.
+                            return Err(Error::Forbidden);
+                        }
+                        (id, false)
+                    }
                     Some(_) => return Err(Error::Forbidden),
+                    None if existing.is_some() => return Err(Error::Forbidden),
                     None => {
                         let user = insert_user::<DB>(conn, &pending.email, name, false).await?;
                         if let Some(hash) = password {

@@ -13,12 +13,12 @@
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tenancy_core::{Error, Result};
-use tokio::sync::{OnceCell, oneshot};
+use tokio::sync::oneshot;
 
 /// The shortest password [`Passwords::hash`] accepts, in characters
 /// (NIST SP 800-63B's minimum).
@@ -61,8 +61,9 @@ struct Inner {
     queued: Arc<AtomicUsize>,
     concurrency: usize,
     /// A hash of a random password, verified for unknown emails so that
-    /// they cost the same work as a wrong password.
-    dummy: OnceCell<String>,
+    /// they cost the same work as a wrong password: made by the first job
+    /// of the queue, so that the first unknown email costs one hash too.
+    dummy: Arc<OnceLock<String>>,
 }
 
 /// What [`Passwords::verify`] found.
@@ -126,13 +127,20 @@ impl Passwords {
                 tracing::error!("tenancy: no password hashing thread could start: {error}");
             }
         }
+        let dummy = Arc::new(OnceLock::new());
+        let (made, argon2) = (Arc::clone(&dummy), Self::argon2(params.clone()));
+        let _ = jobs.send(Box::new(move || {
+            if let Ok(hash) = dummy_hash(&argon2) {
+                let _ = made.set(hash);
+            }
+        }));
         Self {
             inner: Arc::new(Inner {
                 params,
                 jobs: Mutex::new(jobs),
                 queued: Arc::new(AtomicUsize::new(0)),
                 concurrency,
-                dummy: OnceCell::new(),
+                dummy,
             }),
         }
     }
@@ -154,13 +162,16 @@ impl Passwords {
             queued.fetch_sub(1, Ordering::AcqRel);
             return Err(Error::Busy(sqlx::Error::PoolTimedOut));
         }
+        // Leaves the queue however the job ends: run, dropped unrun, or
+        // panicking.
+        let slot = Slot(queued);
         let (answer, answered) = oneshot::channel();
         let argon2 = Self::argon2(self.inner.params.clone());
         let job: Job = Box::new(move || {
+            let _slot = slot;
             if !answer.is_closed() {
                 let _ = answer.send(work(argon2));
             }
-            queued.fetch_sub(1, Ordering::AcqRel);
         });
         self.inner
             .jobs
@@ -238,17 +249,15 @@ impl Passwords {
     /// sign-in whose email names nobody: the answer and its time do not
     /// tell that the account does not exist.
     pub(crate) async fn verify_nothing(&self, password: &str) -> Result<()> {
-        let dummy = self
-            .inner
-            .dummy
-            .get_or_try_init(|| async {
-                let mut random = [0_u8; 32];
-                getrandom::fill(&mut random)
-                    .map_err(|e| internal(&format!("no randomness: {e}")))?;
-                self.hash_unchecked(hex::encode(random)).await
-            })
-            .await?
-            .clone();
+        let dummy = match self.inner.dummy.get() {
+            Some(dummy) => dummy.clone(),
+            // The queue's first job has not run yet (or found no
+            // randomness): make one now.
+            None => {
+                let made = self.run(|argon2| dummy_hash(&argon2)).await??;
+                self.inner.dummy.get_or_init(|| made).clone()
+            }
+        };
         self.verify(password, &dummy).await.map(|_| ())
     }
 }
@@ -273,6 +282,15 @@ impl fmt::Debug for Passwords {
 /// A hash to compute, and where its answer goes.
 type Job = Box<dyn FnOnce() + Send>;
 
+/// A job's place in the queue, given back when it is dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// Runs queued jobs until the queue closes, at the lowest priority the
 /// system gives a thread (on Linux, a niceness of 19): other threads get
 /// the processor first.
@@ -289,10 +307,26 @@ fn hashing_thread(queue: &Mutex<mpsc::Receiver<Job>>) {
             Err(_) => return,
         };
         match job {
-            Ok(job) => job(),
+            // A panic in one hash (its caller gets an error) must not take
+            // the thread, and every later sign-in, with it.
+            Ok(job) => {
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
+                    tracing::error!("tenancy: a password hash panicked");
+                }
+            }
             Err(_) => return,
         }
     }
+}
+
+/// A hash of a random password.
+fn dummy_hash(argon2: &Argon2<'static>) -> Result<String> {
+    let mut random = [0_u8; 32];
+    getrandom::fill(&mut random).map_err(|e| internal(&format!("no randomness: {e}")))?;
+    argon2
+        .hash_password(hex::encode(random).as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| internal(&format!("argon2 could not hash: {e}")))
 }
 
 fn internal(message: &str) -> Error {

@@ -139,13 +139,19 @@ where
     };
     let user = stored.as_ref().map_or(NOBODY, |stored| stored.user);
     let hash = stored.and_then(|stored| stored.hash);
-    let verdict = check::<DB>(pool, passwords, user, hash.as_deref(), attempt, now).await?;
-    if verdict.outdated {
+    // Sources of sign-ins are counted apart from those of password changes.
+    let source = format!("sign-in {}", attempt.source);
+    let counted = PasswordAttempt {
+        source: &source,
+        ..attempt
+    };
+    let verdict = check::<DB>(pool, passwords, user, hash.as_deref(), counted, now).await?;
+    if let (true, Some(old)) = (verdict.outdated, &hash) {
         // A password that no longer meets the rules still signs in; it is
-        // only not rehashed.
+        // only not rehashed. A password changed meanwhile is kept.
         if let Ok(rehashed) = passwords.hash(attempt.password).await {
             let mut conn = crate::store::acquire(pool).await?;
-            DB::__set_password(KEY, &mut conn, user, &rehashed, now).await?;
+            DB::__replace_hash(KEY, &mut conn, user, old, &rehashed).await?;
         }
     }
     sign_in(pool, user, org, policy, ttl, now).await
@@ -176,10 +182,10 @@ async fn check<DB: AccessStore>(
                 .last_failure_at
                 .is_some_and(|at| now < at + delay_after(seen.failed));
             // Past the free attempts, one turn per delay: the attempt that
-            // moves the count on from what it read takes it.
-            !waiting
-                && DB::__claim_attempt(KEY, &mut conn, user, attempt.source, seen.failed, now)
-                    .await?
+            // moves the count on from what it read takes it. A waiting
+            // source runs the same statement, matching no count (-1).
+            let expected = if waiting { -1 } else { seen.failed };
+            DB::__claim_attempt(KEY, &mut conn, user, attempt.source, expected, now).await?
         }
     };
     let verdict = match hash {
@@ -360,8 +366,13 @@ where
         DB::__password_of(KEY, &mut conn, user).await?
     };
     let hash = stored.and_then(|stored| stored.hash);
-    // Changing is counted apart from signing in: its own source.
-    let attempt = PasswordAttempt::new("", current, "password change");
+    // Counted per session, apart from sign-ins: a thief holding one
+    // session cannot keep the owner's others from changing the password.
+    let source = match keep {
+        Some(token) => format!("password change {}", &hex::encode(token_hash(token))[..16]),
+        None => "password change".to_owned(),
+    };
+    let attempt = PasswordAttempt::new("", current, &source);
     check::<DB>(pool, passwords, user, hash.as_deref(), attempt, now).await?;
     let hash = passwords.hash(new).await?;
     let keep = keep.map(token_hash);
@@ -385,6 +396,8 @@ async fn store_password<DB: AccessStore>(
         return Err(Error::NotFound { table: "users" });
     }
     DB::__set_password(KEY, &mut tx, user, hash, now).await?;
+    // A new password starts with no failures to wait out.
+    DB::__clear_all_attempts(KEY, &mut tx, user).await?;
     let ended = DB::__close_user_sessions(KEY, &mut tx, user, None, keep, now).await?;
     detail["sessions_revoked"] = json!(ended);
     let event = NewEvent::new(None, EventKind::PasswordChanged, Some(user), actor, detail);

@@ -135,7 +135,8 @@ where
 }
 
 /// Restores a member and exactly the role assignments their deactivation
-/// took (not those revoked before).
+/// took (not those revoked before). A member who manages members restores
+/// only someone whose roles grant nothing they do not hold themselves.
 ///
 /// # Errors
 ///
@@ -152,7 +153,11 @@ where
 {
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
-    authorize_management::<DB>(&mut tx, scope).await?;
+    let authority = authorize_management::<DB>(&mut tx, scope).await?;
+    // Restoring gives the roles back: a manager gives back only what they
+    // hold themselves.
+    let keys = DB::__restorable_keys(KEY, &mut tx, scope.org(), membership).await?;
+    authority.may_give(keys.iter().map(String::as_str))?;
     if !DB::__restore(KEY, &mut tx, scope.org(), membership, Utc::now()).await? {
         return Err(Error::NotFound {
             table: "memberships",

@@ -69,7 +69,7 @@ pub trait CredentialStore: Backend {
         user: UserId,
     ) -> BoxFuture<'_, Result<Option<StoredPassword>>>;
 
-    /// Sets the hash of `user`'s password and clears the failures.
+    /// Sets the hash of `user`'s password.
     fn __set_password<'a>(
         _: Key,
         conn: &'a mut Self::Connection,
@@ -108,6 +108,23 @@ pub trait CredentialStore: Backend {
         expected: i32,
         now: DateTime<Utc>,
     ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Replaces the hash `old` of `user`'s password by `new` (a rehash with
+    /// the current costs); `false` when the password changed meanwhile.
+    fn __replace_hash<'a>(
+        _: Key,
+        conn: &'a mut Self::Connection,
+        user: UserId,
+        old: &'a str,
+        new: &'a str,
+    ) -> BoxFuture<'a, Result<bool>>;
+
+    /// Forgets every failed attempt on `user` (a new password).
+    fn __clear_all_attempts(
+        _: Key,
+        conn: &mut Self::Connection,
+        user: UserId,
+    ) -> BoxFuture<'_, Result<()>>;
 
     /// Forgets the failed attempts of `source` on `user` after a success.
     fn __clear_attempts<'a>(
@@ -301,6 +318,40 @@ macro_rules! impl_credential_store {
                     .fetch_one(conn)
                     .await?;
                     Ok(count)
+                })
+            }
+
+            fn __replace_hash<'a>(
+                _: Key,
+                conn: &'a mut Self::Connection,
+                user: UserId,
+                old: &'a str,
+                new: &'a str,
+            ) -> BoxFuture<'a, Result<bool>> {
+                Box::pin(async move {
+                    let replaced = sqlx::query(
+                        "UPDATE password_credentials SET hash = $3 WHERE user_id = $1 AND hash = $2",
+                    )
+                    .bind(user)
+                    .bind(old)
+                    .bind(new)
+                    .execute(conn)
+                    .await?;
+                    Ok(replaced.rows_affected() == 1)
+                })
+            }
+
+            fn __clear_all_attempts(
+                _: Key,
+                conn: &mut Self::Connection,
+                user: UserId,
+            ) -> BoxFuture<'_, Result<()>> {
+                Box::pin(async move {
+                    sqlx::query("DELETE FROM sign_in_attempts WHERE user_id = $1")
+                        .bind(user)
+                        .execute(conn)
+                        .await?;
+                    Ok(())
                 })
             }
 

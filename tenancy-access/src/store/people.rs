@@ -93,6 +93,15 @@ pub trait PeopleStore: Backend {
         membership: Id<Membership>,
     ) -> BoxFuture<'_, Result<Option<bool>>>;
 
+    /// The permission keys of the roles that restoring the membership would
+    /// give back.
+    fn __restorable_keys(
+        _: Key,
+        conn: &mut Self::Connection,
+        org: OrgId,
+        membership: Id<Membership>,
+    ) -> BoxFuture<'_, Result<Vec<String>>>;
+
     /// Restores an inactive membership and the assignments its
     /// deactivation took; `false` when no inactive membership has this id.
     fn __restore(
@@ -386,6 +395,28 @@ macro_rules! impl_people_store {
                     .fetch_optional(conn)
                     .await?;
                     Ok(active)
+                })
+            }
+
+            fn __restorable_keys(
+                _: Key,
+                conn: &mut Self::Connection,
+                org: OrgId,
+                membership: Id<Membership>,
+            ) -> BoxFuture<'_, Result<Vec<String>>> {
+                Box::pin(async move {
+                    let keys: Vec<String> = sqlx::query_scalar(
+                        "SELECT DISTINCT p.key FROM user_role_assignments a \
+                         JOIN role_permissions rp ON rp.role_id = a.role_id \
+                         JOIN permissions p ON p.id = rp.permission_id \
+                         WHERE a.organization_id = $1 AND a.membership_id = $2 \
+                         AND a.deactivated_with_membership ORDER BY p.key",
+                    )
+                    .bind(org)
+                    .bind(membership)
+                    .fetch_all(conn)
+                    .await?;
+                    Ok(keys)
                 })
             }
 

@@ -903,7 +903,7 @@ async fn concurrent_guesses_cannot_skip_the_delay_and_other_sources_are_not_slow
         );
     }
     let attempts: i32 = sqlx::query_scalar(
-        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'attacker' AND user_id = $1",
+        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'sign-in attacker' AND user_id = $1",
     )
     .bind(s.member.id)
     .fetch_one(db.pool())
@@ -942,7 +942,7 @@ async fn concurrent_guesses_cannot_skip_the_delay_and_other_sources_are_not_slow
         task.await.unwrap();
     }
     let attempts: i32 = sqlx::query_scalar(
-        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'attacker' AND user_id = $1",
+        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'sign-in attacker' AND user_id = $1",
     )
     .bind(s.member.id)
     .fetch_one(db.pool())
@@ -965,7 +965,7 @@ async fn unknown_emails_wait_like_accounts_do() {
         );
     }
     let counted: i32 = sqlx::query_scalar(
-        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'prober' AND user_id = 0",
+        "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'sign-in prober' AND user_id = 0",
     )
     .fetch_one(db.pool())
     .await
@@ -1142,4 +1142,116 @@ async fn a_manager_hands_out_only_what_they_hold() {
         matches!(taken, Err(Error::Forbidden)),
         "a system role is the app's: {taken:?}"
     );
+}
+
+#[tokio::test]
+async fn a_deactivated_member_is_not_let_back_in_by_an_old_invitation() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let passwords = passwords();
+    let (_, token) = access::invite(
+        db.pool(),
+        &s.as_owner(),
+        "member@soapworks",
+        None,
+        Duration::days(1),
+    )
+    .await
+    .unwrap();
+    access::deactivate_member(db.pool(), &s.as_owner(), s.member_ship.id)
+        .await
+        .unwrap();
+    let back = access::accept_invitation(
+        db.pool(),
+        &passwords,
+        token.expose(),
+        Acceptance::default(),
+        Some(principal(&s.member)),
+    )
+    .await;
+    assert!(matches!(back, Err(Error::Forbidden)), "{back:?}");
+    let member = access::member(db.pool(), &s.as_owner(), s.member.id)
+        .await
+        .unwrap();
+    assert!(!member.is_active);
+}
+
+#[tokio::test]
+async fn a_thief_with_one_session_cannot_stop_the_owner_changing_the_password() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let passwords = passwords();
+    with_password(&db, &passwords, principal(&s.member)).await;
+    let now = Utc::now();
+    let stolen = password_sign_in(&db, &passwords, "member@soapworks", PASSWORD, now)
+        .await
+        .unwrap();
+    let own = password_sign_in(&db, &passwords, "member@soapworks", PASSWORD, now)
+        .await
+        .unwrap();
+    let member = principal(&s.member);
+    for _ in 0..access::FREE_ATTEMPTS + 3 {
+        let guess = access::change_password(
+            db.pool(),
+            &passwords,
+            member,
+            "guess",
+            "the thief's",
+            Some(stolen.expose()),
+        )
+        .await;
+        assert!(
+            matches!(guess, Err(SignInError::InvalidCredentials)),
+            "{guess:?}"
+        );
+    }
+    let ended = access::change_password(
+        db.pool(),
+        &passwords,
+        member,
+        PASSWORD,
+        "the owner's new one",
+        Some(own.expose()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ended, 1, "the stolen session ends");
+    assert!(!live(&db, stolen.expose()).await);
+}
+
+#[tokio::test]
+async fn a_manager_restores_only_members_whose_roles_they_hold() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let owner = s.as_owner();
+    let other = crate::fixtures::user(&db, "other@soapworks").await;
+    let other_ship = access::add_member(db.pool(), &system(), s.org, other.user_id())
+        .await
+        .unwrap();
+    let editor = access::create_role(db.pool(), &owner, "editor")
+        .await
+        .unwrap();
+    access::grant::<EditRecipes, _, _>(db.pool(), &owner, editor.id)
+        .await
+        .unwrap();
+    access::assign_role(db.pool(), &owner, other_ship.id, editor.id)
+        .await
+        .unwrap();
+    access::deactivate_member(db.pool(), &owner, other_ship.id)
+        .await
+        .unwrap();
+    let manager = access::create_role(db.pool(), &owner, "manager")
+        .await
+        .unwrap();
+    access::grant::<crate::fixtures::ManageMembers, _, _>(db.pool(), &owner, manager.id)
+        .await
+        .unwrap();
+    access::assign_role(db.pool(), &owner, s.member_ship.id, manager.id)
+        .await
+        .unwrap();
+    let restored = access::restore_member(db.pool(), &s.as_member(), other_ship.id).await;
+    assert!(matches!(restored, Err(Error::Forbidden)), "{restored:?}");
+    access::restore_member(db.pool(), &owner, other_ship.id)
+        .await
+        .unwrap();
 }
