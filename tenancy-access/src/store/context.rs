@@ -16,7 +16,7 @@ use futures_util::future::BoxFuture;
 
 use super::Key;
 
-use super::org_row;
+use super::org::org_row;
 use crate::permission::PermissionSet;
 use crate::session::RequestContext;
 use tenancy_core::Backend;

@@ -12,21 +12,19 @@
     allow(dead_code, unused_imports, unused_macros)
 )]
 
-use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use sqlx::Connection;
 
 use super::models::{Invitation, Membership, Role, RoleAssignment};
 use super::permission::{PermissionDef, PermissionSet};
-use crate::billing::{BillingState, SubscriptionStatus};
-use crate::organization::Organization;
+use tenancy_core::Result;
 use tenancy_core::Scope;
-use tenancy_core::{Error, Result};
 use tenancy_core::{Id, OrgId, UserId};
 
 mod audit;
 mod context;
 mod credentials;
+mod org;
 mod people;
 
 /// A borrowed connection whose type no longer says where it came from.
@@ -53,6 +51,7 @@ pub use audit::AuditStore;
 pub use context::SessionStore;
 pub(crate) use context::{Live, Lookup};
 pub use credentials::CredentialStore;
+pub use org::OrgStore;
 pub use people::PeopleStore;
 
 mod sealed {
@@ -70,20 +69,10 @@ mod sealed {
 
 pub(crate) use sealed::{KEY, Key};
 
-/// The organization's row, as access rules read it.
-#[doc(hidden)]
-#[derive(Clone, Debug)]
-pub struct OrgRow {
-    /// The owner.
-    pub owner: Option<UserId>,
-    /// The billing state.
-    pub billing: BillingState,
-}
-
 /// A backend that stores access rules: `sqlx::Sqlite` and `sqlx::Postgres`.
 #[doc(hidden)]
 pub trait AccessStore:
-    SessionStore + PeopleStore + AuditStore + CredentialStore + sealed::Sealed
+    SessionStore + PeopleStore + OrgStore + AuditStore + CredentialStore + sealed::Sealed
 {
     /// The permissions of `user` in `org` (all those the tier allows when
     /// `all`), in one statement.
@@ -94,87 +83,6 @@ pub trait AccessStore:
         user: Option<UserId>,
         all: bool,
     ) -> BoxFuture<'a, Result<PermissionSet>>;
-
-    /// The organization's owner and billing state.
-    fn __org_row(_: Key, conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>>;
-
-    /// The same, locked for update on PostgreSQL until the transaction
-    /// ends, so that changes of one organization apply one after the other.
-    fn __org_row_for_update(
-        _: Key,
-        conn: &mut Self::Connection,
-        org: OrgId,
-    ) -> BoxFuture<'_, Result<OrgRow>>;
-
-    /// Writes the organization's billing state.
-    fn __save_billing<'a>(
-        _: Key,
-        conn: &'a mut Self::Connection,
-        org: OrgId,
-        state: &'a BillingState,
-    ) -> BoxFuture<'a, Result<()>>;
-
-    /// The organization whose Stripe customer this is.
-    fn __org_for_customer<'a>(
-        _: Key,
-        conn: &'a mut Self::Connection,
-        customer: &'a str,
-    ) -> BoxFuture<'a, Result<Option<OrgId>>>;
-
-    /// Records a Stripe event id; `false` when it was already recorded.
-    fn __claim_event<'a>(
-        _: Key,
-        conn: &'a mut Self::Connection,
-        event_id: &'a str,
-        org: Option<OrgId>,
-        event_type: &'a str,
-        outcome: &'a str,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<bool>>;
-
-    /// A new organization owned by `owner`, with the owner's membership.
-    fn __create_org<'a>(
-        _: Key,
-        conn: &'a mut Self::Connection,
-        name: &'a str,
-        owner: UserId,
-        tier: &'a str,
-    ) -> BoxFuture<'a, Result<OrgId>>;
-
-    /// The organization as its members see it.
-    fn __organization(
-        _: Key,
-        conn: &mut Self::Connection,
-        org: OrgId,
-    ) -> BoxFuture<'_, Result<Organization>>;
-
-    /// Renames the organization and sets its time zone.
-    fn __update_org<'a>(
-        _: Key,
-        conn: &'a mut Self::Connection,
-        org: OrgId,
-        name: &'a str,
-        timezone: &'a str,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'a, Result<()>>;
-
-    /// Activates or deactivates the organization; `false` when it already
-    /// was so.
-    fn __set_org_active(
-        _: Key,
-        conn: &mut Self::Connection,
-        org: OrgId,
-        active: bool,
-        now: DateTime<Utc>,
-    ) -> BoxFuture<'_, Result<bool>>;
-
-    /// Makes `owner` the owner of `org`.
-    fn __set_owner(
-        _: Key,
-        conn: &mut Self::Connection,
-        org: OrgId,
-        owner: UserId,
-    ) -> BoxFuture<'_, Result<()>>;
 
     /// Inserts or updates a declared permission, by key; `false` when it
     /// was stored as it is.
@@ -255,48 +163,6 @@ pub trait AccessStore:
     ) -> BoxFuture<'_, Result<sqlx::Transaction<'_, Self>>>;
 }
 
-/// Decodes a stored subscription status; an unknown one is an error of the
-/// data, reported rather than guessed.
-fn status(raw: Option<String>) -> Result<Option<SubscriptionStatus>> {
-    raw.map(|s| {
-        s.parse().map_err(|_| {
-            Error::Database(sqlx::Error::Decode(
-                format!("unknown subscription status `{s}` in organizations").into(),
-            ))
-        })
-    })
-    .transpose()
-}
-
-/// The organization's owner and billing state.
-const ORG_ROW: &str = "SELECT owner_id, tier, subscription_status, stripe_customer_id, \
-    stripe_subscription_id, delinquent_since, billing_event_at FROM organizations WHERE id = $1";
-
-type OrgColumns = (
-    Option<i64>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
-
-fn org_row(columns: OrgColumns) -> Result<OrgRow> {
-    let (owner, tier, raw_status, customer, subscription, delinquent_since, last_event_at) =
-        columns;
-    let mut billing = BillingState::new(tier);
-    billing.status = status(raw_status)?;
-    billing.stripe_customer_id = customer;
-    billing.stripe_subscription_id = subscription;
-    billing.delinquent_since = delinquent_since;
-    billing.last_event_at = last_event_at;
-    Ok(OrgRow {
-        owner: owner.map(UserId::new),
-        billing,
-    })
-}
-
 /// The effective permissions: declared permissions the tier allows, held
 /// by the owner, through an active role of an active membership, or by all
 /// (`$3`).
@@ -316,7 +182,7 @@ const PERMISSIONS: &str = "SELECT p.key FROM permissions p \
     ORDER BY p.key";
 
 macro_rules! impl_access_store {
-    ($feature:literal, $db:ty, $lock:literal, $agg:literal) => {
+    ($feature:literal, $db:ty) => {
         #[cfg(feature = $feature)]
         impl sealed::Sealed for $db {}
 
@@ -336,200 +202,6 @@ macro_rules! impl_access_store {
                         .fetch_all(conn)
                         .await?;
                     Ok(PermissionSet::from_keys(keys))
-                })
-            }
-
-            fn __org_row(_: Key, conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
-                Box::pin(async move {
-                    let columns: Option<OrgColumns> = sqlx::query_as(ORG_ROW)
-                        .bind(org)
-                        .fetch_optional(conn)
-                        .await?;
-                    org_row(columns.ok_or(Error::NotFound { table: "organizations" })?)
-                })
-            }
-
-            fn __org_row_for_update(_: Key, conn: &mut Self::Connection, org: OrgId) -> BoxFuture<'_, Result<OrgRow>> {
-                Box::pin(async move {
-                    let columns: Option<OrgColumns> = sqlx::query_as(concat!(
-                        "SELECT owner_id, tier, subscription_status, stripe_customer_id, \
-                         stripe_subscription_id, delinquent_since, billing_event_at \
-                         FROM organizations WHERE id = $1",
-                        $lock
-                    ))
-                    .bind(org)
-                    .fetch_optional(conn)
-                    .await?;
-                    org_row(columns.ok_or(Error::NotFound { table: "organizations" })?)
-                })
-            }
-
-            fn __save_billing<'a>(_: Key,
-                conn: &'a mut Self::Connection,
-                org: OrgId,
-                state: &'a BillingState,
-            ) -> BoxFuture<'a, Result<()>> {
-                Box::pin(async move {
-                    sqlx::query(
-                        // A tier Stripe names that the table does not know keeps
-                        // the current one, rather than failing the webhook forever.
-                        "UPDATE organizations SET \
-                         tier = COALESCE((SELECT key FROM subscription_tiers WHERE key = $2), tier), \
-                         subscription_status = $3, stripe_customer_id = $4, stripe_subscription_id = $5, \
-                         delinquent_since = $6, billing_event_at = $7 WHERE id = $1",
-                    )
-                    .bind(org)
-                    .bind(&state.tier)
-                    .bind(state.status.map(SubscriptionStatus::as_str))
-                    .bind(state.stripe_customer_id.as_deref())
-                    .bind(state.stripe_subscription_id.as_deref())
-                    .bind(state.delinquent_since)
-                    .bind(state.last_event_at)
-                    .execute(conn)
-                    .await?;
-                    Ok(())
-                })
-            }
-
-            fn __org_for_customer<'a>(_: Key,
-                conn: &'a mut Self::Connection,
-                customer: &'a str,
-            ) -> BoxFuture<'a, Result<Option<OrgId>>> {
-                Box::pin(async move {
-                    let org: Option<OrgId> =
-                        sqlx::query_scalar("SELECT id FROM organizations WHERE stripe_customer_id = $1")
-                            .bind(customer)
-                            .fetch_optional(conn)
-                            .await?;
-                    Ok(org)
-                })
-            }
-
-            fn __claim_event<'a>(_: Key,
-                conn: &'a mut Self::Connection,
-                event_id: &'a str,
-                org: Option<OrgId>,
-                event_type: &'a str,
-                outcome: &'a str,
-                now: DateTime<Utc>,
-            ) -> BoxFuture<'a, Result<bool>> {
-                Box::pin(async move {
-                    let result = sqlx::query(
-                        "INSERT INTO stripe_events (event_id, organization_id, event_type, outcome, received_at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
-                    )
-                    .bind(event_id)
-                    .bind(org)
-                    .bind(event_type)
-                    .bind(outcome)
-                    .bind(now)
-                    .execute(conn)
-                    .await?;
-                    Ok(result.rows_affected() == 1)
-                })
-            }
-
-            fn __create_org<'a>(_: Key,
-                conn: &'a mut Self::Connection,
-                name: &'a str,
-                owner: UserId,
-                tier: &'a str,
-            ) -> BoxFuture<'a, Result<OrgId>> {
-                Box::pin(async move {
-                    let mut tx = conn.begin().await?;
-                    let org: OrgId = sqlx::query_scalar(
-                        "INSERT INTO organizations (name, owner_id, tier) VALUES ($1, $2, $3) RETURNING id",
-                    )
-                    .bind(name)
-                    .bind(owner)
-                    .bind(tier)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO memberships (organization_id, user_id, is_active) VALUES ($1, $2, TRUE)",
-                    )
-                    .bind(org)
-                    .bind(owner)
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    Ok(org)
-                })
-            }
-
-            fn __organization(_: Key,
-                conn: &mut Self::Connection,
-                org: OrgId,
-            ) -> BoxFuture<'_, Result<Organization>> {
-                Box::pin(async move {
-                    type Row = (i64, String, Option<i64>, String, String, bool, DateTime<Utc>);
-                    let row: Option<Row> = sqlx::query_as(
-                        "SELECT id, name, owner_id, tier, timezone, is_active, created_at \
-                         FROM organizations WHERE id = $1",
-                    )
-                    .bind(org)
-                    .fetch_optional(conn)
-                    .await?;
-                    let (id, name, owner, tier, timezone, is_active, created_at) =
-                        row.ok_or(Error::NotFound { table: "organizations" })?;
-                    Ok(Organization {
-                        id: OrgId::new(id),
-                        name,
-                        owner: owner.map(UserId::new),
-                        tier,
-                        timezone,
-                        is_active,
-                        created_at,
-                    })
-                })
-            }
-
-            fn __update_org<'a>(_: Key,
-                conn: &'a mut Self::Connection,
-                org: OrgId,
-                name: &'a str,
-                timezone: &'a str,
-                now: DateTime<Utc>,
-            ) -> BoxFuture<'a, Result<()>> {
-                Box::pin(async move {
-                    sqlx::query("UPDATE organizations SET name = $2, timezone = $3, updated_at = $4 WHERE id = $1")
-                        .bind(org)
-                        .bind(name)
-                        .bind(timezone)
-                        .bind(now)
-                        .execute(conn)
-                        .await?;
-                    Ok(())
-                })
-            }
-
-            fn __set_org_active(_: Key,
-                conn: &mut Self::Connection,
-                org: OrgId,
-                active: bool,
-                now: DateTime<Utc>,
-            ) -> BoxFuture<'_, Result<bool>> {
-                Box::pin(async move {
-                    let changed = sqlx::query(
-                        "UPDATE organizations SET is_active = $2, updated_at = $3 WHERE id = $1 AND is_active <> $2",
-                    )
-                    .bind(org)
-                    .bind(active)
-                    .bind(now)
-                    .execute(conn)
-                    .await?;
-                    Ok(changed.rows_affected() == 1)
-                })
-            }
-
-            fn __set_owner(_: Key, conn: &mut Self::Connection, org: OrgId, owner: UserId) -> BoxFuture<'_, Result<()>> {
-                Box::pin(async move {
-                    sqlx::query("UPDATE organizations SET owner_id = $2 WHERE id = $1")
-                        .bind(org)
-                        .bind(owner)
-                        .execute(conn)
-                        .await?;
-                    Ok(())
                 })
             }
 
@@ -669,13 +341,5 @@ macro_rules! impl_access_store {
     };
 }
 
-impl_access_store!("sqlite", sqlx::Sqlite, "", "group_concat(pm.key, ',')");
-impl_access_store!(
-    "postgres",
-    sqlx::Postgres,
-    // Not `FOR UPDATE`: that would also block the foreign-key checks of
-    // rows naming the organization (the audit log's), which lock it
-    // `FOR KEY SHARE`.
-    " FOR NO KEY UPDATE",
-    "string_agg(pm.key, ',')"
-);
+impl_access_store!("sqlite", sqlx::Sqlite);
+impl_access_store!("postgres", sqlx::Postgres);

@@ -17,5 +17,5 @@ mod suite;
 #[path = "cache.rs"]
 mod cache;
 
-#[path = "people.rs"]
+#[path = "people/mod.rs"]
 mod people;
