@@ -103,5 +103,7 @@ pub use sign_in::{
     set_password, sign_in, sign_in_with_password,
 };
 #[doc(hidden)]
-pub use store::{AccessStore, AuditStore, CredentialStore, OrgStore, PeopleStore, SessionStore};
+pub use store::{
+    AccessStore, AuditStore, CredentialStore, OrgStore, PeopleStore, RoleStore, SessionStore,
+};
 pub use users::{create_user, revoke_sessions, user, user_by_email, users};

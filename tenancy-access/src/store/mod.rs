@@ -26,6 +26,7 @@ mod context;
 mod credentials;
 mod org;
 mod people;
+mod roles;
 
 /// A borrowed connection whose type no longer says where it came from.
 pub(crate) type Borrowed<'c, DB> =
@@ -53,6 +54,7 @@ pub(crate) use context::{Live, Lookup};
 pub use credentials::CredentialStore;
 pub use org::OrgStore;
 pub use people::PeopleStore;
+pub use roles::RoleStore;
 
 mod sealed {
     pub trait Sealed {}
@@ -72,7 +74,7 @@ pub(crate) use sealed::{KEY, Key};
 /// A backend that stores access rules: `sqlx::Sqlite` and `sqlx::Postgres`.
 #[doc(hidden)]
 pub trait AccessStore:
-    SessionStore + PeopleStore + OrgStore + AuditStore + CredentialStore + sealed::Sealed
+    SessionStore + PeopleStore + RoleStore + OrgStore + AuditStore + CredentialStore + sealed::Sealed
 {
     /// The permissions of `user` in `org` (all those the tier allows when
     /// `all`), in one statement.
