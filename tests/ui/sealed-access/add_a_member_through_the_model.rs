@@ -3,8 +3,9 @@
 use tenancy_access::Membership;
 use tenancy_core::{Scope, Scoped};
 
-async fn join(pool: &sqlx::SqlitePool, scope: &Scope) {
-    let _ = Membership::insert(scope, todo!()).execute(pool).await;
+// Even the insert type, reached through the hidden path, is no way in.
+async fn join(pool: &sqlx::SqlitePool, scope: &Scope, new: <Membership as tenancy_core::__private::Table>::New) {
+    let _ = Membership::insert(scope, new).execute(pool).await;
 }
 
 fn main() {}

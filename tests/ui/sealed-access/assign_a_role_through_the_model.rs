@@ -3,8 +3,9 @@
 use tenancy_access::RoleAssignment;
 use tenancy_core::{Scope, Scoped};
 
-async fn promote(pool: &sqlx::SqlitePool, scope: &Scope) {
-    let _ = RoleAssignment::insert(scope, todo!()).execute(pool).await;
+// Even the insert type, reached through the hidden path, is no way in.
+async fn promote(pool: &sqlx::SqlitePool, scope: &Scope, new: <RoleAssignment as tenancy_core::__private::Table>::New) {
+    let _ = RoleAssignment::insert(scope, new).execute(pool).await;
 }
 
 fn main() {}

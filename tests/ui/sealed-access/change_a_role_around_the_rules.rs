@@ -3,9 +3,10 @@
 use tenancy_access::Role;
 use tenancy_core::{Id, Scope, Scoped, Shared, SystemScope};
 
-async fn tamper(pool: &sqlx::SqlitePool, scope: &Scope, system: &SystemScope, id: Id<Role>) {
+// Even the insert type, reached through the hidden path, is no way in.
+async fn tamper(pool: &sqlx::SqlitePool, scope: &Scope, system: &SystemScope, id: Id<Role>, new: <Role as tenancy_core::__private::Table>::New) {
     let _ = Role::update(scope, id).set(Role::IS_ACTIVE, true).execute(pool).await;
-    let _ = Role::insert_system(system, todo!()).execute(pool).await;
+    let _ = Role::insert_system(system, new).execute(pool).await;
 }
 
 fn main() {}

@@ -3,8 +3,9 @@
 use tenancy_access::StoredPermission;
 use tenancy_core::{Global, SystemScope};
 
-async fn invent(pool: &sqlx::SqlitePool, system: &SystemScope) {
-    let _ = StoredPermission::insert(system, todo!()).execute(pool).await;
+// Even the insert type, reached through the hidden path, is no way in.
+async fn invent(pool: &sqlx::SqlitePool, system: &SystemScope, new: <StoredPermission as tenancy_core::__private::Table>::New) {
+    let _ = StoredPermission::insert(system, new).execute(pool).await;
 }
 
 fn main() {}
