@@ -80,3 +80,18 @@ async fn live(pool: &Pool<Db>, token: &str) -> bool {
         .unwrap()
         .is_some()
 }
+
+/// A sign-in of soapworks' member with `password` from `source`, in a task
+/// of its own: for attempts that race.
+fn spawn_sign_in(
+    pool: &Pool<Db>,
+    passwords: &Passwords,
+    password: &'static str,
+    source: &'static str,
+    now: chrono::DateTime<Utc>,
+) -> tokio::task::JoinHandle<Result<access::SessionToken, SignInError>> {
+    let (pool, passwords) = (pool.clone(), passwords.clone());
+    tokio::spawn(
+        async move { from(&pool, &passwords, "member@soapworks", password, source, now).await },
+    )
+}

@@ -2,8 +2,7 @@
 //! concurrent guesses, rehashing and password changes.
 
 use chrono::{Duration, Utc};
-use tenancy_access::billing::BillingPolicy;
-use tenancy_access::{self as access, AuditQuery, PasswordAttempt, SignInError};
+use tenancy_access::{self as access, AuditQuery, SignInError};
 use tenancy_core::{Error, Scope};
 
 use super::super::db;
@@ -197,22 +196,13 @@ async fn concurrent_guesses_cannot_skip_the_delay_and_other_sources_are_not_slow
     // verified while the source waits, so none signs in.
     let mut guesses = Vec::new();
     for i in 0..40 {
-        let (pool, passwords) = (db.pool().clone(), passwords.clone());
-        guesses.push(tokio::spawn(async move {
-            let password = if i == 39 { PASSWORD } else { "guess" };
-            let attempt = PasswordAttempt::new("member@soapworks", password, "attacker");
-            let policy = BillingPolicy::default();
-            access::sign_in_with_password(
-                &pool,
-                &passwords,
-                attempt,
-                None,
-                &policy,
-                Duration::hours(1),
-                now,
-            )
-            .await
-        }));
+        guesses.push(spawn_sign_in(
+            &db,
+            &passwords,
+            if i == 39 { PASSWORD } else { "guess" },
+            "attacker",
+            now,
+        ));
     }
     for guess in guesses {
         let answer = guess.await.unwrap();
@@ -241,24 +231,14 @@ async fn concurrent_guesses_cannot_skip_the_delay_and_other_sources_are_not_slow
     let later = now + access::delay_after(access::FREE_ATTEMPTS) + Duration::milliseconds(1);
     let mut burst = Vec::new();
     for _ in 0..10 {
-        let (pool, passwords) = (db.pool().clone(), passwords.clone());
-        burst.push(tokio::spawn(async move {
-            let attempt = PasswordAttempt::new("member@soapworks", "guess", "attacker");
-            let policy = BillingPolicy::default();
-            let _ = access::sign_in_with_password(
-                &pool,
-                &passwords,
-                attempt,
-                None,
-                &policy,
-                Duration::hours(1),
-                later,
-            )
-            .await;
-        }));
+        burst.push(spawn_sign_in(&db, &passwords, "guess", "attacker", later));
     }
     for task in burst {
-        task.await.unwrap();
+        let answer = task.await.unwrap();
+        assert!(
+            matches!(answer, Err(SignInError::InvalidCredentials)),
+            "{answer:?}"
+        );
     }
     let attempts: i32 = sqlx::query_scalar(
         "SELECT failed_attempts FROM sign_in_attempts WHERE source = 'sign-in attacker' AND user_id = $1",
@@ -305,21 +285,7 @@ async fn a_burst_of_guesses_verifies_only_the_free_attempts_and_a_double_submit_
     let now = Utc::now();
     let mut burst = Vec::new();
     for _ in 0..20 {
-        let (pool, passwords) = (db.pool().clone(), passwords.clone());
-        burst.push(tokio::spawn(async move {
-            let attempt = PasswordAttempt::new("member@soapworks", "guess", "burst");
-            let policy = BillingPolicy::default();
-            access::sign_in_with_password(
-                &pool,
-                &passwords,
-                attempt,
-                None,
-                &policy,
-                Duration::hours(1),
-                now,
-            )
-            .await
-        }));
+        burst.push(spawn_sign_in(&db, &passwords, "guess", "burst", now));
     }
     for task in burst {
         assert!(matches!(
@@ -343,23 +309,7 @@ async fn a_burst_of_guesses_verifies_only_the_free_attempts_and_a_double_submit_
 
     // Two sign-ins at once with the right password, from a fresh source.
     let twice: Vec<_> = (0..2)
-        .map(|_| {
-            let (pool, passwords) = (db.pool().clone(), passwords.clone());
-            tokio::spawn(async move {
-                let attempt = PasswordAttempt::new("member@soapworks", PASSWORD, "phone");
-                let policy = BillingPolicy::default();
-                access::sign_in_with_password(
-                    &pool,
-                    &passwords,
-                    attempt,
-                    None,
-                    &policy,
-                    Duration::hours(1),
-                    now,
-                )
-                .await
-            })
-        })
+        .map(|_| spawn_sign_in(&db, &passwords, PASSWORD, "phone", now))
         .collect();
     for task in twice {
         task.await.unwrap().unwrap();
