@@ -158,9 +158,11 @@ mod text_enum;
 pub use amount::{Amount, AmountError};
 pub use column::{Column, Filter, Numeric, Settable, kind};
 pub use error::{Error, Result};
-pub use exec::Backend;
+pub use exec::{Backend, Decodes};
 pub use id::{Id, OrgId, UserId};
-pub use model::{Changeable, Global, Insertable, OrgOwned, RowCodec, Scoped, Shared, SoftDelete};
+pub use model::{
+    Changeable, Global, Insertable, OrgOwned, RowCodec, Scoped, Shared, SoftDelete, Stores,
+};
 pub use query::{
     Delete, Find, Insert, InsertMany, Locked, Restore, Select, Update, WithChildren, aggregate,
     rows,

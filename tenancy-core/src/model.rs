@@ -347,6 +347,70 @@ pub trait RowCodec<DB: Backend>: Table {
     ) -> Result<(), sqlx::error::BoxDynError>;
 }
 
+/// A backend that reads and writes model `M`: the bound that code generic
+/// over the backend names.
+///
+/// Every backend stores every model whose field types it can encode and
+/// decode (a blanket implementation over [`RowCodec`]), so there is nothing
+/// to implement. What it adds is the direction: a bound on the backend, not
+/// on the model, can be a supertrait, and Rust carries supertraits along
+/// where it does not carry other bounds. One trait of the app's then
+/// stands for "a backend for all of my models":
+///
+/// ```
+/// use tenancy_core::{Backend, Id, OrgId, Scope, Scoped, Stores};
+///
+/// #[derive(Scoped)]
+/// #[tenancy(table = "recipes")]
+/// struct Recipe {
+///     id: Id<Recipe>,
+///     organization_id: OrgId,
+///     name: String,
+/// }
+///
+/// /// The backends this app runs on.
+/// trait Store: Backend + Stores<Recipe> {}
+/// impl<DB: Backend + Stores<Recipe>> Store for DB {}
+///
+/// // No bound per model at each function: `DB: Store` says it all.
+/// async fn names<DB: Store>(pool: &sqlx::Pool<DB>, scope: &Scope) -> tenancy_core::Result<Vec<String>> {
+///     let recipes = Recipe::select(scope).fetch_all(pool).await?;
+///     Ok(recipes.into_iter().map(|recipe| recipe.name).collect())
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot read or write `{M}`",
+    note = "every field type of `{M}` must implement sqlx's `Type`, `Encode` and `Decode` \
+            for `{Self}`; in code generic over the backend, add `Stores<{M}>` to its bounds"
+)]
+pub trait Stores<M: Table>: Backend {
+    /// Decodes a row of `M` whose columns start at `offset`.
+    #[doc(hidden)]
+    fn __decode_row(row: &Self::Row, offset: usize) -> Result<M, sqlx::Error>;
+
+    /// Appends field number `index` of a new row of `M` to the arguments.
+    #[doc(hidden)]
+    fn __bind_new(
+        new: &M::New,
+        index: usize,
+        arguments: &mut Self::Arguments,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+}
+
+impl<DB: Backend, M: RowCodec<DB>> Stores<M> for DB {
+    fn __decode_row(row: &DB::Row, offset: usize) -> Result<M, sqlx::Error> {
+        M::__decode(row, offset)
+    }
+
+    fn __bind_new(
+        new: &M::New,
+        index: usize,
+        arguments: &mut DB::Arguments,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        M::__bind_field(new, index, arguments)
+    }
+}
+
 /// Implemented by a soft-delete model for each model it may be cascaded
 /// from: it references that model and has a cascade marker.
 #[doc(hidden)]

@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 
 use crate::error::Error;
 use crate::id::{Id, OrgId};
-use crate::model::{Changeable, Insertable, RowCodec, Scoped};
+use crate::model::{Changeable, Insertable, Scoped, Stores};
 use crate::scope::Scope;
 use crate::{Backend, Select};
 
@@ -53,7 +53,8 @@ pub async fn assert_isolated<M, DB>(
     orgs: [OrgId; 2],
     mut make: impl AsyncFnMut(OrgId, usize) -> M::New,
 ) where
-    M: Scoped + Insertable + Changeable + RowCodec<DB>,
+    M: Scoped + Insertable + Changeable,
+    DB: Stores<M>,
     DB: Backend,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
@@ -122,7 +123,8 @@ pub async fn assert_isolated<M, DB>(
 
 async fn ids<M, DB>(select: Select<M>, pool: &sqlx::Pool<DB>) -> BTreeSet<Id<M>>
 where
-    M: Scoped + Insertable + Changeable + RowCodec<DB>,
+    M: Scoped + Insertable + Changeable,
+    DB: Stores<M>,
     DB: Backend,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {

@@ -106,6 +106,33 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     ) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
 }
 
+/// A backend that decodes values of type `T`: the bound that code generic
+/// over the backend names for what an aggregate answers (`Decodes<Amount>`
+/// for a sum of amounts).
+///
+/// Implemented for every backend and every type sqlx decodes on it; like
+/// [`Stores`](crate::Stores), it is a bound on the backend so that it can be
+/// a supertrait of an app's own backend trait.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot decode `{T}`",
+    note = "`{T}` must implement sqlx's `Type` and `Decode` for `{Self}`; in code generic over \
+            the backend, add `Decodes<{T}>` to its bounds"
+)]
+pub trait Decodes<T>: Backend {
+    /// Reads column `index` of `row` as a `T`.
+    #[doc(hidden)]
+    fn __decode_value(row: &Self::Row, index: usize) -> Result<T, sqlx::Error>;
+}
+
+impl<DB: Backend, T> Decodes<T> for DB
+where
+    T: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+{
+    fn __decode_value(row: &DB::Row, index: usize) -> Result<T, sqlx::Error> {
+        DB::__get(row, index)
+    }
+}
+
 /// Implements [`Backend`] for one sqlx database: the same code for each,
 /// but for the sea-query dialect and the cache slot.
 macro_rules! impl_backend {

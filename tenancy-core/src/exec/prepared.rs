@@ -9,7 +9,7 @@ use sqlx::{Executor, SqlSafeStr, SqlStr};
 
 use super::Backend;
 use crate::error::{Error, Result};
-use crate::model::RowCodec;
+use crate::model::{Stores, Table};
 use crate::query;
 
 /// The values of one call, for the parameters of a cached statement.
@@ -65,11 +65,15 @@ impl<DB: Backend> Prepared<DB> {
     /// # Errors
     ///
     /// As [`Shapes::get`](super::Shapes::get) and [`cached`](Self::cached).
-    pub(crate) fn from_cache<M: RowCodec<DB>>(
+    pub(crate) fn from_cache<M: Table>(
         key: impl Into<query::CacheKey>,
         build: impl FnOnce() -> query::Statement,
         binds: &Binds<'_, M>,
-    ) -> Result<Self> {
+    ) -> Result<Self>
+    where
+        M: Table,
+        DB: Stores<M>,
+    {
         let shape = M::__model().shapes::<DB>().get::<DB>(key, build)?;
         Self::cached(&shape, binds)
     }
@@ -81,10 +85,11 @@ impl<DB: Backend> Prepared<DB> {
     /// [`Error::Invalid`] when a value cannot be bound;
     /// [`Error::Database`] when a value the plan needs is missing (a bug of
     /// this crate) or does not encode.
-    pub(crate) fn cached<M: RowCodec<DB>>(
-        shape: &query::Shape,
-        binds: &Binds<'_, M>,
-    ) -> Result<Self> {
+    pub(crate) fn cached<M: Table>(shape: &query::Shape, binds: &Binds<'_, M>) -> Result<Self>
+    where
+        M: Table,
+        DB: Stores<M>,
+    {
         let sql = sqlx::AssertSqlSafe(Arc::clone(&shape.sql)).into_sql_str();
         let missing = || {
             Error::Database(sqlx::Error::Protocol(
@@ -123,9 +128,9 @@ impl<DB: Backend> Prepared<DB> {
                 query::Param::Limit => DB::__push_i64(&mut arguments, key(binds.limit)?),
                 query::Param::Offset => DB::__push_i64(&mut arguments, key(binds.offset)?),
                 query::Param::New(n) => {
-                    M::__bind_field(binds.new.ok_or_else(missing)?, n, &mut arguments)
+                    <DB as Stores<M>>::__bind_new(binds.new.ok_or_else(missing)?, n, &mut arguments)
                 }
-                query::Param::Row { row, field } => M::__bind_field(
+                query::Param::Row { row, field } => <DB as Stores<M>>::__bind_new(
                     binds.rows.get(row).ok_or_else(missing)?,
                     field,
                     &mut arguments,
@@ -178,14 +183,15 @@ impl<DB: Backend> Prepared<DB> {
     /// Every row, decoded as `M`.
     pub(crate) async fn fetch_all<'e, 'c: 'e, M, E>(self, executor: E) -> Result<Vec<M>>
     where
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
         E: 'e + Executor<'c, Database = DB>,
     {
         // Decodes while the rows stream in, as `sqlx::query_as` does;
         // `Query::try_map` would add a layer of boxed streams per row.
         let rows = executor
             .fetch(self.into_query())
-            .map(|row| M::__decode(&row?, 0))
+            .map(|row| <DB as Stores<M>>::__decode_row(&row?, 0))
             .try_collect()
             .await?;
         Ok(rows)
@@ -194,12 +200,13 @@ impl<DB: Backend> Prepared<DB> {
     /// The first row, if any, decoded as `M`.
     pub(crate) async fn fetch_optional<'e, 'c: 'e, M, E>(self, executor: E) -> Result<Option<M>>
     where
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
         E: 'e + Executor<'c, Database = DB>,
     {
         let row = self
             .into_query()
-            .try_map(|row| M::__decode(&row, 0))
+            .try_map(|row| <DB as Stores<M>>::__decode_row(&row, 0))
             .fetch_optional(executor)
             .await?;
         Ok(row)

@@ -19,9 +19,9 @@ use super::select::key_access;
 use super::{OrderKey, Purpose, Reach, Statement, row_predicates};
 use crate::column::{Column, Filter};
 use crate::error::Result;
-use crate::exec::{self, Backend, Binds, Prepared};
+use crate::exec::{self, Backend, Binds, Decodes, Prepared};
 use crate::filter::MaybeFilter;
-use crate::model::{RowCodec, Table};
+use crate::model::{Stores, Table};
 
 mod sealed {
     pub trait Sealed {}
@@ -93,7 +93,8 @@ pub struct One<T>(Option<T>);
 impl<DB, T> Output<DB> for One<T>
 where
     DB: Backend,
-    T: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB> + Send,
+    DB: Decodes<T>,
+    T: Send,
 {
     type Value = T;
 
@@ -102,7 +103,7 @@ where
     }
 
     fn __add(&mut self, row: &DB::Row) -> Result<(), sqlx::Error> {
-        self.0 = Some(DB::__get(row, 0)?);
+        self.0 = Some(<DB as Decodes<T>>::__decode_value(row, 0)?);
         Ok(())
     }
 
@@ -119,8 +120,9 @@ pub struct PerGroup<G, V>(Vec<(G, V)>);
 impl<DB, G, V> Output<DB> for PerGroup<G, V>
 where
     DB: Backend,
-    G: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB> + Send,
-    V: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB> + Send,
+    DB: Decodes<G> + Decodes<V>,
+    G: Send,
+    V: Send,
 {
     type Value = Vec<(G, V)>;
 
@@ -129,7 +131,10 @@ where
     }
 
     fn __add(&mut self, row: &DB::Row) -> Result<(), sqlx::Error> {
-        self.0.push((DB::__get(row, 0)?, DB::__get(row, 1)?));
+        self.0.push((
+            <DB as Decodes<G>>::__decode_value(row, 0)?,
+            <DB as Decodes<V>>::__decode_value(row, 1)?,
+        ));
         Ok(())
     }
 
@@ -146,7 +151,8 @@ pub struct CountPerGroup<G>(Vec<(G, u64)>);
 impl<DB, G> Output<DB> for CountPerGroup<G>
 where
     DB: Backend,
-    G: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB> + Send,
+    DB: Decodes<G>,
+    G: Send,
 {
     type Value = Vec<(G, u64)>;
 
@@ -157,8 +163,10 @@ where
     fn __add(&mut self, row: &DB::Row) -> Result<(), sqlx::Error> {
         let count = DB::__get_key(row, 1)?.unwrap_or_default();
         // A count is never negative; saturate rather than trust the driver.
-        self.0
-            .push((DB::__get(row, 0)?, u64::try_from(count).unwrap_or(0)));
+        self.0.push((
+            <DB as Decodes<G>>::__decode_value(row, 0)?,
+            u64::try_from(count).unwrap_or(0),
+        ));
         Ok(())
     }
 
@@ -352,7 +360,8 @@ impl<M: Table, O> Aggregate<M, O> {
     /// filter without one.
     fn prepare<DB: Backend>(&self) -> Result<Prepared<DB>>
     where
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let Some(filter) = self.filter.shape() else {
             let condition = self.filter.as_ref().map(Filter::condition);
@@ -395,7 +404,8 @@ impl<M: Table, O> Aggregate<M, O> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
         O: Output<DB>,
     {
         let tenant = self.reach.tenant(M::__model());

@@ -13,7 +13,7 @@ use super::{Cascade, Reach, cascade, refusal, sentinel};
 use crate::error::Result;
 use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
-use crate::model::{RowCodec, Table};
+use crate::model::{Stores, Table};
 
 /// The deletion of one row, built by [`Scoped::delete`](crate::Scoped::delete).
 ///
@@ -71,7 +71,8 @@ impl<M: Table> Delete<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let model = M::__model();
         let key = ShapeKey::Delete {
@@ -124,7 +125,8 @@ async fn with_cascades<'c, M, DB, A, T>(
 ) -> Result<T>
 where
     A: Acquire<'c, Database = DB> + Send + 'c,
-    M: RowCodec<DB>,
+    M: Table,
+    DB: Stores<M>,
     DB: Backend,
     T: Send + 'static,
 {
@@ -153,7 +155,8 @@ async fn cascade<M, DB>(
     action: Cascade,
 ) -> Result<()>
 where
-    M: RowCodec<DB>,
+    M: Table,
+    DB: Stores<M>,
     DB: Backend,
 {
     let model = M::__model();
@@ -225,7 +228,8 @@ impl<M: Table> Restore<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let model = M::__model();
         let key = ShapeKey::Restore {

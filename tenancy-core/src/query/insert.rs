@@ -12,7 +12,7 @@ use super::{Reach, refusal, sentinel};
 use crate::error::Result;
 use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::OrgId;
-use crate::model::{RowCodec, Table};
+use crate::model::{Stores, Table};
 
 /// A new row, built by [`Scoped::insert`](crate::Scoped::insert).
 ///
@@ -73,7 +73,8 @@ impl<M: Table> Insert<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let model = M::__model();
         let key = ShapeKey::Insert {
@@ -178,7 +179,8 @@ impl<M: Table> InsertMany<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         if self.rows.is_empty() {
             return Ok(Vec::new());
@@ -229,7 +231,7 @@ impl<M: Table> InsertMany<M> {
 
 /// The error of a chunk of rows of which some were left out: the first row
 /// whose reference the organization cannot see.
-async fn refused<M: RowCodec<DB>, DB: Backend>(
+async fn refused<M: Table, DB: Stores<M>>(
     connection: &mut DB::Connection,
     reach: Reach,
     rows: &[M::New],

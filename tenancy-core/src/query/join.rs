@@ -18,7 +18,7 @@ use super::select::Select;
 use super::{Reach, Statement, column, literal};
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Prepared};
-use crate::model::{Kind, ModelInfo, RowCodec, Table};
+use crate::model::{Kind, ModelInfo, Stores, Table};
 
 /// The alias of the child table, so that a table can be joined to itself
 /// (a batch with the batches split from it).
@@ -115,8 +115,10 @@ impl<P: Table, C: Table> WithChildren<P, C> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        P: RowCodec<DB>,
-        C: RowCodec<DB>,
+        P: Table,
+        DB: Stores<P>,
+        C: Table,
+        DB: Stores<C>,
     {
         let parent = P::__model();
         let child = C::__model();
@@ -132,12 +134,12 @@ impl<P: Table, C: Table> WithChildren<P, C> {
                     .for_each_row(DB::__executor(conn), |row| {
                         let id = <DB as Backend>::__get_key(row, parent_id)?;
                         if id != current || out.is_empty() {
-                            out.push((P::__decode(row, 0)?, Vec::new()));
+                            out.push((<DB as Stores<P>>::__decode_row(row, 0)?, Vec::new()));
                             current = id;
                         }
                         let has_child = <DB as Backend>::__get_key(row, child_id)?.is_some();
                         if let (true, Some((_, children))) = (has_child, out.last_mut()) {
-                            children.push(C::__decode(row, child_offset)?);
+                            children.push(<DB as Stores<C>>::__decode_row(row, child_offset)?);
                         }
                         Ok::<(), Error>(())
                     })

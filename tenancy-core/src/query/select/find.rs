@@ -9,7 +9,7 @@ use super::key_access;
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Binds, Prepared};
 use crate::id::{Id, OrgId};
-use crate::model::{RowCodec, SoftDelete, Table};
+use crate::model::{SoftDelete, Stores, Table};
 use crate::query::{Reach, ShapeKey};
 
 /// The row with one id, if the scope's organization may see it, built by
@@ -56,7 +56,8 @@ impl<M: Table> Find<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let table = M::__model().table;
         self.fetch_optional(connection)
@@ -74,7 +75,8 @@ impl<M: Table> Find<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let model = M::__model();
         let key = ShapeKey::Find {

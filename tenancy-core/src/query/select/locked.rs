@@ -7,7 +7,7 @@ use sea_query::Values;
 use super::Select;
 use crate::error::Result;
 use crate::exec::{Backend, Prepared};
-use crate::model::{RowCodec, Table};
+use crate::model::{Stores, Table};
 use crate::query::{Purpose, Statement};
 
 /// Rows of a select locked for update until the transaction ends, built
@@ -92,7 +92,8 @@ impl<M: Table> Locked<M> {
     pub async fn fetch_all<DB>(self, transaction: &mut sqlx::Transaction<'_, DB>) -> Result<Vec<M>>
     where
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         // Inside the transaction, which named its organization when it
         // began: nothing to add.
@@ -112,7 +113,8 @@ impl<M: Table> Locked<M> {
     ) -> Result<Option<M>>
     where
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         self.select = self.select.limit(1);
         Prepared::<DB>::rendered(self.statement())?

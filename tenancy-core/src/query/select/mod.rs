@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::exec::{self, Backend, Binds, Prepared, Tenant};
 use crate::filter::MaybeFilter;
 use crate::id::OrgId;
-use crate::model::{RowCodec, SoftDelete, Table};
+use crate::model::{SoftDelete, Stores, Table};
 use crate::query::aggregate::{Aggregate, Function, Grouped, One, Summable};
 use crate::query::plan::{CacheKey, ShapeKey};
 use crate::query::{self as query, OrderKey, Paging, Reach, Statement};
@@ -173,7 +173,8 @@ impl<M: Table> Select<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let tenant = self.reach.tenant(M::__model());
         let prepared = self.prepare_rows()?;
@@ -193,7 +194,8 @@ impl<M: Table> Select<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let tenant = self.reach.tenant(M::__model());
         let prepared = self.limit(1).prepare_rows()?;
@@ -212,7 +214,8 @@ impl<M: Table> Select<M> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let model = M::__model();
         let base = ShapeKey::Count {
@@ -289,7 +292,8 @@ impl<M: Table> Select<M> {
     /// condition or ordering has no shape.
     fn prepare_rows<DB: Backend>(self) -> Result<Prepared<DB>>
     where
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let model = M::__model();
         let paging = self.paging.normalized();

@@ -7,7 +7,7 @@ use super::Update;
 use super::rows::Matching;
 use crate::error::{Error, Result};
 use crate::exec::{self, Backend};
-use crate::model::{RowCodec, Table};
+use crate::model::{Stores, Table};
 use crate::query::plan::ShapeKey;
 use crate::query::{Change, Rows, refusal};
 
@@ -38,7 +38,8 @@ impl<M: Table> Update<M, Matching> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         self.refusal()?;
         let model = M::__model();

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::exec::{self, Backend, Binds, Prepared};
 use crate::filter::MaybeFilter;
 use crate::id::{Id, OrgId};
-use crate::model::{RowCodec, Table};
+use crate::model::{Stores, Table};
 use crate::query::plan::{CacheKey, ShapeKey};
 use crate::query::refusal::{self, Requirement, Unmet};
 use crate::query::select::key_access;
@@ -195,7 +195,8 @@ impl<M: Table, R> Update<M, R> {
         id: Option<i64>,
     ) -> Result<Prepared<DB>>
     where
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         let model = M::__model();
         let plain = self
@@ -394,7 +395,8 @@ impl<M: Table> Update<M, ById> {
     where
         A: Acquire<'c, Database = DB> + Send + 'c,
         DB: Backend,
-        M: RowCodec<DB>,
+        M: Table,
+        DB: Stores<M>,
     {
         self.refusal()?;
         let model = M::__model();
