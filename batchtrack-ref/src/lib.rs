@@ -6,6 +6,8 @@
 //! that tests start the same application the binary does.
 
 pub mod configuration;
+pub mod db;
+pub mod domain;
 pub mod http;
 pub mod startup;
 pub mod telemetry;

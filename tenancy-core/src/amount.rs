@@ -182,7 +182,22 @@ impl Amount {
         Self::rounded(self.0.checked_div(other.0)?)
     }
 
-    fn rounded(value: Decimal) -> Option<Self> {
+    /// `value` rounded to six places half away from zero (the rule of
+    /// multiplying and dividing), or `None` out of range: for a
+    /// computation done in `Decimal`, such as a quantity times an exact
+    /// fraction, that should be rounded once, at the end.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use tenancy_core::Amount;
+    ///
+    /// // 1 oz is 45359237/1600000 g exactly.
+    /// let grams = Decimal::from(3) * Decimal::from(45_359_237) / Decimal::from(1_600_000);
+    /// assert_eq!(Amount::rounded(grams), Some("85.048569".parse()?));
+    /// # Ok::<(), tenancy_core::AmountError>(())
+    /// ```
+    #[must_use]
+    pub fn rounded(value: Decimal) -> Option<Self> {
         let value =
             value.round_dp_with_strategy(Self::SCALE, RoundingStrategy::MidpointAwayFromZero);
         Self::new(value).ok()

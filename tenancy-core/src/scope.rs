@@ -41,6 +41,18 @@ pub enum Actor {
     },
 }
 
+impl Actor {
+    /// The user who acts, if a user does (a member or a developer; a job
+    /// is nobody): what "who did it" columns record.
+    #[must_use]
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Self::Member { user } | Self::Developer { user } => Some(*user),
+            Self::Job { .. } => None,
+        }
+    }
+}
+
 /// Proof of which organization the code acts for, and who acts.
 ///
 /// A `Scope` is exactly one organization. Its fields are private: it is

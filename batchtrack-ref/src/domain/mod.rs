@@ -1,0 +1,138 @@
+//! BatchTrack's domain: units, lots consumed first in first out, the stock
+//! check, batches, products and sales, and traceability, as services over
+//! the library's scoped models.
+//!
+//! Every service takes the pool and the [`Scope`](tenancy_core::Scope) of
+//! the organization it acts for, and is generic over the backend
+//! ([`Store`]): the same code runs on SQLite and PostgreSQL. No statement
+//! here is written by hand; every one is built by a model, so each names
+//! its organization, and on PostgreSQL row-level security checks it again.
+//! Changes of several rows run in one write transaction
+//! ([`Scope::write`](tenancy_core::Scope::write)), which the library retries
+//! when the database is busy: a caller never sees a half-made batch nor
+//! decodes a busy database.
+//!
+//! Who may call which service (receive stock, start a batch) is the HTTP
+//! layer's typed permissions; the services check only what is a rule of
+//! the domain itself, such as an adjustment's approver holding
+//! [`AdjustInventory`](permissions::AdjustInventory).
+
+pub mod batches;
+mod error;
+pub mod inventory;
+pub mod models;
+pub mod permissions;
+pub mod products;
+pub mod stock;
+pub mod trace;
+pub mod units;
+
+pub use error::{DomainError, Shortfall};
+
+use tenancy_core::{Amount, Backend, Decodes, Stores};
+
+use models::{
+    Adjustment, Batch, BatchIngredient, Category, Ingredient, InventorySettings, Lot, Movement,
+    Product, ProductStock, Recipe, RecipeIngredient, Sale, SaleAllocation, Sku, Unit,
+    UnitConversion,
+};
+
+/// The backends BatchTrack runs on: `sqlx::Sqlite` and `sqlx::Postgres`.
+///
+/// One bound for "stores every model of the domain and the access rules",
+/// so that services say `DB: Store` once instead of a bound per model.
+pub trait Store:
+    Backend
+    + tenancy_access::AccessStore
+    + tenancy_core::audit::Audited
+    + Decodes<Amount>
+    + Decodes<tenancy_core::Id<Ingredient>>
+    + Stores<Unit>
+    + Stores<UnitConversion>
+    + Stores<InventorySettings>
+    + Stores<Category>
+    + Stores<Ingredient>
+    + Stores<Lot>
+    + Stores<Movement>
+    + Stores<Adjustment>
+    + Stores<Recipe>
+    + Stores<RecipeIngredient>
+    + Stores<Batch>
+    + Stores<BatchIngredient>
+    + Stores<Product>
+    + Stores<Sku>
+    + Stores<ProductStock>
+    + Stores<Sale>
+    + Stores<SaleAllocation>
+{
+}
+
+impl<DB> Store for DB where
+    DB: Backend
+        + tenancy_access::AccessStore
+        + tenancy_core::audit::Audited
+        + Decodes<Amount>
+        + Decodes<tenancy_core::Id<Ingredient>>
+        + Stores<Unit>
+        + Stores<UnitConversion>
+        + Stores<InventorySettings>
+        + Stores<Category>
+        + Stores<Ingredient>
+        + Stores<Lot>
+        + Stores<Movement>
+        + Stores<Adjustment>
+        + Stores<Recipe>
+        + Stores<RecipeIngredient>
+        + Stores<Batch>
+        + Stores<BatchIngredient>
+        + Stores<Product>
+        + Stores<Sku>
+        + Stores<ProductStock>
+        + Stores<Sale>
+        + Stores<SaleAllocation>
+{
+}
+
+/// The list of models, for the schema audit and row-level security.
+#[must_use]
+pub fn models() -> tenancy_core::ddl::Models {
+    tenancy_access::schema::models()
+        .with::<Unit>()
+        .with::<UnitConversion>()
+        .with::<InventorySettings>()
+        .with::<Category>()
+        .with::<Ingredient>()
+        .with::<Lot>()
+        .with::<Movement>()
+        .with::<Adjustment>()
+        .with::<Recipe>()
+        .with::<RecipeIngredient>()
+        .with::<Batch>()
+        .with::<BatchIngredient>()
+        .with::<Product>()
+        .with::<Sku>()
+        .with::<ProductStock>()
+        .with::<Sale>()
+        .with::<SaleAllocation>()
+}
+
+/// A quantity a caller gave, checked: more than zero and at most
+/// [`MAX_QUANTITY`].
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] naming `field`.
+pub fn positive(field: &'static str, quantity: Amount) -> Result<Amount, DomainError> {
+    if !quantity.is_positive() {
+        return Err(DomainError::invalid(field, "must be more than zero"));
+    }
+    if quantity > MAX_QUANTITY {
+        return Err(DomainError::invalid(field, "is beyond 1 000 000 000"));
+    }
+    Ok(quantity)
+}
+
+/// The largest quantity, scale or price a caller may give: far beyond any
+/// small-batch business, and small enough that a quantity times a cost
+/// stays an [`Amount`].
+pub const MAX_QUANTITY: Amount = Amount::from_micros(1_000_000_000 * 1_000_000);
