@@ -73,7 +73,7 @@ CREATE TABLE inventory_items (
     FOREIGN KEY (organization_id, ingredient_id) REFERENCES ingredients (organization_id, id)
 );
 CREATE INDEX inventory_items_by_ingredient ON inventory_items (organization_id, ingredient_id, received_on, id);
-CREATE INDEX inventory_items_by_ingredient ON inventory_items (organization_id, ingredient_id, expires_on);
+CREATE INDEX inventory_items_by_expiry ON inventory_items (organization_id, ingredient_id, expires_on);
 
 CREATE TABLE recipes (
     id INTEGER PRIMARY KEY,
