@@ -1,13 +1,9 @@
 //! Building and running the application: the database, the listener, the
 //! router.
 
-use std::net::SocketAddr;
-use std::str::FromStr;
-
-use sqlx::sqlite::SqliteConnectOptions;
-
 use crate::configuration::Config;
 use crate::http::{self, AppState, Database};
+use std::net::SocketAddr;
 
 /// Why the application could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +15,9 @@ pub enum StartupError {
     /// The database could not be opened.
     #[error("cannot open the database")]
     Database(#[source] sqlx::Error),
+    /// The schema could not be migrated, or its audit found defects.
+    #[error("the database schema is not ready")]
+    Schema(#[source] crate::db::SchemaError),
     /// The address could not be bound, or serving failed.
     #[error("cannot serve on the configured address")]
     Serve(#[source] std::io::Error),
@@ -33,11 +32,18 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database and binds the address.
+    /// Opens the database, prepares its schema and binds the address.
+    ///
+    /// An SQLite file is migrated (created when missing); a PostgreSQL
+    /// database is expected migrated by its owner (`db::migrate`), since
+    /// the role the app serves with must not own the tables for
+    /// row-level security to hold it. Either way the schema audit runs
+    /// and the app refuses to start on a defect.
     ///
     /// # Errors
     ///
-    /// When the database cannot be opened or the address cannot be bound.
+    /// When the database cannot be opened, migrated or passes not the
+    /// audit, or the address cannot be bound.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let database = connect(&config.database_url).await?;
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -72,20 +78,29 @@ impl Application {
 
 async fn connect(url: &str) -> Result<Database, StartupError> {
     if url.starts_with("sqlite:") {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(StartupError::Database)?
-            .create_if_missing(true)
-            .foreign_keys(true);
+        let options = tenancy_core::pool::sqlite_options(url).map_err(|error| match error {
+            tenancy_core::Error::Database(error) => StartupError::Database(error),
+            _ => StartupError::UnsupportedDatabase(url.to_owned()),
+        })?;
         let pool = tenancy_core::pool::options()
             .connect_with(options)
             .await
             .map_err(StartupError::Database)?;
+        crate::db::migrate(&pool)
+            .await
+            .map_err(StartupError::Schema)?;
+        crate::db::require_clean(&pool)
+            .await
+            .map_err(StartupError::Schema)?;
         Ok(Database::Sqlite(pool))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let pool = tenancy_core::pool::options()
             .connect(url)
             .await
             .map_err(StartupError::Database)?;
+        crate::db::require_clean(&pool)
+            .await
+            .map_err(StartupError::Schema)?;
         Ok(Database::Postgres(pool))
     } else {
         Err(StartupError::UnsupportedDatabase(url.to_owned()))

@@ -48,7 +48,7 @@ pub async fn start<DB: Store>(
     today: NaiveDate,
 ) -> Result<Started, DomainError> {
     let scale = positive("scale", scale)?;
-    let outcome = scope
+    scope
         .write(pool, |tx| {
             Box::pin(async move {
                 let (recipe, requirements) =
@@ -169,8 +169,7 @@ pub async fn start<DB: Store>(
                 Ok(Ok(Started { batch, used }))
             })
         })
-        .await?;
-    outcome
+        .await?
 }
 
 /// What a finished batch made.

@@ -319,7 +319,7 @@ pub async fn adjust<DB: Store>(
         }
         _ => {}
     }
-    let outcome = scope
+    scope
         .write(pool, |tx| {
             let reason = reason.clone();
             let request = request.clone();
@@ -381,8 +381,7 @@ pub async fn adjust<DB: Store>(
                 Ok(Ok(adjustment))
             })
         })
-        .await?;
-    outcome
+        .await?
 }
 
 /// Moves `lot`'s quantity by `change` (either sign), guarded so that it

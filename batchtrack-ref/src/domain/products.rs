@@ -121,7 +121,7 @@ pub async fn record_sale<DB: Store>(
         ));
     }
     let (sku_id, kind) = (request.sku_id, request.kind);
-    let outcome = scope
+    scope
         .write(pool, |tx| {
             let reference = reference.clone();
             Box::pin(async move {
@@ -194,8 +194,7 @@ pub async fn record_sale<DB: Store>(
                 Ok(Ok(Recorded { sale, allocations }))
             })
         })
-        .await?;
-    outcome
+        .await?
 }
 
 /// The product inventory of a SKU, oldest first, empty rows included.

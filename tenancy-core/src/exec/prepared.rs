@@ -71,7 +71,6 @@ impl<DB: Backend> Prepared<DB> {
         binds: &Binds<'_, M>,
     ) -> Result<Self>
     where
-        M: Table,
         DB: Stores<M>,
     {
         let shape = M::__model().shapes::<DB>().get::<DB>(key, build)?;
@@ -87,7 +86,6 @@ impl<DB: Backend> Prepared<DB> {
     /// this crate) or does not encode.
     pub(crate) fn cached<M: Table>(shape: &query::Shape, binds: &Binds<'_, M>) -> Result<Self>
     where
-        M: Table,
         DB: Stores<M>,
     {
         let sql = sqlx::AssertSqlSafe(Arc::clone(&shape.sql)).into_sql_str();
@@ -181,9 +179,8 @@ impl<DB: Backend> Prepared<DB> {
     }
 
     /// Every row, decoded as `M`.
-    pub(crate) async fn fetch_all<'e, 'c: 'e, M, E>(self, executor: E) -> Result<Vec<M>>
+    pub(crate) async fn fetch_all<'e, 'c: 'e, M: Table, E>(self, executor: E) -> Result<Vec<M>>
     where
-        M: Table,
         DB: Stores<M>,
         E: 'e + Executor<'c, Database = DB>,
     {
@@ -198,9 +195,11 @@ impl<DB: Backend> Prepared<DB> {
     }
 
     /// The first row, if any, decoded as `M`.
-    pub(crate) async fn fetch_optional<'e, 'c: 'e, M, E>(self, executor: E) -> Result<Option<M>>
+    pub(crate) async fn fetch_optional<'e, 'c: 'e, M: Table, E>(
+        self,
+        executor: E,
+    ) -> Result<Option<M>>
     where
-        M: Table,
         DB: Stores<M>,
         E: 'e + Executor<'c, Database = DB>,
     {

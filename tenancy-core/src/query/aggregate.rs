@@ -358,7 +358,7 @@ impl<M: Table, O> Aggregate<M, O> {
 
     /// The statement, cached by shape unless a custom condition leaves the
     /// filter without one.
-    fn prepare<DB: Backend>(&self) -> Result<Prepared<DB>>
+    fn prepare<DB>(&self) -> Result<Prepared<DB>>
     where
         M: Table,
         DB: Stores<M>,

@@ -290,7 +290,7 @@ impl<M: Table> Select<M> {
     /// Takes the model's statement from the cache, rendered once per
     /// shape of filter and ordering; renders one per call when a custom
     /// condition or ordering has no shape.
-    fn prepare_rows<DB: Backend>(self) -> Result<Prepared<DB>>
+    fn prepare_rows<DB>(self) -> Result<Prepared<DB>>
     where
         M: Table,
         DB: Stores<M>,

@@ -188,7 +188,7 @@ impl<M: Table, R> Update<M, R> {
     /// The statement from the cache: rendered once per shape of changes
     /// (and of condition) with sentinels, bound with this call's values;
     /// rendered per call past 64 columns or with a custom condition.
-    fn prepare<DB: Backend>(
+    fn prepare<DB>(
         &self,
         base: Option<ShapeKey>,
         rows: Rows,
