@@ -346,7 +346,7 @@ mod tests {
     #[test]
     fn results_beyond_an_amount_are_refused() {
         let book = seeded();
-        let error = convert(&book, "9000000000000", "gal", "mg", Bridges::default()).unwrap_err();
+        let error = convert(&book, "9000000000000", "gal", "ml", Bridges::default()).unwrap_err();
         assert!(
             matches!(error, ConversionError::OutOfRange { .. }),
             "{error:?}"
