@@ -18,6 +18,7 @@
 //! [`AdjustInventory`](permissions::AdjustInventory).
 
 pub mod batches;
+pub mod catalog;
 mod error;
 pub mod inventory;
 pub mod models;

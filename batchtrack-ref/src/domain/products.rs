@@ -5,22 +5,12 @@ use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use tenancy_core::{Amount, Id, Order, Scope, Scoped};
 
+use super::catalog::text;
 use super::models::{
     NewProduct, NewSale, NewSaleAllocation, NewSku, Product, ProductStock, Sale, SaleAllocation,
     SaleKind, Sku,
 };
 use super::{DomainError, Store, positive};
-
-fn name(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
-        return Err(DomainError::invalid(
-            field,
-            format!("must be 1 to {max} characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
 
 /// A new product.
 ///
@@ -35,7 +25,7 @@ pub async fn create_product<DB: Store>(
     description: Option<String>,
 ) -> Result<Product, DomainError> {
     let new = NewProduct {
-        name: name("name", product_name, 200)?,
+        name: text("name", product_name, 200)?,
         description,
     };
     Ok(Product::insert(scope, new).execute(pool).await?)
@@ -64,8 +54,8 @@ pub async fn create_sku<DB: Store>(
     }
     let new = NewSku {
         product_id: product,
-        sku: name("sku", sku, 64)?,
-        name: name("name", sku_name, 200)?,
+        sku: text("sku", sku, 64)?,
+        name: text("name", sku_name, 200)?,
         price,
     };
     Ok(Sku::insert(scope, new).execute(pool).await?)

@@ -4,9 +4,8 @@
 use std::str::FromStr;
 
 use batchtrack_ref::domain::Store;
-use batchtrack_ref::domain::models::{
-    Ingredient, Lot, Movement, NewIngredient, NewRecipe, NewRecipeIngredient, Recipe, Sku,
-};
+use batchtrack_ref::domain::catalog::{IngredientSpec, LineSpec, create_ingredient, create_recipe};
+use batchtrack_ref::domain::models::{Ingredient, Lot, Movement, Recipe, Sku};
 use batchtrack_ref::domain::products::{create_product, create_sku};
 use batchtrack_ref::domain::units::UnitBook;
 use chrono::NaiveDate;
@@ -171,7 +170,7 @@ pub(crate) fn unit<DB: sqlx::Database>(
 }
 
 pub(crate) async fn catalog<DB: Store>(db: &Db<DB>, scope: &Scope) -> Catalog {
-    let ingredient = |name: &str, density: Option<&str>, threshold: Option<&str>| NewIngredient {
+    let spec = |name: &str, density: Option<&str>, threshold: Option<&str>| IngredientSpec {
         name: name.into(),
         category_id: None,
         stock_unit_id: unit(db, "g"),
@@ -179,36 +178,32 @@ pub(crate) async fn catalog<DB: Store>(db: &Db<DB>, scope: &Scope) -> Catalog {
         unit_weight: None,
         low_stock_threshold: threshold.map(amount),
     };
-    let oil = Ingredient::insert(scope, ingredient("Olive oil", Some("0.92"), Some("1000")))
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let lye = Ingredient::insert(scope, ingredient("Lye", None, None))
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let soap = Recipe::insert(
+    let oil = create_ingredient(
+        &db.pool,
         scope,
-        NewRecipe {
-            name: "Castile soap".into(),
-            description: None,
-        },
+        &db.units,
+        spec("Olive oil", Some("0.92"), Some("1000")),
     )
-    .execute(&db.pool)
     .await
     .unwrap();
-    for (ingredient, quantity, unit_symbol) in [(&oil, "500", "ml"), (&lye, "70", "g")] {
-        let line = NewRecipeIngredient {
-            recipe_id: soap.id,
-            ingredient_id: ingredient.id,
-            quantity: amount(quantity),
-            unit_id: unit(db, unit_symbol),
-        };
-        RecipeIngredient::insert(scope, line)
-            .execute(&db.pool)
-            .await
-            .unwrap();
-    }
+    let lye = create_ingredient(&db.pool, scope, &db.units, spec("Lye", None, None))
+        .await
+        .unwrap();
+    let lines = vec![
+        LineSpec {
+            ingredient_id: oil.id,
+            quantity: amount("500"),
+            unit_id: unit(db, "ml"),
+        },
+        LineSpec {
+            ingredient_id: lye.id,
+            quantity: amount("70"),
+            unit_id: unit(db, "g"),
+        },
+    ];
+    let (soap, _) = create_recipe(&db.pool, scope, &db.units, "Castile soap", None, lines)
+        .await
+        .unwrap();
     let product = create_product(&db.pool, scope, "Castile bar", None)
         .await
         .unwrap();
@@ -229,8 +224,6 @@ pub(crate) async fn catalog<DB: Store>(db: &Db<DB>, scope: &Scope) -> Catalog {
         bar,
     }
 }
-
-use batchtrack_ref::domain::models::RecipeIngredient;
 
 /// Receives `quantity` grams of `ingredient` at `cost` per gram.
 pub(crate) async fn receive<DB: Store>(

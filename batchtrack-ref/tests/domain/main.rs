@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod batches;
+mod catalog;
 mod concurrency;
 mod fixtures;
 mod inventory;
