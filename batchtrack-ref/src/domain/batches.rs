@@ -203,6 +203,7 @@ pub async fn finish<DB: Store>(
     today: NaiveDate,
 ) -> Result<ProductStock, DomainError> {
     let yield_quantity = positive("yield_quantity", finish.yield_quantity)?;
+    super::plausible_date("expires_on", finish.expires_on)?;
     let code = match finish.batch_code.as_deref().map(str::trim) {
         Some(code) if code.is_empty() || code.len() > 64 => {
             return Err(DomainError::invalid(
@@ -220,10 +221,12 @@ pub async fn finish<DB: Store>(
             Box::pin(async move {
                 let sku = Sku::find(scope, sku_id).fetch_one(&mut *tx).await?;
                 let ended = end(&mut *tx, scope, batch, BatchStatus::Finished).await?;
-                let cost_per_unit = ended
-                    .total_cost
-                    .checked_div(yield_quantity)
-                    .unwrap_or(Amount::ZERO);
+                let Some(cost_per_unit) = ended.total_cost.checked_div(yield_quantity) else {
+                    return Err(tenancy_core::Error::invalid(
+                        "yield_quantity",
+                        "the batch's cost divided by it is out of range",
+                    ));
+                };
                 ProductStock::insert(
                     scope,
                     NewProductStock {

@@ -164,12 +164,21 @@ pub async fn create_recipe<DB: Store>(
             }
             .into());
         };
-        units.convert(
+        let need = units.convert(
             line.quantity,
             line.unit_id,
             ingredient.stock_unit_id,
             ingredient.into(),
         )?;
+        if !need.is_positive() {
+            return Err(DomainError::invalid(
+                "quantity",
+                format!(
+                    "the need of `{}` is less than a millionth of its stock unit",
+                    ingredient.name
+                ),
+            ));
+        }
     }
     let description = description
         .map(|d| d.trim().to_owned())

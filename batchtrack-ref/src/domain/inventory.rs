@@ -52,8 +52,8 @@ pub async fn set_consumption_order<DB: Store>(
     scope: &Scope,
     order: ConsumptionOrder,
 ) -> tenancy_core::Result<()> {
-    scope
-        .write(pool, |tx| {
+    let write = || {
+        scope.write(pool, |tx| {
             Box::pin(async move {
                 let changed =
                     InventorySettings::update_matching(scope, InventorySettings::ID.gt(Id::new(0)))
@@ -71,7 +71,12 @@ pub async fn set_consumption_order<DB: Store>(
                 Ok(())
             })
         })
-        .await
+    };
+    match write().await {
+        // Another first setting won the row: this one updates it now.
+        Err(tenancy_core::Error::Conflict { .. }) => write().await,
+        other => other,
+    }
 }
 
 /// A lot as received, in the unit it was bought in.
@@ -118,13 +123,18 @@ pub async fn receive<DB: Store>(
             "must be between 0 and 1 000 000 000",
         ));
     }
-    let lot_number = receipt.lot_number.trim().to_owned();
-    if lot_number.is_empty() || lot_number.len() > 100 {
-        return Err(DomainError::invalid(
-            "lot_number",
-            "must be 1 to 100 characters",
-        ));
-    }
+    let lot_number = super::catalog::text("lot_number", &receipt.lot_number, 100)?;
+    let supplier = match receipt
+        .supplier
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(supplier) => Some(super::catalog::text("supplier", supplier, 200)?),
+        None => None,
+    };
+    super::plausible_date("received_on", Some(receipt.received_on))?;
+    super::plausible_date("expires_on", receipt.expires_on)?;
     if receipt
         .expires_on
         .is_some_and(|expiry| expiry < receipt.received_on)
@@ -143,6 +153,12 @@ pub async fn receive<DB: Store>(
         ingredient.stock_unit_id,
         (&ingredient).into(),
     )?;
+    if stock_quantity > super::MAX_QUANTITY {
+        return Err(DomainError::invalid(
+            "quantity",
+            "is beyond 1 000 000 000 of the stock unit",
+        ));
+    }
     if !stock_quantity.is_positive() {
         return Err(DomainError::invalid(
             "quantity",
@@ -158,10 +174,7 @@ pub async fn receive<DB: Store>(
     let new = NewLot {
         ingredient_id: ingredient.id,
         lot_number,
-        supplier: receipt
-            .supplier
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty()),
+        supplier,
         received_on: receipt.received_on,
         expires_on: receipt.expires_on,
         received_quantity: stock_quantity,
@@ -284,13 +297,7 @@ pub async fn adjust<DB: Store>(
     scope: &Scope,
     request: AdjustmentRequest,
 ) -> Result<Adjustment, DomainError> {
-    let reason = request.reason.trim().to_owned();
-    if reason.is_empty() || reason.len() > 500 {
-        return Err(DomainError::invalid(
-            "reason",
-            "must be 1 to 500 characters",
-        ));
-    }
+    let reason = super::catalog::text("reason", &request.reason, 500)?;
     if request
         .quantity
         .checked_sub(super::MAX_QUANTITY)
@@ -345,11 +352,14 @@ pub async fn adjust<DB: Store>(
                         "the lot already holds that",
                     )));
                 };
-                if lot
-                    .quantity
-                    .checked_add(change)
-                    .is_none_or(Amount::is_negative)
-                {
+                let after = lot.quantity.checked_add(change);
+                if after.is_some_and(|after| after > super::MAX_QUANTITY) {
+                    return Ok(Err(DomainError::invalid(
+                        "quantity",
+                        "the lot would hold more than 1 000 000 000",
+                    )));
+                }
+                if after.is_none_or(Amount::is_negative) {
                     return Ok(Err(DomainError::invalid(
                         "quantity",
                         format!("the lot holds {}: it cannot go below zero", lot.quantity),

@@ -133,7 +133,28 @@ pub fn positive(field: &'static str, quantity: Amount) -> Result<Amount, DomainE
     Ok(quantity)
 }
 
-/// The largest quantity, scale or price a caller may give: far beyond any
-/// small-batch business, and small enough that a quantity times a cost
-/// stays an [`Amount`].
+/// The largest quantity, scale or price a caller may give, and the most a
+/// lot may hold in its stock unit: far beyond any small-batch business.
+/// Products of such numbers (a quantity times a cost) may still leave an
+/// [`Amount`]'s range; every one is computed checked and refused then.
 pub const MAX_QUANTITY: Amount = Amount::from_micros(1_000_000_000 * 1_000_000);
+
+/// Refuses a date outside 2000–2199: a typo, or a year SQLite would order
+/// as text differently from PostgreSQL.
+///
+/// # Errors
+///
+/// [`DomainError::Invalid`] naming `field`.
+pub fn plausible_date(
+    field: &'static str,
+    date: Option<chrono::NaiveDate>,
+) -> Result<(), DomainError> {
+    use chrono::Datelike;
+    match date {
+        Some(date) if !(2000..=2199).contains(&date.year()) => Err(DomainError::invalid(
+            field,
+            "must be a date between 2000 and 2199",
+        )),
+        _ => Ok(()),
+    }
+}

@@ -204,8 +204,9 @@ pub struct Movement {
     /// The lot that moved.
     #[tenancy(references = Lot)]
     pub inventory_item_id: Id<Lot>,
-    /// Its ingredient, for listings by ingredient.
-    #[tenancy(references = Ingredient)]
+    /// Its ingredient, for listings by ingredient: the lot's, copied (not
+    /// a checked reference, so that a deactivated ingredient's lots still
+    /// move; the composite foreign key keeps it in the organization).
     pub ingredient_id: Id<Ingredient>,
     /// Why it moved.
     pub kind: MovementKind,
@@ -350,8 +351,7 @@ pub struct BatchIngredient {
     /// The batch.
     #[tenancy(references = Batch)]
     pub batch_id: Id<Batch>,
-    /// The ingredient.
-    #[tenancy(references = Ingredient)]
+    /// The ingredient: the lot's, copied (see [`Movement::ingredient_id`]).
     pub ingredient_id: Id<Ingredient>,
     /// The lot taken from.
     #[tenancy(references = Lot)]

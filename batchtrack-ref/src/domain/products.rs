@@ -24,6 +24,18 @@ pub async fn create_product<DB: Store>(
     product_name: &str,
     description: Option<String>,
 ) -> Result<Product, DomainError> {
+    let description = description
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty());
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 2000)
+    {
+        return Err(DomainError::invalid(
+            "description",
+            "must be at most 2000 characters",
+        ));
+    }
     let new = NewProduct {
         name: text("name", product_name, 200)?,
         description,

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use tenancy_core::{Amount, Id, Scope, Scoped};
 
@@ -24,8 +24,32 @@ pub(crate) struct Requirement {
     pub(crate) ingredient: Ingredient,
     /// The line's quantity times the scale, in the line's unit.
     pub(crate) needed: Amount,
-    /// The same, in the ingredient's stock unit: what lots give.
+    /// The same, in the ingredient's stock unit: what lots give; rounded
+    /// once, from the exact product of quantity, scale and factors.
     pub(crate) needed_in_stock_unit: Amount,
+}
+
+/// A line's need in its ingredient's stock unit at `scale`, rounded once:
+/// the rule of the check, of the largest scale and of a batch start.
+fn need_at(
+    units: &UnitBook,
+    line: &RecipeIngredient,
+    ingredient: &Ingredient,
+    scale: Amount,
+) -> Result<Amount, DomainError> {
+    let out_of_range = || DomainError::invalid("scale", "the quantities are out of range");
+    let scaled = line
+        .quantity
+        .decimal()
+        .checked_mul(scale.decimal())
+        .ok_or_else(out_of_range)?;
+    let exact = units.convert_exact(
+        scaled,
+        line.unit_id,
+        ingredient.stock_unit_id,
+        ingredient.into(),
+    )?;
+    Amount::rounded(exact).ok_or_else(out_of_range)
 }
 
 /// The recipe and its lines at `scale`, each converted to its
@@ -143,9 +167,16 @@ pub async fn check<DB: Store>(
     today: NaiveDate,
 ) -> Result<StockCheck, DomainError> {
     let scale = positive("scale", scale)?;
-    // One transaction: the recipe and the stock as of one moment.
+    // One transaction for the reads (on PostgreSQL each statement still
+    // sees what was committed when it began).
     let mut tx = scope.begin(pool).await?;
     let (recipe, requirements) = requirements(&mut tx, scope, units, recipe, scale).await?;
+    if requirements.is_empty() {
+        return Err(DomainError::invalid(
+            "recipe_id",
+            "the recipe has no ingredients",
+        ));
+    }
     let stock: HashMap<Id<Ingredient>, Amount> =
         super::inventory::usable_stock(&mut tx, scope, today)
             .await?
@@ -189,7 +220,7 @@ pub async fn check<DB: Store>(
             short_by,
         });
     }
-    let max_scale = max_scale(units, &requirements, scale, &available_of)?;
+    let max_scale = max_scale(units, &requirements, &available_of)?;
     Ok(StockCheck {
         recipe_id: recipe.id,
         scale,
@@ -199,63 +230,62 @@ pub async fn check<DB: Store>(
     })
 }
 
-/// The largest scale in hundredths at which every line is covered: the
-/// quotient of stock by need per unit of scale, rounded down, then checked
-/// by the same rule a batch start follows (the conversion of the scaled
-/// quantity rounds once) and lowered by a hundredth while it fails.
+/// The largest scale in hundredths at which every line is covered by the
+/// rule a batch start follows ([`need_at`]): the exact quotient of stock by
+/// need per unit of scale bounds it from above, and a binary search over
+/// hundredths below that bound finds it (the need grows with the scale).
 fn max_scale(
     units: &UnitBook,
     requirements: &[Requirement],
-    scale: Amount,
     available_of: &dyn Fn(&Requirement) -> Amount,
 ) -> Result<Option<Amount>, DomainError> {
-    let mut best: Option<Decimal> = None;
+    let mut bound: Option<Decimal> = None;
     for requirement in requirements {
-        let per_scale = requirement
-            .needed_in_stock_unit
-            .decimal()
-            .checked_div(scale.decimal())
-            .unwrap_or(Decimal::ZERO);
-        let candidate = if per_scale.is_zero() {
+        let per_scale = units.convert_exact(
+            requirement.line.quantity.decimal(),
+            requirement.line.unit_id,
+            requirement.ingredient.stock_unit_id,
+            (&requirement.ingredient).into(),
+        )?;
+        if per_scale <= Decimal::ZERO {
             continue;
-        } else {
-            (available_of(requirement).decimal() / per_scale)
-                .round_dp_with_strategy(2, RoundingStrategy::ToZero)
-        };
-        best = Some(best.map_or(candidate, |best| best.min(candidate)));
+        }
+        let quotient = available_of(requirement)
+            .decimal()
+            .checked_div(per_scale)
+            .unwrap_or(Decimal::MAX);
+        bound = Some(bound.map_or(quotient, |bound| bound.min(quotient)));
     }
-    let Some(best) = best else {
+    let Some(bound) = bound else {
         return Ok(None);
     };
-    let mut candidate = best.min(super::MAX_QUANTITY.decimal());
-    let step = Decimal::new(1, 2);
-    // Rounding moves the boundary by a hundredth or two; a hundred steps
-    // bound the search where conversions overflow instead.
-    for _ in 0..100 {
-        if !candidate.is_sign_positive() || candidate.is_zero() {
-            return Ok(Some(Amount::ZERO));
+    let ceiling = bound
+        .min(super::MAX_QUANTITY.decimal())
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .unwrap_or(Decimal::ZERO)
+        .floor()
+        + Decimal::ONE;
+    let hundredths = |n: i64| Amount::from_micros(n.saturating_mul(10_000));
+    let covered = |n: i64| {
+        requirements.iter().all(|requirement| {
+            need_at(
+                units,
+                &requirement.line,
+                &requirement.ingredient,
+                hundredths(n),
+            )
+            .is_ok_and(|need| need <= available_of(requirement))
+        })
+    };
+    // `low` is covered (zero always is), `high` is not.
+    let (mut low, mut high) = (0_i64, i64::try_from(ceiling).unwrap_or(i64::MAX / 10_000));
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if covered(middle) {
+            low = middle;
+        } else {
+            high = middle;
         }
-        let scale = Amount::rounded(candidate).unwrap_or(Amount::ZERO);
-        let covered = requirements.iter().all(|requirement| {
-            let line = &requirement.line;
-            line.quantity
-                .checked_mul(scale)
-                .and_then(|needed| {
-                    units
-                        .convert(
-                            needed,
-                            line.unit_id,
-                            requirement.ingredient.stock_unit_id,
-                            (&requirement.ingredient).into(),
-                        )
-                        .ok()
-                })
-                .is_some_and(|needed| needed <= available_of(requirement))
-        });
-        if covered {
-            return Ok(Some(scale));
-        }
-        candidate -= step;
     }
-    Ok(Some(Amount::ZERO))
+    Ok(Some(hundredths(low)))
 }

@@ -144,9 +144,19 @@ impl UnitBook {
         to: Id<Unit>,
         bridges: Bridges,
     ) -> Result<Amount, ConversionError> {
-        if from == to {
-            return Ok(quantity);
-        }
+        let exact = self.convert_exact(quantity.decimal(), from, to, bridges)?;
+        Amount::rounded(exact).ok_or_else(|| self.out_of_range(from, to))
+    }
+
+    /// `value` of `from` in `to`, not rounded: for a computation that goes
+    /// on before it rounds once (a need times a scale).
+    pub(crate) fn convert_exact(
+        &self,
+        value: Decimal,
+        from: Id<Unit>,
+        to: Id<Unit>,
+        bridges: Bridges,
+    ) -> Result<Decimal, ConversionError> {
         let (from_unit, from_factor) = self
             .units
             .get(&from)
@@ -155,24 +165,34 @@ impl UnitBook {
             .units
             .get(&to)
             .ok_or(ConversionError::UnknownUnit(to))?;
-        let out_of_range = || ConversionError::OutOfRange {
-            from: from_unit.symbol.clone(),
-            to: to_unit.symbol.clone(),
-        };
+        if from == to {
+            return Ok(value);
+        }
         let impossible = |needed| ConversionError::Impossible {
             from: from_unit.symbol.clone(),
             to: to_unit.symbol.clone(),
             needed,
         };
-        let base = quantity
-            .decimal()
+        let base = value
             .checked_mul(*from_factor)
-            .ok_or_else(out_of_range)?;
+            .ok_or_else(|| self.out_of_range(from, to))?;
         let base = bridge(base, from_unit.kind, to_unit.kind, bridges)
             .map_err(impossible)?
-            .ok_or_else(out_of_range)?;
-        let value = base.checked_div(*to_factor).ok_or_else(out_of_range)?;
-        Amount::rounded(value).ok_or_else(out_of_range)
+            .ok_or_else(|| self.out_of_range(from, to))?;
+        base.checked_div(*to_factor)
+            .ok_or_else(|| self.out_of_range(from, to))
+    }
+
+    fn out_of_range(&self, from: Id<Unit>, to: Id<Unit>) -> ConversionError {
+        let symbol = |id| {
+            self.units
+                .get(&id)
+                .map_or_else(String::new, |(unit, _)| unit.symbol.clone())
+        };
+        ConversionError::OutOfRange {
+            from: symbol(from),
+            to: symbol(to),
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! The stock check, and batches along their states.
 
 use batchtrack_ref::domain::batches::{self, Finish};
+use batchtrack_ref::domain::catalog::{IngredientSpec, LineSpec, create_ingredient, create_recipe};
+use batchtrack_ref::domain::inventory::{self, AdjustmentRequest, Receipt};
+use batchtrack_ref::domain::models::{AdjustmentKind, Ingredient};
 use batchtrack_ref::domain::models::{BatchStatus, Lot, Movement, MovementKind};
 use batchtrack_ref::domain::{DomainError, Store, stock};
 use tenancy_core::{Amount, Scoped};
@@ -13,6 +16,8 @@ crate::both!(
     finishing_makes_product_inventory_at_the_cost_of_the_lots_used,
     cancelling_gives_back_exactly_what_was_taken,
     a_batch_moves_only_along_its_states,
+    a_deactivated_ingredients_lots_still_move,
+    the_largest_scale_is_exact_across_units,
 );
 
 async fn the_stock_check_says_what_is_short_and_the_largest_scale<DB: Store>(db: &Db<DB>) {
@@ -322,4 +327,105 @@ async fn a_batch_moves_only_along_its_states<DB: Store>(db: &Db<DB>) {
         "{after:?}"
     );
     assert_books_balance(db, &scope).await;
+}
+
+async fn a_deactivated_ingredients_lots_still_move<DB: Store>(db: &Db<DB>) {
+    let acme = shop(db, "acme").await;
+    let scope = acme.owner();
+    let items = catalog(db, &scope).await;
+    let lot = receive(db, &scope, &items.lye, "1000", "0.005", "2026-05-01", None).await;
+    receive(db, &scope, &items.oil, "1000", "0.01", "2026-05-01", None).await;
+    let started = batches::start(
+        &db.pool,
+        &scope,
+        &db.units,
+        items.soap.id,
+        amount("1"),
+        today(),
+    )
+    .await
+    .unwrap();
+    Ingredient::delete(&scope, items.lye.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    batches::cancel(&db.pool, &scope, started.batch.id)
+        .await
+        .unwrap();
+    let request = AdjustmentRequest {
+        lot_id: lot.id,
+        kind: AdjustmentKind::Spoilage,
+        quantity: amount("1000"),
+        reason: "discontinued".into(),
+    };
+    inventory::adjust(&db.pool, &scope, request).await.unwrap();
+    assert_books_balance(db, &scope).await;
+}
+
+async fn the_largest_scale_is_exact_across_units<DB: Store>(db: &Db<DB>) {
+    let acme = shop(db, "acme").await;
+    let scope = acme.owner();
+    // Stocked in gallons, used by the teaspoon: 55 gal is 42 240 tsp.
+    let spec = IngredientSpec {
+        name: "Glycerin".into(),
+        category_id: None,
+        stock_unit_id: unit(db, "gal"),
+        density: None,
+        unit_weight: None,
+        low_stock_threshold: None,
+    };
+    let glycerin = create_ingredient(&db.pool, &scope, &db.units, spec)
+        .await
+        .unwrap();
+    let line = LineSpec {
+        ingredient_id: glycerin.id,
+        quantity: amount("1"),
+        unit_id: unit(db, "tsp"),
+    };
+    let (recipe, _) = create_recipe(&db.pool, &scope, &db.units, "Drops", None, vec![line])
+        .await
+        .unwrap();
+    let receipt = Receipt {
+        ingredient_id: glycerin.id,
+        lot_number: "G-1".into(),
+        supplier: None,
+        quantity: amount("55"),
+        unit_id: unit(db, "gal"),
+        cost_per_unit: amount("20"),
+        received_on: crate::fixtures::day("2026-05-01"),
+        expires_on: None,
+    };
+    inventory::receive(&db.pool, &scope, &db.units, receipt.clone())
+        .await
+        .unwrap();
+    let check = stock::check(&db.pool, &scope, &db.units, recipe.id, amount("1"), today())
+        .await
+        .unwrap();
+    assert!(check.can_make);
+    let max = check.max_scale.unwrap();
+    assert!(
+        max >= amount("42239.99") && max <= amount("42240.01"),
+        "{max}"
+    );
+    // A start at the largest scale succeeds; a hundredth more is short.
+    let over = max.checked_add(amount("0.01")).unwrap();
+    assert!(matches!(
+        batches::start(&db.pool, &scope, &db.units, recipe.id, over, today()).await,
+        Err(DomainError::ShortStock(_))
+    ));
+    batches::start(&db.pool, &scope, &db.units, recipe.id, max, today())
+        .await
+        .unwrap();
+    // Dates outside 2000–2199 are refused.
+    let ancient = Receipt {
+        received_on: crate::fixtures::day("1999-12-31"),
+        ..receipt
+    };
+    assert!(matches!(
+        inventory::receive(&db.pool, &scope, &db.units, ancient).await,
+        Err(DomainError::Invalid {
+            field: "received_on",
+            ..
+        })
+    ));
 }
