@@ -38,84 +38,65 @@ use models::{
     UnitConversion,
 };
 
-/// The backends BatchTrack runs on: `sqlx::Sqlite` and `sqlx::Postgres`.
-///
-/// One bound for "stores every model of the domain and the access rules",
-/// so that services say `DB: Store` once instead of a bound per model.
-pub trait Store:
-    Backend
-    + tenancy_access::AccessStore
-    + tenancy_core::audit::Audited
-    + Decodes<Amount>
-    + Decodes<tenancy_core::Id<Ingredient>>
-    + Stores<Unit>
-    + Stores<UnitConversion>
-    + Stores<InventorySettings>
-    + Stores<Category>
-    + Stores<Ingredient>
-    + Stores<Lot>
-    + Stores<Movement>
-    + Stores<Adjustment>
-    + Stores<Recipe>
-    + Stores<RecipeIngredient>
-    + Stores<Batch>
-    + Stores<BatchIngredient>
-    + Stores<Product>
-    + Stores<Sku>
-    + Stores<ProductStock>
-    + Stores<Sale>
-    + Stores<SaleAllocation>
-{
+/// Declares [`Store`] and [`models`] from one list of the domain's models,
+/// so that a new model cannot be stored without being audited, nor the
+/// reverse.
+macro_rules! domain_models {
+    ($($model:ident),* $(,)?) => {
+        /// The backends BatchTrack runs on: `sqlx::Sqlite` and
+        /// `sqlx::Postgres`.
+        ///
+        /// One bound for "stores every model of the domain and the access
+        /// rules", so that services say `DB: Store` once instead of a bound
+        /// per model.
+        pub trait Store:
+            Backend
+            + tenancy_access::AccessStore
+            + tenancy_core::audit::Audited
+            + Decodes<Amount>
+            + Decodes<tenancy_core::Id<Ingredient>>
+            $(+ Stores<$model>)*
+        {
+        }
+
+        impl<DB> Store for DB where
+            DB: Backend
+                + tenancy_access::AccessStore
+                + tenancy_core::audit::Audited
+                + Decodes<Amount>
+                + Decodes<tenancy_core::Id<Ingredient>>
+                $(+ Stores<$model>)*
+        {
+        }
+
+        /// The list of models, for the schema audit and row-level
+        /// security: the access tables' and the domain's.
+        #[must_use]
+        pub fn models() -> tenancy_core::ddl::Models {
+            tenancy_access::schema::models()$(.with::<$model>())*
+        }
+    };
 }
 
-impl<DB> Store for DB where
-    DB: Backend
-        + tenancy_access::AccessStore
-        + tenancy_core::audit::Audited
-        + Decodes<Amount>
-        + Decodes<tenancy_core::Id<Ingredient>>
-        + Stores<Unit>
-        + Stores<UnitConversion>
-        + Stores<InventorySettings>
-        + Stores<Category>
-        + Stores<Ingredient>
-        + Stores<Lot>
-        + Stores<Movement>
-        + Stores<Adjustment>
-        + Stores<Recipe>
-        + Stores<RecipeIngredient>
-        + Stores<Batch>
-        + Stores<BatchIngredient>
-        + Stores<Product>
-        + Stores<Sku>
-        + Stores<ProductStock>
-        + Stores<Sale>
-        + Stores<SaleAllocation>
-{
-}
-
-/// The list of models, for the schema audit and row-level security.
-#[must_use]
-pub fn models() -> tenancy_core::ddl::Models {
-    tenancy_access::schema::models()
-        .with::<Unit>()
-        .with::<UnitConversion>()
-        .with::<InventorySettings>()
-        .with::<Category>()
-        .with::<Ingredient>()
-        .with::<Lot>()
-        .with::<Movement>()
-        .with::<Adjustment>()
-        .with::<Recipe>()
-        .with::<RecipeIngredient>()
-        .with::<Batch>()
-        .with::<BatchIngredient>()
-        .with::<Product>()
-        .with::<Sku>()
-        .with::<ProductStock>()
-        .with::<Sale>()
-        .with::<SaleAllocation>()
-}
+domain_models!(
+    Unit,
+    UnitConversion,
+    InventorySettings,
+    Category,
+    Ingredient,
+    Lot,
+    Movement,
+    Adjustment,
+    Recipe,
+    RecipeIngredient,
+    Batch,
+    BatchIngredient,
+    Product,
+    Sku,
+    ProductStock,
+    Sale,
+    SaleAllocation,
+);
 
 /// A quantity a caller gave, checked: more than zero and at most
 /// [`MAX_QUANTITY`].

@@ -2,7 +2,7 @@
 //! largest scale?
 //!
 //! The check and a batch start decide shortness by one rule
-//! ([`requirements`]): each line's quantity times the scale, converted to
+//! (`need_at`): each line's quantity times the scale, converted to
 //! the ingredient's stock unit, against what its usable lots hold. The
 //! check reports it in the recipe's units.
 
