@@ -10,9 +10,9 @@ use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use tenancy_core::{Amount, Id, Order, Scope, Scoped};
 
-use super::inventory::{Cause, consumption_order, move_lot, record, usable_lots};
+use super::inventory::{Cause, consumption_order, move_lot, movement, usable_lots};
 use super::models::{
-    Batch, BatchIngredient, BatchStatus, Lot, MovementKind, NewBatch, NewBatchIngredient,
+    Batch, BatchIngredient, BatchStatus, Lot, Movement, MovementKind, NewBatch, NewBatchIngredient,
     NewProductStock, ProductStock, Recipe, Sku,
 };
 use super::stock::{StockLine, requirements};
@@ -139,33 +139,34 @@ pub async fn start<DB: Store>(
                 )
                 .execute(&mut *tx)
                 .await?;
-                let mut used = Vec::with_capacity(plan.len());
+                let mut movements = Vec::with_capacity(plan.len());
+                let mut rows = Vec::with_capacity(plan.len());
                 for (lot, take) in &plan {
                     let taken = Amount::ZERO.checked_sub(*take).unwrap_or(Amount::MIN);
-                    move_lot(&mut *tx, scope, lot, taken).await?;
-                    record(
+                    move_lot(&mut *tx, scope, lot.id, taken).await?;
+                    let key = (lot.id, lot.ingredient_id);
+                    movements.push(movement(
                         scope,
-                        lot,
+                        key,
                         MovementKind::BatchUse,
                         taken,
                         Cause::Batch(batch.id),
-                    )
-                    .execute(&mut *tx)
-                    .await?;
-                    let row = BatchIngredient::insert(
-                        scope,
-                        NewBatchIngredient {
-                            batch_id: batch.id,
-                            ingredient_id: lot.ingredient_id,
-                            inventory_item_id: lot.id,
-                            quantity_used: *take,
-                            cost_per_unit: lot.cost_per_unit,
-                        },
-                    )
-                    .execute(&mut *tx)
-                    .await?;
-                    used.push(row);
+                    ));
+                    rows.push(NewBatchIngredient {
+                        batch_id: batch.id,
+                        ingredient_id: lot.ingredient_id,
+                        inventory_item_id: lot.id,
+                        quantity_used: *take,
+                        cost_per_unit: lot.cost_per_unit,
+                    });
                 }
+                Movement::insert_many(scope, movements)
+                    .execute(&mut *tx)
+                    .await?;
+                let mut used = BatchIngredient::insert_many(scope, rows)
+                    .execute(&mut *tx)
+                    .await?;
+                used.sort_by_key(|row| row.id);
                 Ok(Ok(Started { batch, used }))
             })
         })
@@ -269,21 +270,21 @@ pub async fn cancel<DB: Store>(
                     .order_by(BatchIngredient::INVENTORY_ITEM_ID, Order::Asc)
                     .fetch_all(&mut *tx)
                     .await?;
+                let mut movements = Vec::with_capacity(used.len());
                 for row in used {
-                    let lot = Lot::find(scope, row.inventory_item_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    move_lot(&mut *tx, scope, &lot, row.quantity_used).await?;
-                    record(
+                    move_lot(&mut *tx, scope, row.inventory_item_id, row.quantity_used).await?;
+                    let key = (row.inventory_item_id, row.ingredient_id);
+                    movements.push(movement(
                         scope,
-                        &lot,
+                        key,
                         MovementKind::BatchReturn,
                         row.quantity_used,
                         Cause::Batch(batch),
-                    )
+                    ));
+                }
+                Movement::insert_many(scope, movements)
                     .execute(&mut *tx)
                     .await?;
-                }
                 Ok(ended)
             })
         })

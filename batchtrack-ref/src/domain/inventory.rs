@@ -191,12 +191,15 @@ pub async fn receive<DB: Store>(
             let new = new.clone();
             Box::pin(async move {
                 let lot = Lot::insert(scope, new).execute(&mut *tx).await?;
-                record(
+                Movement::insert(
                     scope,
-                    &lot,
-                    MovementKind::Receipt,
-                    lot.quantity,
-                    Cause::None,
+                    movement(
+                        scope,
+                        (lot.id, lot.ingredient_id),
+                        MovementKind::Receipt,
+                        lot.quantity,
+                        Cause::None,
+                    ),
                 )
                 .execute(&mut *tx)
                 .await?;
@@ -215,32 +218,30 @@ pub(crate) enum Cause {
     Adjustment(Id<Adjustment>),
 }
 
-/// The history row of a movement of `lot` by `change`.
-pub(crate) fn record(
+/// The history row of a movement of `lot` by `change`, done by the
+/// scope's actor.
+pub(crate) fn movement(
     scope: &Scope,
-    lot: &Lot,
+    (lot, ingredient): (Id<Lot>, Id<Ingredient>),
     kind: MovementKind,
     change: Amount,
     cause: Cause,
-) -> tenancy_core::Insert<Movement> {
+) -> NewMovement {
     let (batch_id, adjustment_id) = match cause {
         Cause::None => (None, None),
         Cause::Batch(batch) => (Some(batch), None),
         Cause::Adjustment(adjustment) => (None, Some(adjustment)),
     };
-    Movement::insert(
-        scope,
-        NewMovement {
-            inventory_item_id: lot.id,
-            ingredient_id: lot.ingredient_id,
-            kind,
-            quantity_change: change,
-            batch_id,
-            adjustment_id,
-            user_id: scope.actor().user(),
-            created_at: Utc::now(),
-        },
-    )
+    NewMovement {
+        inventory_item_id: lot,
+        ingredient_id: ingredient,
+        kind,
+        quantity_change: change,
+        batch_id,
+        adjustment_id,
+        user_id: scope.actor().user(),
+        created_at: Utc::now(),
+    }
 }
 
 /// The lots of `ingredient` a batch may take from on `today` (not expired,
@@ -378,13 +379,16 @@ pub async fn adjust<DB: Store>(
                 )
                 .execute(&mut *tx)
                 .await?;
-                move_lot(&mut *tx, scope, &lot, change).await?;
-                record(
+                move_lot(&mut *tx, scope, lot.id, change).await?;
+                Movement::insert(
                     scope,
-                    &lot,
-                    MovementKind::Adjustment,
-                    change,
-                    Cause::Adjustment(adjustment.id),
+                    movement(
+                        scope,
+                        (lot.id, lot.ingredient_id),
+                        MovementKind::Adjustment,
+                        change,
+                        Cause::Adjustment(adjustment.id),
+                    ),
                 )
                 .execute(&mut *tx)
                 .await?;
@@ -399,14 +403,14 @@ pub async fn adjust<DB: Store>(
 pub(crate) async fn move_lot<'c, A, DB>(
     conn: A,
     scope: &Scope,
-    lot: &Lot,
+    lot: Id<Lot>,
     change: Amount,
 ) -> tenancy_core::Result<Lot>
 where
     A: sqlx::Acquire<'c, Database = DB> + Send + 'c,
     DB: Store,
 {
-    let update = Lot::update(scope, lot.id);
+    let update = Lot::update(scope, lot);
     let update = if change.is_negative() {
         let taken = Amount::ZERO.checked_sub(change).unwrap_or(Amount::MAX);
         update
