@@ -24,6 +24,18 @@ pub(crate) fn text(field: &'static str, value: &str, max: usize) -> Result<Strin
     Ok(value.to_owned())
 }
 
+/// [`text`] for a field that may be left out: blank is none.
+pub(crate) fn optional_text(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, DomainError> {
+    match value.map(str::trim).filter(|value| !value.is_empty()) {
+        Some(value) => text(field, value, max).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// A new category.
 ///
 /// # Errors
@@ -180,18 +192,7 @@ pub async fn create_recipe<DB: Store>(
             ));
         }
     }
-    let description = description
-        .map(|d| d.trim().to_owned())
-        .filter(|d| !d.is_empty());
-    if description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 2000)
-    {
-        return Err(DomainError::invalid(
-            "description",
-            "must be at most 2000 characters",
-        ));
-    }
+    let description = optional_text("description", description.as_deref(), 2000)?;
     Ok(scope
         .write(pool, |tx| {
             let (name, description, lines) = (name.clone(), description.clone(), lines.clone());

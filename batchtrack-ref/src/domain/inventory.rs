@@ -124,15 +124,7 @@ pub async fn receive<DB: Store>(
         ));
     }
     let lot_number = super::catalog::text("lot_number", &receipt.lot_number, 100)?;
-    let supplier = match receipt
-        .supplier
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(supplier) => Some(super::catalog::text("supplier", supplier, 200)?),
-        None => None,
-    };
+    let supplier = super::catalog::optional_text("supplier", receipt.supplier.as_deref(), 200)?;
     super::plausible_date("received_on", Some(receipt.received_on))?;
     super::plausible_date("expires_on", receipt.expires_on)?;
     if receipt

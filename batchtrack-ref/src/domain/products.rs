@@ -24,18 +24,7 @@ pub async fn create_product<DB: Store>(
     product_name: &str,
     description: Option<String>,
 ) -> Result<Product, DomainError> {
-    let description = description
-        .map(|d| d.trim().to_owned())
-        .filter(|d| !d.is_empty());
-    if description
-        .as_ref()
-        .is_some_and(|d| d.chars().count() > 2000)
-    {
-        return Err(DomainError::invalid(
-            "description",
-            "must be at most 2000 characters",
-        ));
-    }
+    let description = super::catalog::optional_text("description", description.as_deref(), 2000)?;
     let new = NewProduct {
         name: text("name", product_name, 200)?,
         description,
@@ -110,18 +99,7 @@ pub async fn record_sale<DB: Store>(
     today: NaiveDate,
 ) -> Result<Recorded, DomainError> {
     let quantity = positive("quantity", request.quantity)?;
-    let reference = request
-        .reference
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned);
-    if reference.as_ref().is_some_and(|r| r.chars().count() > 200) {
-        return Err(DomainError::invalid(
-            "reference",
-            "must be at most 200 characters",
-        ));
-    }
+    let reference = super::catalog::optional_text("reference", request.reference.as_deref(), 200)?;
     let (sku_id, kind) = (request.sku_id, request.kind);
     scope
         .write(pool, |tx| {
