@@ -8,6 +8,7 @@
 //! scope nor written without a [`SystemScope`](crate::SystemScope).
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::column::Filter;
 use crate::exec::{Backend, Shapes};
@@ -510,6 +511,9 @@ pub struct ModelInfo {
     pub(crate) nullable: &'static [&'static str],
     /// Each backend's statements, built on first use.
     pub(crate) shapes: [OnceLock<Shapes>; 2],
+    /// Set by [`Models::declare_without_row_level_security`](crate::ddl::Models::declare_without_row_level_security):
+    /// no statement of this table names its organization to the database.
+    pub(crate) without_row_level_security: AtomicBool,
 }
 
 impl ModelInfo {
@@ -534,6 +538,7 @@ impl ModelInfo {
             cascades: &[],
             nullable: &[],
             shapes: [OnceLock::new(), OnceLock::new()],
+            without_row_level_security: AtomicBool::new(false),
         }
     }
 
@@ -563,6 +568,12 @@ impl ModelInfo {
     pub const fn with_nullable(mut self, columns: &'static [&'static str]) -> Self {
         self.nullable = columns;
         self
+    }
+
+    /// Whether the app declared that this table has no row-level
+    /// security.
+    pub(crate) fn is_without_row_level_security(&self) -> bool {
+        self.without_row_level_security.load(Ordering::Relaxed)
     }
 
     pub(crate) fn shapes<DB: Backend>(&'static self) -> &'static Shapes {

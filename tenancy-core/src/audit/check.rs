@@ -242,6 +242,16 @@ fn check_table(
     }
     check_references(model, table, catalog, findings);
     side_doors::check_exclusions(model, table, findings);
+    if model.is_without_row_level_security() && !matches!(model.kind, Kind::Global) {
+        findings.push(Finding::DeclaredWithoutRowLevelSecurity { table: name() });
+        if table
+            .security
+            .as_ref()
+            .is_some_and(|security| security.enabled)
+        {
+            findings.push(Finding::RowLevelSecurityDespiteDeclaration { table: name() });
+        }
+    }
     if let Some(security) = &table.security {
         check_security(model, table, security, catalog, statements, findings);
     }

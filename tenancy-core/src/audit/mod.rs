@@ -45,6 +45,10 @@
 //!   superuser or a role with `BYPASSRLS`), and materialized views of
 //!   tenant tables, which have no policies at all, read directly or
 //!   through other views;
+//! - tenant tables the app declared without row-level security
+//!   ([`Models::declare_without_row_level_security`](crate::ddl::Models::declare_without_row_level_security)),
+//!   in place of their missing policies: a note, and on PostgreSQL a
+//!   defect where the table has row-level security enabled all the same;
 //! - and, as a note rather than a defect, inherited tables, which have no
 //!   organization column to distribute them by on Citus.
 //!

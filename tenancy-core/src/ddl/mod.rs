@@ -148,6 +148,55 @@ impl Models {
         self.library_tables.iter().any(|known| known == table)
     }
 
+    /// Declares that the tables of these models have no row-level
+    /// security, so that no statement needs to name its organization to
+    /// the database: on PostgreSQL, a lone operation on them is then one
+    /// plain statement in autocommit, as sqlx by hand would send it,
+    /// rather than a call that names the organization.
+    ///
+    /// The choice gives up the second wall: the organization filter every
+    /// statement of the library carries stays, but raw SQL on the app's
+    /// connections, and any statement written by hand, reads and writes
+    /// every organization's rows, with nothing in the database to stop it.
+    /// Make it for all the app's models at once, at start-up, before any
+    /// operation runs; it lasts as long as the process and cannot be taken
+    /// back.
+    ///
+    /// From then on [`row_level_security`] writes nothing for these
+    /// models, and the [audit](crate::audit) reports each of their tables
+    /// with a note ([`Finding::DeclaredWithoutRowLevelSecurity`](crate::audit::Finding::DeclaredWithoutRowLevelSecurity))
+    /// rather than the missing policies, and as a defect
+    /// ([`Finding::RowLevelSecurityDespiteDeclaration`](crate::audit::Finding::RowLevelSecurityDespiteDeclaration))
+    /// any that does have row-level security enabled: statements that
+    /// name no organization would find none of its rows.
+    ///
+    /// On SQLite, which has no row-level security, it changes nothing but
+    /// the audit's notes.
+    ///
+    /// ```
+    /// use tenancy_core::{Id, OrgId, Scoped, ddl::{self, Models}};
+    ///
+    /// #[derive(Scoped)]
+    /// #[tenancy(table = "notes")]
+    /// struct Note {
+    ///     id: Id<Note>,
+    ///     organization_id: OrgId,
+    ///     text: String,
+    /// }
+    ///
+    /// let models = Models::new().with::<Note>();
+    /// models.declare_without_row_level_security();
+    /// // No policy to write: only the statement that creates the system role.
+    /// assert_eq!(ddl::row_level_security(&models).len(), 1);
+    /// ```
+    pub fn declare_without_row_level_security(&self) {
+        for model in &self.models {
+            model
+                .without_row_level_security
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     /// The database role of work across organizations.
     #[must_use]
     pub fn system_role(&self) -> &str {

@@ -104,10 +104,9 @@ pub fn row_level_security(models: &Models) -> Vec<String> {
     let role = models.system_role();
     let mut statements = vec![create_role(role)];
     let system_rows = system_rows_function(role);
-    for model in models
-        .iter()
-        .filter(|model| !models.is_library_table(model.table))
-    {
+    for model in models.iter().filter(|model| {
+        !models.is_library_table(model.table) && !model.is_without_row_level_security()
+    }) {
         let table = quote(model.table);
         let policies = policies(model, &table, role);
         if policies.is_empty() {

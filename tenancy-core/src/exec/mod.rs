@@ -23,9 +23,11 @@ use sqlx::Executor;
 use crate::error::{Error, Result};
 use crate::query;
 
+mod lone;
 mod prepared;
 mod tenant;
 
+pub(crate) use lone::{Calls, Lent};
 pub(crate) use prepared::{Binds, Prepared};
 pub(crate) use tenant::{Tenant, begin_on_pool, run, run_atomic, write};
 
@@ -97,6 +99,26 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     #[doc(hidden)]
     fn __is_clean(connection: &mut Self::Connection) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
 
+    /// A copy of arguments, for a statement that may run twice.
+    #[doc(hidden)]
+    fn __clone_arguments(arguments: &Self::Arguments) -> Self::Arguments;
+
+    /// Appends a text value to the arguments.
+    #[doc(hidden)]
+    fn __push_text(
+        arguments: &mut Self::Arguments,
+        value: String,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+
+    /// Makes the function of a lone statement's call on this connection
+    /// (PostgreSQL; see the `lone` module).
+    #[doc(hidden)]
+    #[allow(private_interfaces)]
+    fn __make_call<'c>(
+        connection: &'c mut Self::Connection,
+        call: &'c lone::Call,
+    ) -> BoxFuture<'c, Result<(), lone::MakeError>>;
+
     /// Whether the connection's role may work across organizations: a
     /// member of the role the bypass policies apply to, or any role where
     /// there are no policies.
@@ -136,7 +158,7 @@ where
 /// Implements [`Backend`] for one sqlx database: the same code for each,
 /// but for the sea-query dialect and the cache slot.
 macro_rules! impl_backend {
-    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $binds:literal, $is_clean:path, $across:path, $bindable:path) => {
+    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $binds:literal, $is_clean:path, $across:path, $bindable:path, $make_call:path) => {
         #[cfg(feature = $feature)]
         impl sealed::Sealed for $database {}
 
@@ -164,6 +186,25 @@ macro_rules! impl_backend {
 
             fn __bindable(value: sea_query::Value) -> Result<sea_query::Value> {
                 $bindable(value)
+            }
+
+            fn __clone_arguments(arguments: &Self::Arguments) -> Self::Arguments {
+                arguments.clone()
+            }
+
+            fn __push_text(
+                arguments: &mut Self::Arguments,
+                value: String,
+            ) -> Result<(), sqlx::error::BoxDynError> {
+                sqlx::Arguments::add(arguments, value)
+            }
+
+            #[allow(private_interfaces)]
+            fn __make_call<'c>(
+                connection: &'c mut Self::Connection,
+                call: &'c lone::Call,
+            ) -> BoxFuture<'c, Result<(), lone::MakeError>> {
+                $make_call(connection, call)
             }
 
             fn __get<'r, T>(row: &'r Self::Row, index: usize) -> Result<T, sqlx::Error>
@@ -210,7 +251,8 @@ impl_backend!(
     32_766,
     crate::pool::sqlite_is_clean,
     tenant::sqlite_acts_across_orgs,
-    sqlite_bindable
+    sqlite_bindable,
+    sqlite_make_call
 );
 impl_backend!(
     "postgres",
@@ -222,8 +264,19 @@ impl_backend!(
     65_535,
     crate::pool::postgres_is_clean,
     tenant::postgres_acts_across_orgs,
-    Ok
+    Ok,
+    lone::postgres_make_call
 );
+
+/// SQLite has no row-level security: no statement is ever called through
+/// a function.
+#[cfg(feature = "sqlite")]
+fn sqlite_make_call<'c>(
+    _: &'c mut sqlx::SqliteConnection,
+    _: &'c lone::Call,
+) -> BoxFuture<'c, Result<(), lone::MakeError>> {
+    Box::pin(async { Err(lone::MakeError::Refused("SQLite has no functions".into())) })
+}
 
 /// SQLite has no exact decimal: an [`Amount`](crate::Amount) column holds
 /// millionths in an `INTEGER`, so decimal values are bound as such.

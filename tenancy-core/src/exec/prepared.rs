@@ -4,11 +4,14 @@
 
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Executor, SqlSafeStr, SqlStr};
 
 use super::Backend;
+use super::lone::{self, Call, Fetch, Lent, Returns};
 use crate::error::{Error, Result};
+use crate::id::OrgId;
 use crate::model::{Stores, Table};
 use crate::query;
 
@@ -55,6 +58,12 @@ impl<DB: sqlx::Database> sqlx::IntoArguments<DB> for BuiltArguments<DB> {
 pub(crate) struct Prepared<DB: Backend> {
     sql: SqlStr,
     arguments: DB::Arguments,
+    /// The cached statement this is, if it is one: what a lone
+    /// operation's call is made of.
+    shape: Option<Arc<query::Shape>>,
+    /// Whether the statement is a call whose one row is the count of rows
+    /// its write changed.
+    counts_in_row: bool,
 }
 
 impl<DB: Backend> Prepared<DB> {
@@ -84,7 +93,7 @@ impl<DB: Backend> Prepared<DB> {
     /// [`Error::Invalid`] when a value cannot be bound;
     /// [`Error::Database`] when a value the plan needs is missing (a bug of
     /// this crate) or does not encode.
-    pub(crate) fn cached<M: Table>(shape: &query::Shape, binds: &Binds<'_, M>) -> Result<Self>
+    pub(crate) fn cached<M: Table>(shape: &Arc<query::Shape>, binds: &Binds<'_, M>) -> Result<Self>
     where
         DB: Stores<M>,
     {
@@ -116,6 +125,8 @@ impl<DB: Backend> Prepared<DB> {
             return Ok(Self {
                 sql,
                 arguments: DB::__arguments(values),
+                shape: Some(Arc::clone(shape)),
+                counts_in_row: false,
             });
         }
         let mut arguments = DB::Arguments::default();
@@ -137,7 +148,12 @@ impl<DB: Backend> Prepared<DB> {
             };
             pushed.map_err(encode_error)?;
         }
-        Ok(Self { sql, arguments })
+        Ok(Self {
+            sql,
+            arguments,
+            shape: Some(Arc::clone(shape)),
+            counts_in_row: false,
+        })
     }
 
     /// A statement rendered for this call.
@@ -155,83 +171,216 @@ impl<DB: Backend> Prepared<DB> {
             // every value as a bound parameter.
             sql: sqlx::AssertSqlSafe(sql).into_sql_str(),
             arguments: DB::__arguments(values),
+            shape: None,
+            counts_in_row: false,
         })
     }
 
-    /// Every row, each handed to `each` as it streams in.
-    pub(crate) async fn for_each_row<'e, 'c: 'e, E>(
-        self,
-        executor: E,
-        mut each: impl FnMut(&DB::Row) -> Result<()> + Send,
-    ) -> Result<()>
-    where
-        E: 'e + Executor<'c, Database = DB>,
-    {
-        let mut rows = executor.fetch(self.into_query());
-        while let Some(row) = rows.try_next().await? {
-            each(&row)?;
+    /// The cached statement this is, if it is one.
+    pub(crate) fn shape(&self) -> Option<Arc<query::Shape>> {
+        self.shape.clone()
+    }
+
+    /// The call of `call`'s function with these values and, last, the
+    /// organization it names.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] when the organization does not encode (it
+    /// always does).
+    pub(crate) fn to_call(&self, call: &Call, org: OrgId) -> Result<Self> {
+        let mut arguments = DB::__clone_arguments(&self.arguments);
+        DB::__push_text(&mut arguments, org.get().to_string()).map_err(encode_error)?;
+        Ok(Self {
+            sql: sqlx::AssertSqlSafe(Arc::clone(&call.sql)).into_sql_str(),
+            arguments,
+            shape: None,
+            counts_in_row: call.returns == Returns::Count,
+        })
+    }
+
+    /// Runs this statement with `fetch` on what `lent` lends: as is, or,
+    /// where it must name the organization itself, through [`lone::named`].
+    async fn route<F: Fetch<DB>>(self, lent: &mut Lent<'_, DB>, mut fetch: F) -> Result<F::Out> {
+        match lent.names() {
+            None => fetch.run(self, &mut *lent.connection).await,
+            Some(org) => lone::named(self, &mut *lent.connection, org, &mut fetch).await,
         }
-        Ok(())
+    }
+
+    /// Every row, each handed to `each` as it streams in.
+    pub(crate) async fn for_each_row(
+        self,
+        lent: &mut Lent<'_, DB>,
+        each: impl FnMut(&DB::Row) -> Result<()> + Send,
+    ) -> Result<()> {
+        self.route(lent, EachRow(each)).await
+    }
+
+    /// Every row, decoded as `M`.
+    pub(crate) async fn fetch_all<M: Table>(self, lent: &mut Lent<'_, DB>) -> Result<Vec<M>>
+    where
+        DB: Stores<M>,
+    {
+        self.route(lent, All(std::marker::PhantomData)).await
+    }
+
+    /// The first row, if any, decoded as `M`.
+    pub(crate) async fn fetch_optional<M: Table>(self, lent: &mut Lent<'_, DB>) -> Result<Option<M>>
+    where
+        DB: Stores<M>,
+    {
+        self.route(lent, Optional(std::marker::PhantomData)).await
+    }
+
+    /// The value of a `COUNT(*)`.
+    pub(crate) async fn fetch_count(self, lent: &mut Lent<'_, DB>) -> Result<u64> {
+        self.route(lent, CountStar).await
+    }
+
+    /// How many rows the statement changed.
+    pub(crate) async fn execute(self, lent: &mut Lent<'_, DB>) -> Result<u64> {
+        self.route(lent, Affected).await
     }
 
     fn into_query(self) -> sqlx::query::Query<'static, DB, BuiltArguments<DB>> {
         sqlx::query_with(self.sql, BuiltArguments(self.arguments))
     }
+}
 
-    /// Every row, decoded as `M`.
-    pub(crate) async fn fetch_all<'e, 'c: 'e, M: Table, E>(self, executor: E) -> Result<Vec<M>>
-    where
-        DB: Stores<M>,
-        E: 'e + Executor<'c, Database = DB>,
-    {
-        // Decodes while the rows stream in, as `sqlx::query_as` does;
-        // `Query::try_map` would add a layer of boxed streams per row.
-        let rows = executor
-            .fetch(self.into_query())
-            .map(|row| <DB as Stores<M>>::__decode_row(&row?, 0))
-            .try_collect()
-            .await?;
-        Ok(rows)
+/// The first column of the one row as a count (a `COUNT(*)`, or what a
+/// write's call says it changed).
+async fn count_in_row<DB: Backend>(
+    prepared: Prepared<DB>,
+    connection: &mut DB::Connection,
+) -> Result<u64> {
+    let count = prepared
+        .into_query()
+        .try_map(|row| DB::__get_key(&row, 0).map(Option::unwrap_or_default))
+        .fetch_one(DB::__executor(connection))
+        .await?;
+    // Never negative; saturate rather than trust the driver.
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
+struct EachRow<F>(F);
+
+impl<DB: Backend, F: FnMut(&DB::Row) -> Result<()> + Send> Fetch<DB> for EachRow<F> {
+    type Out = ();
+
+    fn returns(&self) -> Returns {
+        Returns::Rows
     }
 
-    /// The first row, if any, decoded as `M`.
-    pub(crate) async fn fetch_optional<'e, 'c: 'e, M: Table, E>(
-        self,
-        executor: E,
-    ) -> Result<Option<M>>
-    where
-        DB: Stores<M>,
-        E: 'e + Executor<'c, Database = DB>,
-    {
-        let row = self
-            .into_query()
-            .try_map(|row| <DB as Stores<M>>::__decode_row(&row, 0))
-            .fetch_optional(executor)
-            .await?;
-        Ok(row)
+    fn run<'a>(
+        &'a mut self,
+        prepared: Prepared<DB>,
+        connection: &'a mut DB::Connection,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut rows = DB::__executor(connection).fetch(prepared.into_query());
+            while let Some(row) = rows.try_next().await? {
+                (self.0)(&row)?;
+            }
+            Ok(())
+        })
+    }
+}
+
+struct All<M>(std::marker::PhantomData<fn() -> M>);
+
+impl<DB: Stores<M>, M: Table> Fetch<DB> for All<M> {
+    type Out = Vec<M>;
+
+    fn returns(&self) -> Returns {
+        Returns::Rows
     }
 
-    /// The value of a `COUNT(*)`.
-    pub(crate) async fn fetch_count<'e, 'c: 'e, E>(self, executor: E) -> Result<u64>
-    where
-        E: 'e + Executor<'c, Database = DB>,
-    {
-        let count = self
-            .into_query()
-            .try_map(|row| DB::__get_key(&row, 0).map(Option::unwrap_or_default))
-            .fetch_one(executor)
-            .await?;
-        // COUNT(*) is never negative; saturate rather than trust the driver.
-        Ok(u64::try_from(count).unwrap_or(0))
+    fn run<'a>(
+        &'a mut self,
+        prepared: Prepared<DB>,
+        connection: &'a mut DB::Connection,
+    ) -> BoxFuture<'a, Result<Vec<M>>> {
+        Box::pin(async move {
+            // Decodes while the rows stream in, as `sqlx::query_as` does;
+            // `Query::try_map` would add a layer of boxed streams per row.
+            let rows = DB::__executor(connection)
+                .fetch(prepared.into_query())
+                .map(|row| <DB as Stores<M>>::__decode_row(&row?, 0))
+                .try_collect()
+                .await?;
+            Ok(rows)
+        })
+    }
+}
+
+struct Optional<M>(std::marker::PhantomData<fn() -> M>);
+
+impl<DB: Stores<M>, M: Table> Fetch<DB> for Optional<M> {
+    type Out = Option<M>;
+
+    fn returns(&self) -> Returns {
+        Returns::Rows
     }
 
-    /// How many rows the statement changed.
-    pub(crate) async fn execute<'e, 'c: 'e, E>(self, executor: E) -> Result<u64>
-    where
-        E: 'e + Executor<'c, Database = DB>,
-    {
-        let result = self.into_query().execute(executor).await?;
-        Ok(DB::__rows_affected(&result))
+    fn run<'a>(
+        &'a mut self,
+        prepared: Prepared<DB>,
+        connection: &'a mut DB::Connection,
+    ) -> BoxFuture<'a, Result<Option<M>>> {
+        Box::pin(async move {
+            let row = prepared
+                .into_query()
+                .try_map(|row| <DB as Stores<M>>::__decode_row(&row, 0))
+                .fetch_optional(DB::__executor(connection))
+                .await?;
+            Ok(row)
+        })
+    }
+}
+
+struct CountStar;
+
+impl<DB: Backend> Fetch<DB> for CountStar {
+    type Out = u64;
+
+    fn returns(&self) -> Returns {
+        Returns::Rows
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        prepared: Prepared<DB>,
+        connection: &'a mut DB::Connection,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(count_in_row(prepared, connection))
+    }
+}
+
+struct Affected;
+
+impl<DB: Backend> Fetch<DB> for Affected {
+    type Out = u64;
+
+    fn returns(&self) -> Returns {
+        Returns::Count
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        prepared: Prepared<DB>,
+        connection: &'a mut DB::Connection,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            if prepared.counts_in_row {
+                return count_in_row(prepared, connection).await;
+            }
+            let result = prepared
+                .into_query()
+                .execute(DB::__executor(connection))
+                .await?;
+            Ok(DB::__rows_affected(&result))
+        })
     }
 }
 

@@ -6,7 +6,7 @@
 use futures_util::future::BoxFuture;
 use sqlx::{SqlSafeStr, SqlStr};
 
-use super::{Backend, acquire};
+use super::{Backend, Lent, acquire};
 use crate::ddl;
 use crate::error::{Error, Result};
 use crate::id::OrgId;
@@ -68,7 +68,7 @@ async fn check_system<DB: Backend>(connection: &mut DB::Connection) -> Result<()
 
 /// Begins a transaction acting for `tenant` on `connection` (on SQLite, a
 /// plain one).
-async fn begin<DB: Backend>(
+pub(super) async fn begin<DB: Backend>(
     connection: &mut DB::Connection,
     tenant: Tenant,
 ) -> Result<sqlx::Transaction<'_, DB>> {
@@ -189,18 +189,21 @@ fn pause(attempt: u32) -> std::time::Duration {
 
 /// Runs `work` on a connection lent by `lender`, acting for `tenant`.
 ///
-/// On PostgreSQL, outside a transaction, `work` runs in one that begins by
-/// naming the tenant (`BEGIN; SET LOCAL tenancy.org_id = ..` in one message)
-/// and commits after it: three round trips, and the setting ends with the
-/// transaction, so a pooled connection never carries it to its next user.
-/// Inside the caller's transaction, `work` runs as is: the transaction
-/// names its tenant when it begins ([`Scope::begin`](crate::Scope::begin)),
-/// and one that does not sees no row of a table with row-level security.
-/// On SQLite, `work` just runs.
+/// On PostgreSQL, outside a transaction, each statement of `work` acting
+/// for an organization names it itself, in one round trip where it can
+/// (see the `lone` module); work across organizations runs in a
+/// transaction that begins by naming the tenant (`BEGIN; SET LOCAL
+/// tenancy.org_id = ..` in one message) and commits after it. Either way the
+/// setting ends with its transaction, so a pooled connection never carries
+/// it to its next user. Inside the caller's transaction, `work` runs as
+/// is: the transaction names its tenant when it begins
+/// ([`Scope::begin`](crate::Scope::begin)), and one that does not sees no
+/// row of a table with row-level security. On SQLite, and for models
+/// declared without row-level security, `work` just runs.
 pub(crate) async fn run<'c, A, DB, T>(
     lender: A,
     tenant: Tenant,
-    work: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>> + Send,
+    work: impl for<'a> FnOnce(Lent<'a, DB>) -> BoxFuture<'a, Result<T>> + Send,
 ) -> Result<T>
 where
     A: sqlx::Acquire<'c, Database = DB> + Send + 'c,
@@ -216,7 +219,7 @@ where
 pub(crate) async fn run_atomic<'c, A, DB, T>(
     lender: A,
     tenant: Tenant,
-    work: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>> + Send,
+    work: impl for<'a> FnOnce(Lent<'a, DB>) -> BoxFuture<'a, Result<T>> + Send,
 ) -> Result<T>
 where
     A: sqlx::Acquire<'c, Database = DB> + Send + 'c,
@@ -230,7 +233,7 @@ async fn run_with<'c, A, DB, T>(
     lender: A,
     tenant: Tenant,
     atomic: bool,
-    work: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>> + Send,
+    work: impl for<'a> FnOnce(Lent<'a, DB>) -> BoxFuture<'a, Result<T>> + Send,
 ) -> Result<T>
 where
     A: sqlx::Acquire<'c, Database = DB> + Send + 'c,
@@ -246,13 +249,17 @@ where
         check_system::<DB>(&mut **connection).await?;
     }
     let names_tenant = DB::ROW_LEVEL_SECURITY && tenant != Tenant::Unscoped && !in_transaction;
-    if atomic || names_tenant {
-        let mut tx = begin::<DB>(&mut **connection, tenant).await?;
-        let out = work(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(out)
-    } else {
-        work(&mut **connection).await
+    match tenant {
+        Tenant::Org(org) if names_tenant && !atomic => {
+            work(Lent::naming(&mut **connection, org)).await
+        }
+        _ if atomic || names_tenant => {
+            let mut tx = begin::<DB>(&mut **connection, tenant).await?;
+            let out = work(Lent::plain(&mut *tx)).await?;
+            tx.commit().await?;
+            Ok(out)
+        }
+        _ => work(Lent::plain(&mut **connection)).await,
     }
 }
 

@@ -410,11 +410,11 @@ impl<M: Table, O> Aggregate<M, O> {
     {
         let tenant = self.reach.tenant(M::__model());
         let prepared = self.prepare::<DB>()?;
-        let output = exec::run(connection, tenant, move |conn| {
+        let output = exec::run(connection, tenant, move |mut lent| {
             Box::pin(async move {
                 let mut output = O::__empty();
                 prepared
-                    .for_each_row(DB::__executor(conn), |row| Ok(output.__add(row)?))
+                    .for_each_row(&mut lent, |row| Ok(output.__add(row)?))
                     .await?;
                 Ok(output)
             })

@@ -11,7 +11,7 @@ use super::plan::ShapeKey;
 use super::select::key_access;
 use super::{Cascade, Reach, cascade, refusal, sentinel};
 use crate::error::Result;
-use crate::exec::{self, Backend, Binds, Prepared};
+use crate::exec::{self, Backend, Binds, Lent, Prepared};
 use crate::id::{Id, OrgId};
 use crate::model::{Stores, Table};
 
@@ -89,25 +89,31 @@ impl<M: Table> Delete<M> {
             &binds,
         )?;
         let (reach, id) = (self.reach, self.id.get());
-        with_cascades::<M, DB, _, _>(connection, reach, id, Cascade::Deactivate, move |conn| {
-            Box::pin(async move {
-                let deleted = prepared.execute(DB::__executor(&mut *conn)).await?;
-                if deleted == 0 {
-                    let model = M::__model();
-                    return Err(refusal::explain::<DB>(
-                        conn,
-                        model,
-                        reach,
-                        Some(id),
-                        false,
-                        &[],
-                        Vec::new(),
-                    )
-                    .await);
-                }
-                Ok(())
-            })
-        })
+        with_cascades::<M, DB, _, _>(
+            connection,
+            reach,
+            id,
+            Cascade::Deactivate,
+            move |mut lent| {
+                Box::pin(async move {
+                    let deleted = prepared.execute(&mut lent).await?;
+                    if deleted == 0 {
+                        let model = M::__model();
+                        return Err(refusal::explain::<DB>(
+                            &mut lent,
+                            model,
+                            reach,
+                            Some(id),
+                            false,
+                            &[],
+                            Vec::new(),
+                        )
+                        .await);
+                    }
+                    Ok(())
+                })
+            },
+        )
         .await
     }
 }
@@ -121,7 +127,7 @@ async fn with_cascades<'c, M, DB, A, T>(
     reach: Reach,
     id: i64,
     action: Cascade,
-    step: impl for<'a> FnOnce(&'a mut DB::Connection) -> BoxFuture<'a, Result<T>> + Send + 'static,
+    step: impl for<'a> FnOnce(Lent<'a, DB>) -> BoxFuture<'a, Result<T>> + Send + 'static,
 ) -> Result<T>
 where
     A: Acquire<'c, Database = DB> + Send + 'c,
@@ -135,10 +141,10 @@ where
     if model.cascades.is_empty() {
         return exec::run(connection, tenant, step).await;
     }
-    exec::run_atomic(connection, tenant, move |conn| {
+    exec::run_atomic(connection, tenant, move |mut lent| {
         Box::pin(async move {
-            let out = step(&mut *conn).await?;
-            cascade::<M, DB>(conn, reach, id, action).await?;
+            let out = step(lent.reborrow()).await?;
+            cascade::<M, DB>(&mut lent, reach, id, action).await?;
             Ok(out)
         })
     })
@@ -149,7 +155,7 @@ where
 /// `parent_id`, one statement per chain of declared cascades, parents
 /// first.
 async fn cascade<M, DB>(
-    connection: &mut DB::Connection,
+    connection: &mut Lent<'_, DB>,
     reach: Reach,
     parent_id: i64,
     action: Cascade,
@@ -176,7 +182,7 @@ where
             || cascade::statement(chain, &key_access(key), sentinel::id(), action),
             &binds,
         )?
-        .execute(DB::__executor(connection))
+        .execute(connection)
         .await?;
     }
     Ok(())
@@ -246,14 +252,14 @@ impl<M: Table> Restore<M> {
             &binds,
         )?;
         let (reach, id) = (self.reach, self.id.get());
-        with_cascades::<M, DB, _, _>(connection, reach, id, Cascade::Restore, move |conn| {
+        with_cascades::<M, DB, _, _>(connection, reach, id, Cascade::Restore, move |mut lent| {
             Box::pin(async move {
-                match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
+                match prepared.fetch_optional(&mut lent).await? {
                     Some(row) => Ok(row),
                     None => {
                         let model = M::__model();
                         Err(refusal::explain::<DB>(
-                            conn,
+                            &mut lent,
                             model,
                             reach,
                             Some(id),

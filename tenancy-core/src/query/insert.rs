@@ -10,7 +10,7 @@ use super::plan::ShapeKey;
 use super::select::key_access;
 use super::{Reach, refusal, sentinel};
 use crate::error::Result;
-use crate::exec::{self, Backend, Binds, Prepared};
+use crate::exec::{self, Backend, Binds, Lent, Prepared};
 use crate::id::OrgId;
 use crate::model::{Stores, Table};
 
@@ -91,14 +91,14 @@ impl<M: Table> Insert<M> {
             &binds,
         )?;
         let (reach, new) = (self.reach, self.new);
-        exec::run(connection, reach.tenant(model), move |conn| {
+        exec::run(connection, reach.tenant(model), move |mut lent| {
             Box::pin(async move {
-                match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
+                match prepared.fetch_optional(&mut lent).await? {
                     Some(row) => Ok(row),
                     None => {
                         let references = M::__references(&new);
                         Err(refusal::explain::<DB>(
-                            conn,
+                            &mut lent,
                             model,
                             reach,
                             None,
@@ -200,7 +200,7 @@ impl<M: Table> InsertMany<M> {
         let per_row = shape(1)?.params.len().max(1);
         let per_statement = (DB::MAX_BINDS / per_row).clamp(1, ROWS_PER_STATEMENT);
         let rows = self.rows;
-        exec::run_atomic(connection, reach.tenant(model), move |conn| {
+        exec::run_atomic(connection, reach.tenant(model), move |mut lent| {
             Box::pin(async move {
                 let mut stored = Vec::with_capacity(rows.len());
                 for (number, chunk) in rows.chunks(per_statement).enumerate() {
@@ -211,11 +211,10 @@ impl<M: Table> InsertMany<M> {
                     };
                     let shape = shape(chunk.len())?;
                     let prepared = Prepared::<DB>::cached(&shape, &binds)?;
-                    let mut inserted: Vec<M> =
-                        prepared.fetch_all(DB::__executor(&mut *conn)).await?;
+                    let mut inserted: Vec<M> = prepared.fetch_all(&mut lent).await?;
                     if inserted.len() < chunk.len() {
                         let first = number * per_statement;
-                        return Err(refused::<M, DB>(conn, reach, chunk, first).await);
+                        return Err(refused::<M, DB>(&mut lent, reach, chunk, first).await);
                     }
                     // The database numbers new rows in the order it inserts
                     // them, which is the order of the statement.
@@ -232,7 +231,7 @@ impl<M: Table> InsertMany<M> {
 /// The error of a chunk of rows of which some were left out: the first row
 /// whose reference the organization cannot see.
 async fn refused<M: Table, DB: Stores<M>>(
-    connection: &mut DB::Connection,
+    connection: &mut Lent<'_, DB>,
     reach: Reach,
     rows: &[M::New],
     first: usize,

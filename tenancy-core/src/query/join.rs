@@ -126,12 +126,12 @@ impl<P: Table, C: Table> WithChildren<P, C> {
         let parent_id = column_index(parent, parent.id_column);
         let child_id = child_offset + column_index(child, child.id_column);
         let prepared = Prepared::<DB>::rendered(self.statement())?;
-        exec::run(connection, self.parents.tenant(), move |conn| {
+        exec::run(connection, self.parents.tenant(), move |mut lent| {
             Box::pin(async move {
                 let mut out: Vec<(P, Vec<C>)> = Vec::new();
                 let mut current: Option<i64> = None;
                 prepared
-                    .for_each_row(DB::__executor(conn), |row| {
+                    .for_each_row(&mut lent, |row| {
                         let id = <DB as Backend>::__get_key(row, parent_id)?;
                         if id != current || out.is_empty() {
                             out.push((<DB as Stores<P>>::__decode_row(row, 0)?, Vec::new()));

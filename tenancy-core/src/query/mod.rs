@@ -121,6 +121,10 @@ impl Reach {
 
     /// Whom a statement of `model` with this reach acts for.
     pub(crate) fn tenant(self, model: &ModelInfo) -> Tenant {
+        if model.is_without_row_level_security() {
+            // No policy to tell whom the statement acts for: nobody.
+            return Tenant::Unscoped;
+        }
         match (self, model.kind) {
             (Self::Org(org), _) => Tenant::Org(org),
             (Self::All, Kind::Global) => Tenant::Unscoped,

@@ -120,6 +120,8 @@ pub(crate) mod sentinel {
 pub(crate) struct Shape {
     pub(crate) sql: std::sync::Arc<str>,
     pub(crate) params: Box<[Param]>,
+    /// On PostgreSQL, the functions that run it as a lone operation.
+    pub(crate) calls: crate::exec::Calls,
 }
 
 impl Shape {
@@ -134,6 +136,7 @@ impl Shape {
         Some(Self {
             sql: sql.into(),
             params,
+            calls: crate::exec::Calls::default(),
         })
     }
 

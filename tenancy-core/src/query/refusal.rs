@@ -14,7 +14,7 @@ use sea_query::{Condition, Expr, ExprTrait, Value};
 
 use super::{Purpose, Reach, Statement, row_predicates};
 use crate::error::{Error, Result};
-use crate::exec::{Backend, Prepared};
+use crate::exec::{Backend, Lent, Prepared};
 use crate::model::{Kind, ModelInfo};
 
 /// A condition that an update puts on its row, and what its failure means.
@@ -79,12 +79,9 @@ fn probe_meeting(
     Statement::Select(select)
 }
 
-async fn exists<DB: Backend>(
-    connection: &mut DB::Connection,
-    statement: Statement,
-) -> Result<bool> {
+async fn exists<DB: Backend>(connection: &mut Lent<'_, DB>, statement: Statement) -> Result<bool> {
     let count = Prepared::<DB>::rendered(statement)?
-        .fetch_count(DB::__executor(connection))
+        .fetch_count(connection)
         .await?;
     Ok(count > 0)
 }
@@ -93,7 +90,7 @@ async fn exists<DB: Backend>(
 /// `model` that changed nothing, given the references it wrote and the
 /// requirements it put on the row.
 pub(crate) async fn explain<DB: Backend>(
-    connection: &mut DB::Connection,
+    connection: &mut Lent<'_, DB>,
     model: &ModelInfo,
     reach: Reach,
     id: Option<i64>,
@@ -116,7 +113,7 @@ pub(crate) async fn explain<DB: Backend>(
 }
 
 async fn try_explain<DB: Backend>(
-    connection: &mut DB::Connection,
+    connection: &mut Lent<'_, DB>,
     model: &ModelInfo,
     reach: Reach,
     id: Option<i64>,

@@ -332,6 +332,19 @@ impl fmt::Display for Finding {
                  RESET {setting}, ALTER DATABASE .. RESET {setting}, the server's configuration \
                  or the connection's options) and never SET it for a session"
             ),
+            Self::RowLevelSecurityDespiteDeclaration { table } => write!(
+                f,
+                "table `{table}`: declared without row-level security, but it is enabled, so \
+                 statements that name no organization find none of its rows; run ALTER TABLE {} \
+                 DISABLE ROW LEVEL SECURITY, or drop the declaration to keep the policies",
+                quote(table)
+            ),
+            Self::DeclaredWithoutRowLevelSecurity { table } => write!(
+                f,
+                "note: table `{table}` is declared without row-level security: the library's \
+                 statements filter by organization, but raw SQL on the app's connections \
+                 reads and writes every organization's rows"
+            ),
             Self::NotDistributable { table, parent } => write!(
                 f,
                 "note: inherited table `{table}` has no organization column (it is scoped \

@@ -266,6 +266,22 @@ pub enum Finding {
         /// Its value.
         value: String,
     },
+    /// PostgreSQL: a table that the app declared without row-level security
+    /// ([`Models::declare_without_row_level_security`](crate::ddl::Models::declare_without_row_level_security))
+    /// has it enabled: the library's statements name no organization on
+    /// it, so they find none of its rows and write none.
+    RowLevelSecurityDespiteDeclaration {
+        /// The table.
+        table: String,
+    },
+    /// A note, not a defect: the app declared this tenant table without
+    /// row-level security
+    /// ([`Models::declare_without_row_level_security`](crate::ddl::Models::declare_without_row_level_security)),
+    /// so the database does not keep raw SQL to one organization.
+    DeclaredWithoutRowLevelSecurity {
+        /// The table.
+        table: String,
+    },
     /// A note, not a defect: an inherited table has no organization column,
     /// so it cannot be distributed by `organization_id` on Citus.
     NotDistributable {
@@ -278,10 +294,14 @@ pub enum Finding {
 
 impl Finding {
     /// Whether the finding is a defect; `false` only for notes
-    /// ([`Finding::NotDistributable`]).
+    /// ([`Finding::NotDistributable`],
+    /// [`Finding::DeclaredWithoutRowLevelSecurity`]).
     #[must_use]
     pub fn is_defect(&self) -> bool {
-        !matches!(self, Self::NotDistributable { .. })
+        !matches!(
+            self,
+            Self::NotDistributable { .. } | Self::DeclaredWithoutRowLevelSecurity { .. }
+        )
     }
 
     /// The table the finding is about (the partition or the view, for
@@ -302,6 +322,8 @@ impl Finding {
             | Self::ReferenceWithoutForeignKey { table, .. }
             | Self::RowLevelSecurityDisabled { table }
             | Self::RowLevelSecurityNotForced { table }
+            | Self::RowLevelSecurityDespiteDeclaration { table }
+            | Self::DeclaredWithoutRowLevelSecurity { table }
             | Self::MissingPolicy { table, .. }
             | Self::UnexpectedPolicy { table, .. }
             | Self::RoleOwnsTable { table, .. }

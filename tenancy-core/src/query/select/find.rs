@@ -100,8 +100,8 @@ impl<M: Table> Find<M> {
             },
             &binds,
         )?;
-        exec::run(connection, self.reach.tenant(model), move |conn| {
-            Box::pin(prepared.fetch_optional(DB::__executor(conn)))
+        exec::run(connection, self.reach.tenant(model), move |mut lent| {
+            Box::pin(async move { prepared.fetch_optional(&mut lent).await })
         })
         .await
     }

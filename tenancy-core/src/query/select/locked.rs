@@ -6,7 +6,7 @@ use sea_query::Values;
 
 use super::Select;
 use crate::error::Result;
-use crate::exec::{Backend, Prepared};
+use crate::exec::{Backend, Lent, Prepared};
 use crate::model::{Stores, Table};
 use crate::query::{Purpose, Statement};
 
@@ -98,7 +98,7 @@ impl<M: Table> Locked<M> {
         // Inside the transaction, which named its organization when it
         // began: nothing to add.
         Prepared::<DB>::rendered(self.statement())?
-            .fetch_all(DB::__executor(&mut **transaction))
+            .fetch_all(&mut Lent::plain(&mut **transaction))
             .await
     }
 
@@ -118,7 +118,7 @@ impl<M: Table> Locked<M> {
     {
         self.select = self.select.limit(1);
         Prepared::<DB>::rendered(self.statement())?
-            .fetch_optional(DB::__executor(&mut **transaction))
+            .fetch_optional(&mut Lent::plain(&mut **transaction))
             .await
     }
 }

@@ -178,8 +178,8 @@ impl<M: Table> Select<M> {
     {
         let tenant = self.reach.tenant(M::__model());
         let prepared = self.prepare_rows()?;
-        exec::run(connection, tenant, move |conn| {
-            Box::pin(prepared.fetch_all(DB::__executor(conn)))
+        exec::run(connection, tenant, move |mut lent| {
+            Box::pin(async move { prepared.fetch_all(&mut lent).await })
         })
         .await
     }
@@ -199,8 +199,8 @@ impl<M: Table> Select<M> {
     {
         let tenant = self.reach.tenant(M::__model());
         let prepared = self.limit(1).prepare_rows()?;
-        exec::run(connection, tenant, move |conn| {
-            Box::pin(prepared.fetch_optional(DB::__executor(conn)))
+        exec::run(connection, tenant, move |mut lent| {
+            Box::pin(async move { prepared.fetch_optional(&mut lent).await })
         })
         .await
     }
@@ -249,8 +249,8 @@ impl<M: Table> Select<M> {
             ))?,
         };
         let tenant = self.reach.tenant(model);
-        exec::run(connection, tenant, move |conn| {
-            Box::pin(prepared.fetch_count(DB::__executor(conn)))
+        exec::run(connection, tenant, move |mut lent| {
+            Box::pin(async move { prepared.fetch_count(&mut lent).await })
         })
         .await
     }

@@ -62,14 +62,14 @@ impl<M: Table> Update<M, Matching> {
         });
         let prepared = self.prepare::<DB>(base, Rows::Matching, None)?;
         let reach = self.reach;
-        exec::run(connection, tenant, move |conn| {
+        exec::run(connection, tenant, move |mut lent| {
             Box::pin(async move {
-                let changed = prepared.execute(DB::__executor(&mut *conn)).await?;
+                let changed = prepared.execute(&mut lent).await?;
                 if changed == 0 && !references.is_empty() {
                     // No row matched, or a reference was refused: tell
                     // the second apart, as a one-row update would.
                     let refused = refusal::explain::<DB>(
-                        conn,
+                        &mut lent,
                         model,
                         reach,
                         None,

@@ -421,12 +421,12 @@ impl<M: Table> Update<M, ById> {
                 query::Paging::default(),
             );
             let prepared = Prepared::<DB>::rendered(find)?;
-            return exec::run(connection, tenant, move |conn| {
+            return exec::run(connection, tenant, move |mut lent| {
                 Box::pin(async move {
-                    match prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
+                    match prepared.fetch_optional(&mut lent).await? {
                         Some(row) => Ok(row),
                         None => Err(refusal::explain::<DB>(
-                            conn,
+                            &mut lent,
                             model,
                             reach,
                             Some(id),
@@ -450,13 +450,13 @@ impl<M: Table> Update<M, ById> {
                 Change::Add { .. } | Change::Subtract { .. } => None,
             })
             .collect();
-        exec::run(connection, tenant, move |conn| {
+        exec::run(connection, tenant, move |mut lent| {
             Box::pin(async move {
-                if let Some(row) = prepared.fetch_optional(DB::__executor(&mut *conn)).await? {
+                if let Some(row) = prepared.fetch_optional(&mut lent).await? {
                     return Ok(row);
                 }
                 Err(refusal::explain::<DB>(
-                    conn,
+                    &mut lent,
                     model,
                     reach,
                     Some(id),
