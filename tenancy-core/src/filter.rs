@@ -8,6 +8,15 @@
 //! binds each later call's values along the same plan. A filter built with
 //! [`Filter::custom`] holds sea-query's condition as given, which has no
 //! shape the library can read: statements with one are rendered per call.
+//!
+//! On PostgreSQL the difference also shows in round trips: a lone
+//! operation whose statement is cached names its organization in the
+//! statement's own round trip (a call made once per connection), while
+//! one rendered per call (a custom condition, a filter of more than 32
+//! values, a model's statements past its first 256 shapes of filter) runs
+//! in a transaction that names it: `BEGIN` with the setting, the
+//! statement, `COMMIT`, three round trips. In a caller's transaction both
+//! cost the statement alone.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -269,7 +278,9 @@ impl<M> Filter<M> {
     /// The condition is yours: a sub-select into another table is not
     /// scoped by this crate. The organization predicate of the query it is
     /// used in still applies to the model's own rows. A statement with a
-    /// custom condition is rendered on every call.
+    /// custom condition is rendered on every call, and on PostgreSQL, as a
+    /// lone operation, runs in a transaction that names the organization
+    /// (three round trips, where a cached statement costs one).
     #[must_use]
     pub fn custom(condition: impl Into<Condition>) -> Self {
         Self::new(Node::Custom(condition.into()))

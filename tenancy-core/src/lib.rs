@@ -105,13 +105,19 @@
 //! # Connections, transactions and the second wall
 //!
 //! Every operation takes a pool, a connection or a transaction
-//! (`&mut *tx`). On PostgreSQL an operation outside a transaction runs in
-//! one that names its organization for row-level security
-//! ([`ddl::row_level_security`]): `BEGIN; SET LOCAL tenancy.org_id = ..` in
-//! one message, the statement, `COMMIT`. Operations that must commit
-//! together go in a transaction begun by [`Scope::begin`], where each costs
-//! its own statement and nothing more; a transaction begun otherwise names no
-//! organization and, on tables with row-level security, sees no row.
+//! (`&mut *tx`). On PostgreSQL an operation outside a transaction names its
+//! organization for row-level security ([`ddl::row_level_security`]) in
+//! the statement's own round trip: it calls a temporary function, made
+//! once per connection for each statement, that sets the
+//! transaction-local `tenancy.org_id`, runs the statement with its bound
+//! values and puts the setting back. Operations that must commit together
+//! go in a transaction begun by [`Scope::begin`] (`BEGIN; SET LOCAL
+//! tenancy.org_id = ..` in one message), where each costs its own
+//! statement and nothing more; a transaction begun otherwise names no
+//! organization and, on tables with row-level security, sees no row. An
+//! app that installs no row-level security says so once
+//! ([`ddl::Models::declare_without_row_level_security`]), and its lone
+//! operations are plain statements.
 //! The `audit` module (features `sqlite`, `postgres`) checks a live
 //! database against the models, and
 //! [`ddl::citus`] prints the DDL that distributes them on Citus. See

@@ -12,12 +12,13 @@
 //! tuples by index, the cheapest decoding sqlx offers, so it is a strict
 //! baseline.
 //!
-//! On PostgreSQL the library runs each lone operation in a transaction that
-//! names the organization for row-level security (three round trips); the
-//! hand-written side is timed both in autocommit (one) and in that same
-//! shape. A third group turns row-level security on (see
-//! [`rls::postgres_rls`]); a fourth measures the check of released
-//! connections of `tenancy_core::pool::options` (see [`pool::pool_check`]).
+//! On PostgreSQL the library runs each lone operation through a call that
+//! names the organization for row-level security (one round trip, as the
+//! hand-written statement in autocommit), here on a table without
+//! policies. A third group turns row-level security on and declares a
+//! model without it (see [`rls::postgres_rls`]); a fourth measures the
+//! check of released connections of `tenancy_core::pool::options` (see
+//! [`pool::pool_check`]).
 //!
 //! Run with `cargo bench -p tenancy-tests --bench scoped_vs_raw`; after
 //! each backend it prints a Markdown table of medians and paired ratios.
@@ -440,30 +441,6 @@ fn postgres(c: &mut Criterion) {
             .expect("analyze");
     });
     let mut group = c.benchmark_group("postgres");
-    // The library begins a transaction that names the organization; the
-    // same shape by hand shows what the library itself adds. (Before the
-    // inserts below grow the organization.)
-    let scope = Scope::for_job(OrgId::new(ORG), "benchmark");
-    let id = some_id_of_org();
-    paired(
-        &mut group,
-        &rt,
-        "postgres",
-        "find (same shape by hand)",
-        || async { Item::find(&scope, id).fetch_one(&pool).await.expect("find") },
-        || rls::find_in_transaction(&pool, raw::FIND_PG, id),
-    );
-    paired(
-        &mut group,
-        &rt,
-        "postgres",
-        "list (same shape by hand)",
-        || async {
-            let rows = Item::select(&scope).fetch_all(&pool).await.expect("list");
-            assert_eq!(rows.len(), ROWS_PER_ORG as usize);
-        },
-        || rls::list_in_transaction(&pool, raw::LIST_PG),
-    );
     bench_backend!(
         &mut group,
         &rt,

@@ -29,12 +29,16 @@
 //!
 //! The row-level security policies read a transaction-local setting
 //! ([`ORG_SETTING`](super::ORG_SETTING)), which the library names with
-//! `SET LOCAL` in the message that begins each scoped transaction. The
-//! policies run where the shards are, on the workers, and Citus forwards
-//! `SET LOCAL` to the workers a transaction uses when
-//! `citus.propagate_set_commands` is `local` (it forwards nothing by
-//! default): the first statement sets that for the application's role, so
-//! the workers' policies see the organization the coordinator does.
+//! `SET LOCAL`: in the message that begins each scoped transaction, and
+//! in the function a lone statement is called through. The policies run
+//! where the shards are, on the workers, and Citus forwards `SET LOCAL` to
+//! the workers a transaction uses when `citus.propagate_set_commands` is
+//! `local` (it forwards nothing by default): the first statement sets that
+//! for the application's role, so the workers' policies see the
+//! organization the coordinator does. (Citus is not packaged where this
+//! crate is tested: that Citus forwards a `SET LOCAL` run inside a
+//! function as it forwards one sent by the client is read from its
+//! sources, not measured.)
 
 use super::{Models, quote};
 use crate::model::{Kind, ModelInfo};

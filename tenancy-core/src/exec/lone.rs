@@ -421,18 +421,20 @@ fn definition(call: &Call, parameter_types: &[String], column_types: &[String]) 
         Returns::Count => "    RETURN tenancy_count;\n",
     };
     // `use_column`: the statement's columns win over the function's
-    // output names. The setting is put back as found, so that on a
-    // connection inside a transaction sqlx does not know of, nothing
-    // after the call acts for the organization.
+    // output names. `SET LOCAL` (through `EXECUTE`, since it takes no
+    // parameter) rather than `set_config`: the same setting, and the one
+    // form Citus forwards to its workers. The setting is put back as
+    // found, so that on a connection inside a transaction sqlx does not
+    // know of, nothing after the call acts for the organization.
     format!(
         "{drop};\n\
          CREATE FUNCTION pg_temp.{name}({parameters}) RETURNS {result} \
          LANGUAGE plpgsql VOLATILE AS {BODY_QUOTE}\n\
          #variable_conflict use_column\n\
          DECLARE\n    tenancy_previous text := current_setting('{setting}', true);\n    tenancy_count bigint;\n\
-         BEGIN\n    PERFORM pg_catalog.set_config('{setting}', {org}, true);\n\
+         BEGIN\n    EXECUTE pg_catalog.format('SET LOCAL {setting} = %L', {org});\n\
          {run}\
-         PERFORM pg_catalog.set_config('{setting}', coalesce(tenancy_previous, ''), true);\n\
+         EXECUTE pg_catalog.format('SET LOCAL {setting} = %L', coalesce(tenancy_previous, ''));\n\
          {finish}\
          END\n{BODY_QUOTE}"
     )
@@ -472,7 +474,7 @@ mod tests {
             call.name
         )));
         assert!(ddl.contains("(bigint, bigint, text) RETURNS bigint"));
-        assert!(ddl.contains("set_config('tenancy.org_id', $3, true)"));
+        assert!(ddl.contains("format('SET LOCAL tenancy.org_id = %L', $3)"));
         assert!(ddl.contains("coalesce(tenancy_previous, '')"));
         assert!(ddl.contains(&format!("    {sql};\n")));
     }

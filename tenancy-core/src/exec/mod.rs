@@ -9,10 +9,12 @@
 //! with a filter or an ordering, whose shape is the caller's, are rendered
 //! per call.
 //!
-//! On PostgreSQL every scoped operation runs inside a transaction that names
-//! its organization in a transaction-local setting, which the row-level
-//! security policies of [`ddl::row_level_security`](crate::ddl::row_level_security)
-//! read (see [`Tenant`]).
+//! On PostgreSQL every scoped statement names its organization in a
+//! transaction-local setting, which the row-level security policies of
+//! [`ddl::row_level_security`](crate::ddl::row_level_security) read: a lone
+//! one through a call that names it in the same round trip (the `lone`
+//! module), one in a transaction when the transaction begins (see
+//! [`Tenant`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
