@@ -148,6 +148,12 @@ impl Calls {
     fn refuse(&self, returns: Returns) {
         self.refused[Self::slot(returns)].store(true, Ordering::Relaxed);
     }
+
+    /// No function for this statement: one the cache does not keep.
+    pub(crate) fn refuse_all(&self) {
+        self.refuse(Returns::Rows);
+        self.refuse(Returns::Count);
+    }
 }
 
 impl Call {
@@ -159,14 +165,21 @@ impl Call {
         // The version of the function's text: a new one gets new names, so
         // that a connection shared with an older build never calls its
         // functions.
-        hash.update(b"tenancy lone call 1\0");
+        // Bump with any change to `definition`.
+        hash.update(b"tenancy lone call 2\0");
         hash.update(match returns {
             Returns::Rows => b"rows\0",
             Returns::Count => b"count",
         });
         hash.update(sql.as_bytes());
         let digest = hash.finalize();
-        let name = format!("tenancy_{}", hex::encode(&digest[..12]));
+        let name = digest[..12]
+            .iter()
+            .fold(String::from("tenancy_"), |mut name, byte| {
+                use std::fmt::Write;
+                let _ = write!(name, "{byte:02x}");
+                name
+            });
         let arguments = (1..=params + 1)
             .map(|n| format!("${n}"))
             .collect::<Vec<_>>()
@@ -183,24 +196,28 @@ impl Call {
         })
     }
 
-    /// Whether `error` says that this function is missing on the
-    /// connection (never made there, or dropped by `DISCARD`), or no longer
-    /// fits its statement (a column changed type under it): then the
-    /// statement runs in a transaction and the function is made again.
-    fn is_missing(&self, error: &Error) -> bool {
+    /// Whether `error` is the call's own failure, which ran nothing of
+    /// the statement (the whole call is one statement: what it wrote
+    /// rolled back with it), so that the statement runs in a transaction
+    /// instead.
+    fn failure(&self, error: &Error) -> Option<Failure> {
         let Error::Database(sqlx::Error::Database(db)) = error else {
-            return false;
+            return None;
         };
         let message = db.message();
         match db.code().as_deref() {
-            // undefined_function
-            Some("42883") => message.contains(&self.name),
+            // undefined_function: never made on this connection, or dropped
+            // by `DISCARD TEMP`
+            Some("42883") if message.contains(&self.name) => Some(Failure::Missing),
             // invalid_schema_name: no temporary object made yet
-            Some("3F000") => message.contains("pg_temp"),
-            // datatype_mismatch: "structure of query does not match
-            // function result type", raised inside the function
-            Some("42804") => Self::raised_in(db.as_ref(), &self.name),
-            _ => false,
+            Some("3F000") if message.contains("pg_temp") => Some(Failure::Missing),
+            // datatype_mismatch, raised inside the function: "structure of
+            // query does not match function result type" (a column of a
+            // domain type, which the statement's description gives as its
+            // base type, or a column changed under a running app). Making
+            // the function again would fail again.
+            Some("42804") if Self::raised_in(db.as_ref(), &self.name) => Some(Failure::Misfit),
+            _ => None,
         }
     }
 
@@ -215,6 +232,15 @@ impl Call {
     fn raised_in(_: &dyn sqlx::error::DatabaseError, _: &str) -> bool {
         false
     }
+}
+
+/// How a call failed without running its statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// The connection has no such function: make it.
+    Missing,
+    /// The function does not fit the statement: keep the transaction.
+    Misfit,
 }
 
 /// How one kind of result is read from a statement: run once on its call
@@ -249,11 +275,19 @@ pub(crate) async fn named<DB: Backend, F: Fetch<DB>>(
     let Some(call) = shape.calls.get(&shape.sql, shape.params.len(), returns) else {
         return in_transaction(prepared, connection, org, fetch).await;
     };
-    match fetch.run(prepared.to_call(call, org)?, connection).await {
-        Err(error) if call.is_missing(&error) => {}
+    let failure = match fetch.run(prepared.to_call(call, org)?, connection).await {
+        Err(error) => match call.failure(&error) {
+            Some(failure) => failure,
+            None => return Err(error),
+        },
         done => return done,
-    }
+    };
     let out = in_transaction(prepared, connection, org, fetch).await?;
+    if failure == Failure::Misfit {
+        tracing::debug!(target: "tenancy::lone", statement = %call.body, "a statement's function does not fit its result");
+        shape.calls.refuse(returns);
+        return Ok(out);
+    }
     match DB::__make_call(connection, call).await {
         Ok(()) => {}
         // Each statement finds out once, and then keeps the transaction.
@@ -263,9 +297,10 @@ pub(crate) async fn named<DB: Backend, F: Fetch<DB>>(
                 tracing::warn!(
                     target: "tenancy::lone",
                     %error,
-                    "PostgreSQL refused a temporary function: lone scoped operations name their \
-                     organization in a transaction (three round trips); grant the role \
-                     TEMPORARY on the database for one"
+                    "PostgreSQL refused a temporary function (no TEMPORARY privilege on the \
+                     database, or a read-only standby): the lone scoped operations that met the \
+                     refusal name their organization in a transaction from now on (three round \
+                     trips); grant the role TEMPORARY for one"
                 );
             }
         }
@@ -368,16 +403,17 @@ pub(crate) fn postgres_make_call<'c>(
             .await
         {
             Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(db))
-                if matches!(
-                    db.code().as_deref(),
-                    // insufficient_privilege (no TEMPORARY),
-                    // read_only_sql_transaction (a standby)
-                    Some("42501" | "25006")
-                ) =>
-            {
-                Err(MakeError::Unavailable(sqlx::Error::Database(db)))
-            }
+            Err(sqlx::Error::Database(db)) => match db.code().as_deref() {
+                // insufficient_privilege (no TEMPORARY), read_only_sql_transaction
+                // (a standby)
+                Some("42501" | "25006") => Err(MakeError::Unavailable(sqlx::Error::Database(db))),
+                // The definition itself refused (syntax or access rule,
+                // feature not supported, no PL/pgSQL): it would be again.
+                Some(code) if code.starts_with("42") || code == "0A000" => {
+                    Err(MakeError::Refused(db.message().to_owned()))
+                }
+                _ => Err(MakeError::Failed(sqlx::Error::Database(db))),
+            },
             Err(error) => Err(MakeError::Failed(error)),
         }
     })
@@ -390,12 +426,13 @@ pub(crate) fn postgres_make_call<'c>(
 fn definition(call: &Call, parameter_types: &[String], column_types: &[String]) -> String {
     let setting = crate::ddl::ORG_SETTING;
     let name = &call.name;
-    let mut parameters = parameter_types.join(", ");
-    let drop = format!("DROP FUNCTION IF EXISTS pg_temp.{name}({parameters}, text)");
-    if !parameters.is_empty() {
-        parameters.push_str(", ");
-    }
-    parameters.push_str("text");
+    let parameters = parameter_types
+        .iter()
+        .map(String::as_str)
+        .chain(["text"])
+        .collect::<Vec<_>>()
+        .join(", ");
+    let drop = format!("DROP FUNCTION IF EXISTS pg_temp.{name}({parameters})");
     let org = format!("${}", parameter_types.len() + 1);
     let body = &call.body;
     let (result, run) = match call.returns {
@@ -431,7 +468,7 @@ fn definition(call: &Call, parameter_types: &[String], column_types: &[String]) 
          CREATE FUNCTION pg_temp.{name}({parameters}) RETURNS {result} \
          LANGUAGE plpgsql VOLATILE AS {BODY_QUOTE}\n\
          #variable_conflict use_column\n\
-         DECLARE\n    tenancy_previous text := current_setting('{setting}', true);\n    tenancy_count bigint;\n\
+         DECLARE\n    tenancy_previous text := pg_catalog.current_setting('{setting}', true);\n    tenancy_count bigint;\n\
          BEGIN\n    EXECUTE pg_catalog.format('SET LOCAL {setting} = %L', {org});\n\
          {run}\
          EXECUTE pg_catalog.format('SET LOCAL {setting} = %L', coalesce(tenancy_previous, ''));\n\
@@ -477,5 +514,15 @@ mod tests {
         assert!(ddl.contains("format('SET LOCAL tenancy.org_id = %L', $3)"));
         assert!(ddl.contains("coalesce(tenancy_previous, '')"));
         assert!(ddl.contains(&format!("    {sql};\n")));
+
+        let none: Arc<str> = "DELETE FROM \"items\"".into();
+        let call = Call::new(&none, 0, Returns::Count).unwrap();
+        let ddl = definition(&call, &[], &[]);
+        assert!(ddl.starts_with(&format!(
+            "DROP FUNCTION IF EXISTS pg_temp.{}(text);",
+            call.name
+        )));
+        assert!(ddl.contains("(text) RETURNS bigint"));
+        assert!(ddl.contains("format('SET LOCAL tenancy.org_id = %L', $1)"));
     }
 }

@@ -348,10 +348,17 @@ impl Shapes {
         }
         let shape = plan::<DB>(&key, build)?;
         // A poisoned cache only costs a render per call.
-        if let Ok(mut cache) = cache.write()
-            && (!bounded || cache.len() < MAX_SHAPES)
-        {
-            cache.entry(key).or_insert_with(|| Arc::clone(&shape));
+        let kept = match cache.write() {
+            Ok(mut cache) if !bounded || cache.len() < MAX_SHAPES => {
+                cache.entry(key).or_insert_with(|| Arc::clone(&shape));
+                true
+            }
+            _ => false,
+        };
+        if !kept {
+            // Used once: a function per call would pile up on every
+            // connection.
+            shape.calls.refuse_all();
         }
         Ok(shape)
     }

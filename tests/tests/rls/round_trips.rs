@@ -219,6 +219,29 @@ async fn a_lone_scoped_operation_costs_one_round_trip_and_none_extra_in_a_transa
             .unwrap();
         assert_eq!(changed, 1);
     };
+    let grouped = async |conn: &mut sqlx::PgConnection| {
+        let counts = Recipe::select(&scope)
+            .group_by(Recipe::NAME)
+            .count()
+            .fetch(conn)
+            .await
+            .unwrap();
+        assert_eq!(counts.len(), 1);
+    };
+    // Rendered per call: a join has no cached statement to call.
+    let joined = async |conn: &mut sqlx::PgConnection| {
+        let recipes = Recipe::select(&scope)
+            .with_children::<crate::models::RecipeIngredient>()
+            .fetch_all(conn)
+            .await
+            .unwrap();
+        assert_eq!(recipes.len(), 1);
+    };
+    assert_eq!(
+        settled_cost(&proxy, &mut conn, joined).await,
+        3,
+        "a statement rendered per call: BEGIN with the setting, the statement, COMMIT"
+    );
     for (name, cost) in [
         ("find", settled_cost(&proxy, &mut conn, find).await),
         ("list", settled_cost(&proxy, &mut conn, list).await),
@@ -227,6 +250,10 @@ async fn a_lone_scoped_operation_costs_one_round_trip_and_none_extra_in_a_transa
             settled_cost(&proxy, &mut conn, filtered).await,
         ),
         ("count", settled_cost(&proxy, &mut conn, count).await),
+        (
+            "grouped count",
+            settled_cost(&proxy, &mut conn, grouped).await,
+        ),
         ("insert", settled_cost(&proxy, &mut conn, insert).await),
         ("update", settled_cost(&proxy, &mut conn, update).await),
         (
@@ -576,4 +603,72 @@ async fn a_model_declared_without_row_level_security_costs_what_sqlx_by_hand_doe
             }),
         "{report}"
     );
+}
+
+/// A model with a column of a domain type, which the statement's
+/// description gives as its base type.
+#[derive(Debug, Clone, PartialEq, Scoped)]
+#[tenancy(table = "tags")]
+struct Tag {
+    id: Id<Tag>,
+    organization_id: OrgId,
+    label: String,
+}
+
+#[tokio::test]
+async fn a_statement_whose_function_does_not_fit_its_result_keeps_the_transaction() {
+    let Some(db) = rls().await else { return };
+    let app_role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&db.app)
+        .await
+        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 40);
+         CREATE TABLE tags (
+             id BIGINT GENERATED ALWAYS AS IDENTITY,
+             organization_id BIGINT NOT NULL REFERENCES organizations (id),
+             label short_text NOT NULL,
+             PRIMARY KEY (organization_id, id)
+         );
+         GRANT SELECT, INSERT, UPDATE, DELETE ON tags TO \"{app_role}\";
+         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \"{app_role}\";"
+    )))
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    let models = tenancy_core::ddl::Models::new().with::<Tag>();
+    for statement in tenancy_core::ddl::row_level_security(&models)
+        .into_iter()
+        .skip(1)
+    {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&db.owner)
+            .await
+            .unwrap();
+    }
+    let proxy = Proxy::start(tenancy_tests::pg::cluster().unwrap().port()).await;
+    let pool = through(&db, &proxy).await;
+    let scope = scope(1);
+    let mut conn = pool.acquire().await.unwrap();
+    let tag = Tag::insert(
+        &scope,
+        NewTag {
+            label: "lavender".into(),
+        },
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let find = async |conn: &mut sqlx::PgConnection| {
+        let found = Tag::find(&scope, tag.id).fetch_one(conn).await.unwrap();
+        assert_eq!(found, tag);
+    };
+    // The first runs find out (the call fails, the statement runs in its
+    // transaction, no function is made again); then the transaction.
+    assert_eq!(settled_cost(&proxy, &mut conn, find).await, 3);
+    let other = Tag::find(&crate::setup::scope(2), tag.id)
+        .fetch_optional(&mut *conn)
+        .await
+        .unwrap();
+    assert!(other.is_none());
 }
