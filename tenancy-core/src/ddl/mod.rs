@@ -160,7 +160,9 @@ impl Models {
     /// every organization's rows, with nothing in the database to stop it.
     /// Make it for all the app's models at once, at start-up, before any
     /// operation runs; it lasts as long as the process and cannot be taken
-    /// back.
+    /// back. All or none: a declared model's statement that reads an
+    /// undeclared table with policies (a reference check, a parent, a
+    /// join's children) names no organization and finds nothing there.
     ///
     /// From then on [`row_level_security`] writes nothing for these
     /// models, and the [audit](crate::audit) reports each of their tables

@@ -492,6 +492,29 @@ async fn without_temporary_functions_a_lone_operation_names_its_organization_in_
     assert!(!temporary, "nothing temporary was made");
 }
 
+/// Creates, as the tables' owner, a scoped table `table` with `columns`
+/// beside its keys, which the app's role may read and write.
+async fn create_table(db: &Rls, table: &str, columns: &str) {
+    let app_role: String = sqlx::query_scalar("SELECT current_user::text")
+        .fetch_one(&db.app)
+        .await
+        .unwrap();
+    // Names and columns are this file's constants.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE TABLE {table} (
+             id BIGINT GENERATED ALWAYS AS IDENTITY,
+             organization_id BIGINT NOT NULL REFERENCES organizations (id),
+             {columns},
+             PRIMARY KEY (organization_id, id)
+         );
+         GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO \"{app_role}\";
+         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \"{app_role}\";"
+    )))
+    .execute(&db.owner)
+    .await
+    .unwrap();
+}
+
 /// A model whose table the app declares without row-level security.
 #[derive(Debug, Clone, PartialEq, Scoped)]
 #[tenancy(table = "notes")]
@@ -504,23 +527,7 @@ struct Note {
 #[tokio::test]
 async fn a_model_declared_without_row_level_security_costs_what_sqlx_by_hand_does() {
     let Some(db) = rls().await else { return };
-    let app_role: String = sqlx::query_scalar("SELECT current_user::text")
-        .fetch_one(&db.app)
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE TABLE notes (
-             id BIGINT GENERATED ALWAYS AS IDENTITY,
-             organization_id BIGINT NOT NULL REFERENCES organizations (id),
-             text TEXT NOT NULL,
-             PRIMARY KEY (organization_id, id)
-         );
-         GRANT SELECT, INSERT, UPDATE, DELETE ON notes TO \"{app_role}\";
-         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \"{app_role}\";"
-    )))
-    .execute(&db.owner)
-    .await
-    .unwrap();
+    create_table(&db, "notes", "text TEXT NOT NULL").await;
     let models = tenancy_core::ddl::Models::new().with::<Note>();
     models.declare_without_row_level_security();
     assert_eq!(
@@ -618,24 +625,11 @@ struct Tag {
 #[tokio::test]
 async fn a_statement_whose_function_does_not_fit_its_result_keeps_the_transaction() {
     let Some(db) = rls().await else { return };
-    let app_role: String = sqlx::query_scalar("SELECT current_user::text")
-        .fetch_one(&db.app)
+    sqlx::raw_sql("CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 40)")
+        .execute(&db.owner)
         .await
         .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 40);
-         CREATE TABLE tags (
-             id BIGINT GENERATED ALWAYS AS IDENTITY,
-             organization_id BIGINT NOT NULL REFERENCES organizations (id),
-             label short_text NOT NULL,
-             PRIMARY KEY (organization_id, id)
-         );
-         GRANT SELECT, INSERT, UPDATE, DELETE ON tags TO \"{app_role}\";
-         GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \"{app_role}\";"
-    )))
-    .execute(&db.owner)
-    .await
-    .unwrap();
+    create_table(&db, "tags", "label short_text NOT NULL").await;
     let models = tenancy_core::ddl::Models::new().with::<Tag>();
     for statement in tenancy_core::ddl::row_level_security(&models)
         .into_iter()
