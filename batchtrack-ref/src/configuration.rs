@@ -1,35 +1,92 @@
-//! Command-line and environment configuration.
+//! Command-line and environment configuration: the commands of
+//! `batchtrack-ref`, and what serving needs.
 
 use std::net::SocketAddr;
 
-/// Where BatchTrack listens and what it stores its data in.
+/// BatchTrack: small-batch production (recipes, FIFO inventory, batches,
+/// products) for many organizations in one database.
 #[derive(Debug, Clone, clap::Parser)]
 #[command(name = "batchtrack-ref", version, about)]
-pub struct Config {
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "BATCHTRACK_ADDR", default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
+pub struct Cli {
+    /// What to do; serving when none is named.
+    #[command(subcommand)]
+    pub command: Option<Command>,
 
     /// Database to use: a SQLite file (`sqlite://batchtrack.db`, created if
     /// missing) or PostgreSQL (`postgres://...`).
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://batchtrack.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://batchtrack.db",
+        global = true
+    )]
     pub database_url: String,
 
+    /// Address to serve on; port 0 picks a free port.
+    #[arg(
+        long,
+        env = "BATCHTRACK_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
     /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
-    #[arg(long, env = "BATCHTRACK_LOG", default_value = "info")]
+    #[arg(long, env = "BATCHTRACK_LOG", default_value = "info", global = true)]
     pub log: String,
 }
 
-impl Config {
-    /// The database URL with its password, if any, replaced by `***`: safe
-    /// to print and log.
+/// The commands of `batchtrack-ref`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Serve the app (the default). A SQLite file is migrated first; a
+    /// PostgreSQL database must have been migrated by its owner
+    /// (`migrate`). Either way the schema audit must pass.
+    Serve,
+    /// Apply the migrations not applied yet and, on PostgreSQL, the
+    /// row-level security policies; run it as the tables' owner, not as the
+    /// role the app serves with.
+    Migrate,
+    /// Check the live schema against the models (keys, references,
+    /// row-level security, the connected role) and list what it finds;
+    /// fails on a defect. Run it with the role the app serves with.
+    Audit,
+    /// Print the DDL that distributes the tables on Citus, parents first.
+    CitusDdl {
+        /// The role the app serves with, which Citus must forward the
+        /// organization setting for.
+        #[arg(long, default_value = "batchtrack_app")]
+        app_role: String,
+    },
+}
+
+impl Cli {
+    /// What serving needs of the command line.
     #[must_use]
-    pub fn database_url_redacted(&self) -> String {
-        redact_password(&self.database_url)
+    pub fn config(&self) -> Config {
+        Config {
+            listen: self.listen,
+            database_url: self.database_url.clone(),
+            log: self.log.clone(),
+        }
     }
 }
 
-fn redact_password(url: &str) -> String {
+/// Where BatchTrack serves and what it stores its data in.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to serve on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// `sqlite://<file>` or `postgres://...`.
+    pub database_url: String,
+    /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
+    pub log: String,
+}
+
+/// `url` with its password, if any, replaced by `***`: safe to print and
+/// log.
+#[must_use]
+pub fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };

@@ -14,18 +14,43 @@ pub mod telemetry;
 
 pub use startup::{Application, StartupError};
 
-/// Runs the command the configuration names, until it ends or the process
+/// Runs the command the command line names, until it ends or the process
 /// is asked to stop (Ctrl-C, SIGTERM).
 ///
 /// # Errors
 ///
-/// When the database cannot be opened or the address cannot be bound.
-pub async fn run(config: configuration::Config) -> Result<(), StartupError> {
-    let app = Application::build(&config).await?;
-    println!(
-        "BatchTrack listens on http://{} (database: {})",
-        app.address(),
-        config.database_url_redacted()
-    );
-    app.run_until_stopped().await
+/// When the database cannot be opened, migrated or audited, or the address
+/// cannot be bound; [`StartupError::Defects`] when `audit` finds defects.
+pub async fn run(cli: configuration::Cli) -> Result<(), StartupError> {
+    let url = &cli.database_url;
+    let shown = configuration::redact_password(url);
+    match &cli.command {
+        None | Some(configuration::Command::Serve) => {
+            let app = Application::build(&cli.config()).await?;
+            println!(
+                "BatchTrack listens on http://{} (database: {shown})",
+                app.address()
+            );
+            app.run_until_stopped().await
+        }
+        Some(configuration::Command::Migrate) => {
+            startup::migrate(url).await?;
+            println!("the schema of {shown} is up to date");
+            Ok(())
+        }
+        Some(configuration::Command::Audit) => {
+            let report = startup::audit(url).await?;
+            println!("{report}");
+            match report.defects().count() {
+                0 => Ok(()),
+                defects => Err(StartupError::Defects(defects)),
+            }
+        }
+        Some(configuration::Command::CitusDdl { app_role }) => {
+            for statement in tenancy_core::ddl::citus(&domain::models(), app_role) {
+                println!("{statement};");
+            }
+            Ok(())
+        }
+    }
 }

@@ -4,9 +4,9 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let config = batchtrack_ref::configuration::Config::parse();
-    batchtrack_ref::telemetry::init(&config.log);
-    match batchtrack_ref::run(config).await {
+    let cli = batchtrack_ref::configuration::Cli::parse();
+    batchtrack_ref::telemetry::init(&cli.log);
+    match batchtrack_ref::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "batchtrack stopped");

@@ -18,6 +18,12 @@ pub enum StartupError {
     /// The schema could not be migrated, or its audit found defects.
     #[error("the database schema is not ready")]
     Schema(#[source] crate::db::SchemaError),
+    /// The audit could not read the database's catalog.
+    #[error("cannot read the database's schema")]
+    Catalog(#[source] tenancy_core::Error),
+    /// `audit` found defects (listed on standard output).
+    #[error("the schema audit found {0} defect(s)")]
+    Defects(usize),
     /// The address could not be bound, or serving failed.
     #[error("cannot serve on the configured address")]
     Serve(#[source] std::io::Error),
@@ -46,7 +52,7 @@ impl Application {
     /// audit, or the address cannot be bound.
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let database = connect(&config.database_url).await?;
-        let listener = tokio::net::TcpListener::bind(config.addr)
+        let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(StartupError::Serve)?;
         let address = listener.local_addr().map_err(StartupError::Serve)?;
@@ -76,7 +82,31 @@ impl Application {
     }
 }
 
+/// Opens the database of `url`, as the app serves with it: migrated on
+/// SQLite, audited on both.
 async fn connect(url: &str) -> Result<Database, StartupError> {
+    let database = open(url).await?;
+    match &database {
+        Database::Sqlite(pool) => {
+            crate::db::migrate(pool)
+                .await
+                .map_err(StartupError::Schema)?;
+            crate::db::require_clean(pool).await
+        }
+        Database::Postgres(pool) => crate::db::require_clean(pool).await,
+    }
+    .map_err(StartupError::Schema)?;
+    Ok(database)
+}
+
+/// Opens the database of `url` (a SQLite file is created when missing),
+/// and nothing more.
+///
+/// # Errors
+///
+/// [`StartupError::UnsupportedDatabase`] for a URL of another database,
+/// [`StartupError::Database`] when it cannot be opened.
+pub async fn open(url: &str) -> Result<Database, StartupError> {
     if url.starts_with("sqlite:") {
         let options = tenancy_core::pool::sqlite_options(url).map_err(|error| match error {
             tenancy_core::Error::Database(error) => StartupError::Database(error),
@@ -86,25 +116,44 @@ async fn connect(url: &str) -> Result<Database, StartupError> {
             .connect_with(options)
             .await
             .map_err(StartupError::Database)?;
-        crate::db::migrate(&pool)
-            .await
-            .map_err(StartupError::Schema)?;
-        crate::db::require_clean(&pool)
-            .await
-            .map_err(StartupError::Schema)?;
         Ok(Database::Sqlite(pool))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let pool = tenancy_core::pool::options()
             .connect(url)
             .await
             .map_err(StartupError::Database)?;
-        crate::db::require_clean(&pool)
-            .await
-            .map_err(StartupError::Schema)?;
         Ok(Database::Postgres(pool))
     } else {
         Err(StartupError::UnsupportedDatabase(url.to_owned()))
     }
+}
+
+/// `migrate`: the migrations and, on PostgreSQL, row-level security.
+///
+/// # Errors
+///
+/// As [`open`], and [`StartupError::Schema`] when a migration fails.
+pub async fn migrate(url: &str) -> Result<(), StartupError> {
+    match open(url).await? {
+        Database::Sqlite(pool) => crate::db::migrate(&pool).await,
+        Database::Postgres(pool) => crate::db::migrate(&pool).await,
+    }
+    .map_err(StartupError::Schema)
+}
+
+/// `audit`: the schema audit's report, for the role of `url`.
+///
+/// # Errors
+///
+/// As [`open`], and [`StartupError::Catalog`] when the audit cannot read
+/// the catalog.
+pub async fn audit(url: &str) -> Result<tenancy_core::audit::Report, StartupError> {
+    let models = crate::domain::models();
+    let report = match open(url).await? {
+        Database::Sqlite(pool) => tenancy_core::audit::audit(&pool, &models).await,
+        Database::Postgres(pool) => tenancy_core::audit::audit(&pool, &models).await,
+    };
+    report.map_err(StartupError::Catalog)
 }
 
 async fn shutdown_signal() {

@@ -12,7 +12,7 @@ pub(crate) struct TestApp {
 pub(crate) async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let config = Config {
-        addr: "127.0.0.1:0".parse().expect("an address"),
+        listen: "127.0.0.1:0".parse().expect("an address"),
         database_url: format!("sqlite://{}", dir.path().join("batchtrack.db").display()),
         log: "warn".into(),
     };
