@@ -51,6 +51,14 @@ pub enum Command {
     /// row-level security, the connected role) and list what it finds;
     /// fails on a defect. Run it with the role the app serves with.
     Audit,
+    /// Write data: `--demo`, the demo organizations and logins (once; run
+    /// again, it writes nothing). On PostgreSQL, run it with a login of the
+    /// system role.
+    Seed {
+        /// The demo: "Acme Soap Co" and "Birch Candle Works".
+        #[arg(long)]
+        demo: bool,
+    },
     /// Print the DDL that distributes the tables on Citus, parents first.
     CitusDdl {
         /// The role the app serves with, which Citus must forward the

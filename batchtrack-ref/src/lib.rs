@@ -7,6 +7,7 @@
 
 pub mod configuration;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod startup;
@@ -27,12 +28,39 @@ pub async fn run(cli: configuration::Cli) -> Result<(), StartupError> {
     match &cli.command {
         None | Some(configuration::Command::Serve) => {
             let app = Application::build(&cli.config()).await?;
+            // A SQLite file without users gets the demo, so that the
+            // first run has something to sign in to.
+            if let http::Database::Sqlite(pool) = app.database() {
+                let today = chrono::Utc::now().date_naive();
+                if let Some(demo::Seeded::Written(_)) = demo::seed_if_empty(pool, today)
+                    .await
+                    .map_err(StartupError::Seed)?
+                {
+                    println!("wrote the demo organizations");
+                }
+            }
             println!(
                 "BatchTrack listens on http://{} (database: {shown})",
                 app.address()
             );
+            print_logins();
             app.run_until_stopped().await
         }
+        Some(configuration::Command::Seed { demo: true }) => {
+            let today = chrono::Utc::now().date_naive();
+            let seeded = match startup::open(url).await? {
+                http::Database::Sqlite(pool) => demo::seed(&pool, today).await,
+                http::Database::Postgres(pool) => demo::seed(&pool, today).await,
+            }
+            .map_err(StartupError::Seed)?;
+            match seeded {
+                demo::Seeded::Written(_) => println!("wrote the demo organizations to {shown}"),
+                demo::Seeded::AlreadyThere => println!("{shown} holds the demo already"),
+            }
+            print_logins();
+            Ok(())
+        }
+        Some(configuration::Command::Seed { demo: false }) => Err(StartupError::NothingToSeed),
         Some(configuration::Command::Migrate) => {
             startup::migrate(url).await?;
             println!("the schema of {shown} is up to date");
@@ -53,4 +81,12 @@ pub async fn run(cli: configuration::Cli) -> Result<(), StartupError> {
             Ok(())
         }
     }
+}
+
+fn print_logins() {
+    println!(
+        "demo logins (password `{}`): {}",
+        demo::PASSWORD,
+        demo::logins().join(", ")
+    );
 }

@@ -21,6 +21,12 @@ pub enum StartupError {
     /// The audit could not read the database's catalog.
     #[error("cannot read the database's schema")]
     Catalog(#[source] tenancy_core::Error),
+    /// The demo could not be written.
+    #[error("cannot write the demo")]
+    Seed(#[source] crate::domain::DomainError),
+    /// `seed` without anything to write.
+    #[error("name what to seed: `seed --demo`")]
+    NothingToSeed,
     /// `audit` found defects (listed on standard output).
     #[error("the schema audit found {0} defect(s)")]
     Defects(usize),
@@ -61,6 +67,12 @@ impl Application {
             address,
             state: AppState { database },
         })
+    }
+
+    /// The database it serves.
+    #[must_use]
+    pub fn database(&self) -> &Database {
+        &self.state.database
     }
 
     /// The address it listens on (with the real port when 0 was asked for).

@@ -19,6 +19,19 @@ async fn sqlite_migrate_then_audit_is_clean_and_an_undeclared_table_is_a_defect(
     // Twice: nothing left to apply.
     run(&["migrate", "--database-url", &url]).await.unwrap();
     run(&["audit", "--database-url", &url]).await.unwrap();
+    let refused = run(&["seed", "--database-url", &url]).await.unwrap_err();
+    assert!(
+        matches!(refused, StartupError::NothingToSeed),
+        "{refused:?}"
+    );
+    // The demo once; a second run writes nothing.
+    run(&["seed", "--demo", "--database-url", &url])
+        .await
+        .unwrap();
+    run(&["seed", "--demo", "--database-url", &url])
+        .await
+        .unwrap();
+    run(&["audit", "--database-url", &url]).await.unwrap();
 
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
     sqlx::raw_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, organization_id INTEGER)")

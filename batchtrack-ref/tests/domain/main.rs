@@ -11,6 +11,7 @@
 mod batches;
 mod catalog;
 mod concurrency;
+mod demo;
 mod fixtures;
 mod inventory;
 mod isolation;
