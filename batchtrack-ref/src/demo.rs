@@ -12,7 +12,6 @@
 //! SKU and one finished batch.
 
 use chrono::{Days, NaiveDate};
-use rust_decimal::Decimal;
 use tenancy_access::{NewUser, Passwords};
 use tenancy_core::{Amount, Id, OrgId, Scope, SystemScope, UserId};
 
@@ -65,14 +64,23 @@ fn system() -> SystemScope {
     SystemScope::new("demo data").unwrap_or_else(|_| unreachable!())
 }
 
-fn amount(units: Decimal) -> Result<Amount, DomainError> {
-    Amount::new(units).map_err(|error| DomainError::invalid("amount", error.to_string()))
+fn dec(text: &str) -> Result<Amount, DomainError> {
+    text.parse::<Amount>()
+        .map_err(|error| DomainError::invalid("amount", error.to_string()))
 }
 
-fn dec(text: &str) -> Result<Amount, DomainError> {
-    text.parse::<Decimal>()
-        .map_err(|error| DomainError::invalid("amount", error.to_string()))
-        .and_then(amount)
+/// Whether the database holds the demo (its first login).
+///
+/// # Errors
+///
+/// A database error.
+pub async fn is_present<DB: Store>(pool: &sqlx::Pool<DB>) -> Result<bool, DomainError> {
+    let owner = format!("owner@{}", ORGANIZATIONS[0].1);
+    match tenancy_access::user_by_email(pool, &system(), &owner).await {
+        Ok(_) => Ok(true),
+        Err(tenancy_core::Error::NotFound { .. }) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Writes the demo into a database that has no user yet: what serving a
@@ -107,14 +115,10 @@ pub async fn seed<DB: Store>(
     pool: &sqlx::Pool<DB>,
     today: NaiveDate,
 ) -> Result<Seeded, DomainError> {
-    let system = system();
-    let owner = format!("owner@{}", ORGANIZATIONS[0].1);
-    match tenancy_access::user_by_email(pool, &system, &owner).await {
-        Ok(_) => return Ok(Seeded::AlreadyThere),
-        Err(tenancy_core::Error::NotFound { .. }) => {}
-        Err(error) => return Err(error.into()),
+    if is_present(pool).await? {
+        return Ok(Seeded::AlreadyThere);
     }
-    tenancy_access::sync_permissions(pool, &system, p::BatchTrackPermissions::ALL).await?;
+    tenancy_access::sync_permissions(pool, &system(), p::BatchTrackPermissions::ALL).await?;
     let passwords = Passwords::new();
     let units = UnitBook::load(pool).await?;
     let mut organizations = [OrgId::new(0); 2];

@@ -28,22 +28,30 @@ pub async fn run(cli: configuration::Cli) -> Result<(), StartupError> {
     match &cli.command {
         None | Some(configuration::Command::Serve) => {
             let app = Application::build(&cli.config()).await?;
+            let today = chrono::Utc::now().date_naive();
             // A SQLite file without users gets the demo, so that the
-            // first run has something to sign in to.
-            if let http::Database::Sqlite(pool) = app.database() {
-                let today = chrono::Utc::now().date_naive();
-                if let Some(demo::Seeded::Written(_)) = demo::seed_if_empty(pool, today)
-                    .await
-                    .map_err(StartupError::Seed)?
-                {
-                    println!("wrote the demo organizations");
+            // first run has something to sign in to; the logins are shown
+            // where the demo is.
+            let demo = match app.database() {
+                http::Database::Sqlite(pool) => {
+                    if let Some(demo::Seeded::Written(_)) = demo::seed_if_empty(pool, today)
+                        .await
+                        .map_err(StartupError::Seed)?
+                    {
+                        println!("wrote the demo organizations");
+                    }
+                    demo::is_present(pool).await
                 }
+                http::Database::Postgres(pool) => demo::is_present(pool).await,
             }
+            .map_err(StartupError::Seed)?;
             println!(
                 "BatchTrack listens on http://{} (database: {shown})",
                 app.address()
             );
-            print_logins();
+            if demo {
+                print_logins();
+            }
             app.run_until_stopped().await
         }
         Some(configuration::Command::Seed { demo: true }) => {

@@ -16,6 +16,7 @@ crate::both!(the_demo_is_written_once_with_its_roles_stock_and_a_finished_batch)
 async fn the_demo_is_written_once_with_its_roles_stock_and_a_finished_batch<DB: Store>(
     db: &Db<DB>,
 ) {
+    assert!(!demo::is_present(&db.system).await.unwrap());
     let Seeded::Written(organizations) = demo::seed(&db.system, today()).await.unwrap() else {
         panic!("a fresh database gets the demo");
     };
@@ -28,6 +29,7 @@ async fn the_demo_is_written_once_with_its_roles_stock_and_a_finished_batch<DB: 
         None,
         "a database with users gets no demo"
     );
+    assert!(demo::is_present(&db.system).await.unwrap());
     let system = SystemScope::new("demo test").unwrap();
     let login = async |email: &str| {
         tenancy_access::user_by_email(&db.system, &system, email)
