@@ -34,25 +34,29 @@ fn migration(version: i64, description: &'static str, sql: &'static str) -> Migr
 }
 
 /// BatchTrack's migrations on `DB`, in order: the access tables of
-/// `tenancy-access`, the domain's tables, the units.
+/// `tenancy-access`, the domain's tables, the units, the HTTP API's
+/// idempotency keys.
 #[must_use]
 pub fn migrator<DB: Store>() -> Migrator {
     let postgres = <DB as sqlx::Database>::NAME == "PostgreSQL";
-    let (access, domain) = if postgres {
+    let (access, domain, idempotency) = if postgres {
         (
             tenancy_access::schema::POSTGRES,
             include_str!("../migrations/postgres/0001_domain.sql"),
+            include_str!("../migrations/postgres/0002_idempotency.sql"),
         )
     } else {
         (
             tenancy_access::schema::SQLITE,
             include_str!("../migrations/sqlite/0001_domain.sql"),
+            include_str!("../migrations/sqlite/0002_idempotency.sql"),
         )
     };
     Migrator::with_migrations(vec![
         migration(1, "access tables", access),
         migration(2, "domain tables", domain),
         migration(3, "units", include_str!("../migrations/units.sql")),
+        migration(4, "idempotency keys", idempotency),
     ])
 }
 

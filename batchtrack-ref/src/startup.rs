@@ -2,7 +2,7 @@
 //! router.
 
 use crate::configuration::Config;
-use crate::http::{self, AppState, Database};
+use crate::http::{self, Database};
 use std::net::SocketAddr;
 
 /// Why the application could not start or stopped with an error.
@@ -21,6 +21,9 @@ pub enum StartupError {
     /// The audit could not read the database's catalog.
     #[error("cannot read the database's schema")]
     Catalog(#[source] tenancy_core::Error),
+    /// The units could not be read.
+    #[error("cannot read the units")]
+    Units(#[source] tenancy_core::Error),
     /// The demo could not be written.
     #[error("cannot write the demo")]
     Seed(#[source] crate::domain::DomainError),
@@ -40,7 +43,8 @@ pub enum StartupError {
 pub struct Application {
     listener: tokio::net::TcpListener,
     address: SocketAddr,
-    state: AppState,
+    database: Database,
+    router: axum::Router,
 }
 
 impl Application {
@@ -62,17 +66,19 @@ impl Application {
             .await
             .map_err(StartupError::Serve)?;
         let address = listener.local_addr().map_err(StartupError::Serve)?;
+        let router = http::app(&database).await.map_err(StartupError::Units)?;
         Ok(Self {
             listener,
             address,
-            state: AppState { database },
+            database,
+            router,
         })
     }
 
     /// The database it serves.
     #[must_use]
     pub fn database(&self) -> &Database {
-        &self.state.database
+        &self.database
     }
 
     /// The address it listens on (with the real port when 0 was asked for).
@@ -87,7 +93,10 @@ impl Application {
     ///
     /// When serving fails.
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        axum::serve(self.listener, http::app(self.state))
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(StartupError::Serve)

@@ -144,6 +144,7 @@ impl Serialize for EventKind {
 }
 
 /// What an event is about: a kind of thing and its id (`batch` 42).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Subject {
     /// The kind of thing, a lower-case word (`batch`).
@@ -201,6 +202,7 @@ impl NewEvent {
 }
 
 /// An audit row as stored.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct LoggedEvent {
@@ -308,6 +310,7 @@ impl AuditQuery {
 
 /// Where a page of the audit log ended: pass it to [`AuditQuery::after`]
 /// for the next one. Stable under new writes, which land on earlier pages.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub struct AuditCursor(pub(crate) i64);
@@ -327,6 +330,7 @@ impl AuditCursor {
 }
 
 /// One page of the audit log, newest first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct AuditPage {

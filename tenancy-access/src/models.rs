@@ -20,6 +20,7 @@ use tenancy_core::{Id, OrgId, UserId};
 /// Someone who signs in: global, since one user may belong to several
 /// organizations (a membership each). Read only across organizations
 /// ([`users`](crate::users), [`user`](crate::user)).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct User {
@@ -63,6 +64,7 @@ pub struct NewUser {
 
 /// A member of an organization as the organization sees them: no email,
 /// nothing of their other organizations.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Member {
@@ -85,6 +87,7 @@ pub struct Member {
 /// A user's membership of an organization. Deactivating it
 /// ([`deactivate_member`](crate::deactivate_member)) deactivates the
 /// member's role assignments; restoring it restores exactly those.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
 #[tenancy(table = "memberships", read_only)]
 pub struct Membership {
@@ -104,6 +107,7 @@ pub struct Membership {
 
 /// A role: a named set of permissions, of one organization (custom roles)
 /// or of none (system roles, which every organization sees).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
 #[tenancy(table = "roles", shared, read_only)]
 pub struct Role {
@@ -122,6 +126,7 @@ pub struct Role {
 }
 
 /// A role given to a member of an organization.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
 #[tenancy(table = "user_role_assignments", read_only)]
 pub struct RoleAssignment {
@@ -150,6 +155,7 @@ pub struct RoleAssignment {
 
 /// A permission as stored: global, written by
 /// [`sync_permissions`](crate::sync_permissions).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
 #[tenancy(table = "permissions", global, read_only)]
 pub struct StoredPermission {
@@ -167,6 +173,7 @@ pub struct StoredPermission {
 
 /// An invitation to join an organization, as the organization sees it:
 /// never its token, which only the invitee holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, tenancy_core::Scoped)]
 #[tenancy(table = "invitations", read_only)]
 pub struct Invitation {

@@ -19,6 +19,7 @@ use crate::store::AccessStore;
 pub const MANAGE_ORGANIZATION: &str = "organization.manage";
 
 /// An organization as its members see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Organization {

@@ -133,6 +133,7 @@
 //! | `rust_decimal` |         | [`Amount`], exact quantities and money on both backends; `Decimal` values in filters and updates |
 //! | `uuid`         |         | `Uuid` values in filters and updates |
 //! | `axum`         |         | [`Scope`] as an axum extractor, `http::Problem` |
+//! | `openapi`      |         | OpenAPI schemas (utoipa) of ids, [`Amount`] and `http::Problem` |
 //! | `testing`      |         | `testing::assert_isolated`, an isolation check for your models |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -151,6 +152,8 @@ mod filter;
 pub mod http;
 mod id;
 mod model;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod pool;
 mod query;
 mod scope;

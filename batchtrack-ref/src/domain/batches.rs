@@ -20,7 +20,7 @@ use super::units::UnitBook;
 use super::{DomainError, Store, positive};
 
 /// A batch just started, with what it took from each lot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Started {
     /// The batch, in progress.
     pub batch: Batch,
@@ -174,7 +174,8 @@ pub async fn start<DB: Store>(
 }
 
 /// What a finished batch made.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Finish {
     /// The SKU it made.
     pub sku_id: Id<Sku>,

@@ -67,7 +67,8 @@ pub async fn create_category<DB: Store>(
 }
 
 /// What a new ingredient is.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IngredientSpec {
     /// Its name, unique in the organization.
     pub name: String,
@@ -124,7 +125,8 @@ pub async fn create_ingredient<DB: Store>(
 }
 
 /// One line of a new recipe, at scale 1.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LineSpec {
     /// The ingredient, once per recipe.
     pub ingredient_id: Id<Ingredient>,

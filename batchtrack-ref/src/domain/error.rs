@@ -58,7 +58,7 @@ impl DomainError {
 }
 
 /// One ingredient that is short, in the unit it is needed in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Shortfall {
     /// The ingredient.
     pub ingredient_id: Id<Ingredient>,

@@ -80,7 +80,8 @@ pub async fn set_consumption_order<DB: Store>(
 }
 
 /// A lot as received, in the unit it was bought in.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Receipt {
     /// What it is a lot of.
     pub ingredient_id: Id<Ingredient>,
@@ -262,7 +263,8 @@ pub(crate) fn usable_lots(
 }
 
 /// A manual correction of one lot.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AdjustmentRequest {
     /// The lot.
     pub lot_id: Id<Lot>,
@@ -438,7 +440,7 @@ pub async fn expired_lots<DB: Store>(
 }
 
 /// An ingredient whose usable stock is below its threshold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LowStock {
     /// The ingredient.
     pub ingredient: Ingredient,

@@ -33,9 +33,9 @@ pub use error::{DomainError, Shortfall};
 use tenancy_core::{Amount, Backend, Decodes, Stores};
 
 use models::{
-    Adjustment, Batch, BatchIngredient, Category, Ingredient, InventorySettings, Lot, Movement,
-    Product, ProductStock, Recipe, RecipeIngredient, Sale, SaleAllocation, Sku, Unit,
-    UnitConversion,
+    Adjustment, Batch, BatchIngredient, Category, IdempotencyRecord, Ingredient, InventorySettings,
+    Lot, Movement, Product, ProductStock, Recipe, RecipeIngredient, Sale, SaleAllocation, Sku,
+    Unit, UnitConversion,
 };
 
 /// Declares [`Store`] and [`models`] from one list of the domain's models,
@@ -96,6 +96,7 @@ domain_models!(
     ProductStock,
     Sale,
     SaleAllocation,
+    IdempotencyRecord,
 );
 
 /// A quantity a caller gave, checked: more than zero and at most

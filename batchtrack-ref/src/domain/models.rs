@@ -19,7 +19,7 @@ use tenancy_core::{Amount, Id, OrgId, Scoped, TextEnum, UserId};
 /// What a unit measures; conversions between kinds go through an
 /// ingredient's density (weight and volume) or unit weight (count and
 /// weight).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TextEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TextEnum, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     /// Grams, kilograms, ounces, pounds.
@@ -31,7 +31,7 @@ pub enum UnitKind {
 }
 
 /// A unit of measure: global, seeded by the migrations.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "units", global)]
 pub struct Unit {
     /// The unit's id.
@@ -47,7 +47,7 @@ pub struct Unit {
 /// How many of a base unit one unit is, as an exact fraction: global,
 /// seeded with one row for every unit that is not its kind's base (`g`,
 /// `ml`, `each`).
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "unit_conversions", global)]
 pub struct UnitConversion {
     /// The conversion's id.
@@ -63,7 +63,7 @@ pub struct UnitConversion {
 }
 
 /// Which lot a batch takes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, TextEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, TextEnum, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsumptionOrder {
     /// The oldest received lot first (first in, first out).
@@ -75,7 +75,7 @@ pub enum ConsumptionOrder {
 }
 
 /// An organization's settings of the domain; one row at most.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "inventory_settings")]
 pub struct InventorySettings {
     /// The row's id.
@@ -87,7 +87,7 @@ pub struct InventorySettings {
 }
 
 /// A category of ingredients.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "categories", soft_delete, insert = "NewCategory")]
 pub struct Category {
     /// The category's id.
@@ -103,7 +103,7 @@ pub struct Category {
 }
 
 /// A raw material: what lots are lots of.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "ingredients", soft_delete)]
 pub struct Ingredient {
     /// The ingredient's id.
@@ -130,7 +130,7 @@ pub struct Ingredient {
 }
 
 /// A lot: one receipt of an ingredient, consumed first in, first out.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "inventory_items", insert = "NewLot")]
 pub struct Lot {
     /// The lot's id.
@@ -179,7 +179,7 @@ pub struct Lot {
 }
 
 /// Why a lot's stock moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TextEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TextEnum, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MovementKind {
     /// The lot was received.
@@ -194,7 +194,7 @@ pub enum MovementKind {
 
 /// One movement of one lot's stock; the movements of a lot add up to what
 /// it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "inventory_history", append_only, insert = "NewMovement")]
 pub struct Movement {
     /// The movement's id.
@@ -225,7 +225,18 @@ pub struct Movement {
 }
 
 /// Why stock is corrected by hand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TextEnum, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    TextEnum,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AdjustmentKind {
     /// Spoiled, spilled or damaged: stock leaves.
@@ -237,7 +248,7 @@ pub enum AdjustmentKind {
 }
 
 /// A manual correction of one lot, with its reason and approver.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "inventory_adjustments", append_only, insert = "NewAdjustment")]
 pub struct Adjustment {
     /// The adjustment's id.
@@ -260,7 +271,7 @@ pub struct Adjustment {
 }
 
 /// A production formula.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "recipes", soft_delete)]
 pub struct Recipe {
     /// The recipe's id.
@@ -276,7 +287,7 @@ pub struct Recipe {
 }
 
 /// One ingredient of a recipe at scale 1.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "recipe_ingredients")]
 pub struct RecipeIngredient {
     /// The line's id.
@@ -296,7 +307,18 @@ pub struct RecipeIngredient {
 }
 
 /// Where a batch is: in progress, then finished or cancelled, never back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TextEnum, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    TextEnum,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchStatus {
     /// Started: ingredients taken, no product yet.
@@ -308,7 +330,7 @@ pub enum BatchStatus {
 }
 
 /// One production run of a recipe.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "batches")]
 pub struct Batch {
     /// The batch's id.
@@ -337,7 +359,7 @@ pub struct Batch {
 }
 
 /// What a batch took from one lot: one row per lot used.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(
     table = "batch_ingredients",
     append_only,
@@ -363,7 +385,7 @@ pub struct BatchIngredient {
 }
 
 /// A finished good.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "products", soft_delete)]
 pub struct Product {
     /// The product's id.
@@ -379,7 +401,7 @@ pub struct Product {
 }
 
 /// A sellable variant of a product.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "product_skus", soft_delete, insert = "NewSku")]
 pub struct Sku {
     /// The SKU's id.
@@ -400,7 +422,7 @@ pub struct Sku {
 }
 
 /// Finished goods of one SKU from one batch.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "product_inventory", insert = "NewProductStock")]
 pub struct ProductStock {
     /// The row's id.
@@ -434,7 +456,18 @@ pub struct ProductStock {
 }
 
 /// Whether goods left as a sale or a shipment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TextEnum, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    TextEnum,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SaleKind {
     /// Sold.
@@ -444,7 +477,7 @@ pub enum SaleKind {
 }
 
 /// Goods of one SKU that left.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "sales", append_only)]
 pub struct Sale {
     /// The sale's id.
@@ -467,7 +500,7 @@ pub struct Sale {
 }
 
 /// What a sale took from one batch's goods.
-#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Scoped, Serialize, utoipa::ToSchema)]
 #[tenancy(table = "sale_allocations", append_only)]
 pub struct SaleAllocation {
     /// The row's id.
@@ -482,4 +515,31 @@ pub struct SaleAllocation {
     pub product_inventory_id: Id<ProductStock>,
     /// How many pieces.
     pub quantity: Amount,
+}
+
+/// A request sent with an `Idempotency-Key`, kept by the HTTP API so that
+/// a retry answers the first response instead of acting twice. Not part
+/// of the domain's data, but a tenant table like every other: a key of
+/// one organization never answers another's request.
+#[derive(Debug, Clone, PartialEq, Eq, Scoped)]
+#[tenancy(table = "idempotency_keys", insert = "NewIdempotencyRecord")]
+pub struct IdempotencyRecord {
+    /// The row's id.
+    pub id: Id<IdempotencyRecord>,
+    /// The organization.
+    pub organization_id: OrgId,
+    /// The client's key, unique in the organization.
+    #[tenancy(fixed)]
+    pub request_key: String,
+    /// The hash of what the request asked (route and body): the same key
+    /// with another request is refused.
+    #[tenancy(fixed)]
+    pub fingerprint: String,
+    /// The status of the first response; none while it runs.
+    pub status: Option<i64>,
+    /// The body of the first response, JSON.
+    pub body: Option<String>,
+    /// When the first request came.
+    #[tenancy(fixed)]
+    pub created_at: DateTime<Utc>,
 }

@@ -63,7 +63,8 @@ pub async fn create_sku<DB: Store>(
 }
 
 /// Goods leaving.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SaleRequest {
     /// The SKU.
     pub sku_id: Id<Sku>,
@@ -76,7 +77,7 @@ pub struct SaleRequest {
 }
 
 /// A recorded sale with what it took from each batch's goods.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Recorded {
     /// The sale.
     pub sale: Sale,

@@ -105,7 +105,7 @@ pub(crate) async fn requirements<DB: Store>(
 }
 
 /// The stock check of a recipe at a scale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StockCheck {
     /// The recipe.
     pub recipe_id: Id<Recipe>,
@@ -121,7 +121,7 @@ pub struct StockCheck {
 }
 
 /// One ingredient of a stock check, in the recipe line's unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StockLine {
     /// The ingredient.
     pub ingredient_id: Id<Ingredient>,

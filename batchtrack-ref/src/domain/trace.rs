@@ -9,7 +9,7 @@ use super::Store;
 use super::models::{Batch, BatchIngredient, Ingredient, Lot, ProductStock, Sale, SaleAllocation};
 
 /// Where one lot went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Forward {
     /// The lot.
     pub lot: Lot,
@@ -22,7 +22,7 @@ pub struct Forward {
 }
 
 /// What one batch took from one lot.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct BatchUse {
     /// The batch.
     pub batch: Batch,
@@ -31,7 +31,7 @@ pub struct BatchUse {
 }
 
 /// What one sale took from one product inventory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SoldFrom {
     /// The sale.
     pub sale: Sale,
@@ -136,7 +136,7 @@ async fn sold_from<DB: Store>(
 }
 
 /// Where one batch came from and what it made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Backward {
     /// The batch.
     pub batch: Batch,
@@ -147,7 +147,7 @@ pub struct Backward {
 }
 
 /// One lot a batch took from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LotUsed {
     /// The ingredient.
     pub ingredient_id: Id<Ingredient>,

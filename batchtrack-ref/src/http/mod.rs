@@ -1,10 +1,50 @@
-//! The HTTP API: one router per resource, merged here.
+//! The HTTP API: JSON under `/api/v1`, one module per resource, behind the
+//! tenancy layer (who is signing in, for which organization, with which
+//! permissions, in good standing) and the serving layers every route
+//! shares (body limit, timeout, request ids, tracing, problem details).
+//!
+//! Handlers are generic over the backend ([`Store`]): one router serves
+//! SQLite and PostgreSQL. Each names the permission it needs
+//! (`Require<P>`), takes the request's [`Scope`](tenancy_core::Scope) and
+//! calls the domain's services; none writes SQL.
 
+mod auth;
+mod batches;
+mod catalog;
+mod idempotency;
+mod inventory;
+pub mod openapi;
+mod paging;
+mod problem;
+mod products;
+mod serving;
+mod trace;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Serialize;
-use tenancy_axum::Problem;
+use tenancy_access::Passwords;
+use tenancy_access::billing::BillingPolicy;
+use tenancy_axum::TenancyLayer;
+
+use crate::domain::Store;
+use crate::domain::units::UnitBook;
+pub use problem::{ApiError, ApiResult};
+
+/// The largest request body the API reads: far beyond any recipe or
+/// receipt, small enough that no client can make the server buffer much.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How long a request may take before it is answered `503` with
+/// `Retry-After`.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a session of a password sign-in lasts.
+pub const SESSION_TTL: chrono::Duration = chrono::Duration::hours(12);
 
 /// The database BatchTrack runs on.
 #[derive(Debug, Clone)]
@@ -15,19 +55,79 @@ pub enum Database {
     Postgres(sqlx::PgPool),
 }
 
-/// What every handler can reach.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The database.
-    pub database: Database,
+/// What every handler can reach, for one backend.
+#[derive(Debug)]
+pub struct Api<DB: sqlx::Database> {
+    /// The app's pool: on PostgreSQL a role row-level security holds.
+    pub pool: sqlx::Pool<DB>,
+    /// The units, read at start-up.
+    pub units: Arc<UnitBook>,
+    /// Password hashing, on its own threads.
+    pub passwords: Passwords,
+    /// Who may act once billing lapsed.
+    pub policy: BillingPolicy,
 }
 
-/// The application's routes.
-pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+impl<DB: sqlx::Database> Clone for Api<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            units: Arc::clone(&self.units),
+            passwords: self.passwords.clone(),
+            policy: self.policy,
+        }
+    }
+}
+
+impl<DB: Store> Api<DB> {
+    /// The state for `pool`, reading the units once.
+    ///
+    /// # Errors
+    ///
+    /// When the units cannot be read.
+    pub async fn new(pool: sqlx::Pool<DB>) -> tenancy_core::Result<Self> {
+        let units = Arc::new(UnitBook::load(&pool).await?);
+        Ok(Self {
+            pool,
+            units,
+            passwords: Passwords::new(),
+            policy: BillingPolicy::default(),
+        })
+    }
+}
+
+/// The application's routes on `database`.
+///
+/// # Errors
+///
+/// When the units cannot be read.
+pub async fn app(database: &Database) -> tenancy_core::Result<Router> {
+    Ok(match database {
+        Database::Sqlite(pool) => router(Api::new(pool.clone()).await?, "sqlite"),
+        Database::Postgres(pool) => router(Api::new(pool.clone()).await?, "postgres"),
+    })
+}
+
+/// Every route, for one backend.
+pub fn router<DB: Store>(api: Api<DB>, backend: &'static str) -> Router {
+    let v1 = Router::new()
+        .merge(auth::routes())
+        .merge(catalog::routes())
+        .merge(inventory::routes())
+        .merge(batches::routes())
+        .merge(products::routes())
+        .merge(trace::routes());
+    let tenancy = TenancyLayer::new(api.pool.clone()).with_billing_policy(api.policy);
+    let health = Router::new()
+        .route("/health", get(health::<DB>))
+        .with_state((api.pool.clone(), backend));
+    serving::serve(
+        Router::new()
+            .nest("/api/v1", v1.layer(tenancy).with_state(api))
+            .merge(health)
+            .merge(openapi::routes())
+            .fallback(problem::no_route),
+    )
 }
 
 /// The body of `GET /health`.
@@ -37,23 +137,30 @@ struct Health {
     database: &'static str,
 }
 
-/// Answers 200 once the database answers a trivial query.
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
-    let result = match &state.database {
-        Database::Sqlite(pool) => sqlx::query("SELECT 1")
-            .execute(pool)
-            .await
-            .map(|_| "sqlite"),
-        Database::Postgres(pool) => sqlx::query("SELECT 1")
-            .execute(pool)
-            .await
-            .map(|_| "postgres"),
-    };
-    match result {
-        Ok(database) => Ok(Json(Health {
-            status: "ok",
-            database,
-        })),
-        Err(error) => Err(tenancy_core::Error::Database(error).into()),
-    }
+/// Answers 200 once the database answers a trivial query, 503 otherwise.
+async fn health<DB: Store>(
+    State((pool, backend)): State<(sqlx::Pool<DB>, &'static str)>,
+) -> ApiResult<axum::Json<Health>> {
+    let mut conn = pool.acquire().await.map_err(|error| {
+        tracing::warn!(%error, "the health check found no connection");
+        tenancy_axum::Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Database unavailable",
+        )
+        .with_retry_after(1)
+    })?;
+    sqlx::Connection::ping(&mut *conn).await.map_err(|error| {
+        tracing::warn!(%error, "the health check's ping failed");
+        tenancy_axum::Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Database unavailable",
+        )
+        .with_retry_after(1)
+    })?;
+    Ok(axum::Json(Health {
+        status: "ok",
+        database: backend,
+    }))
 }
