@@ -26,15 +26,16 @@ use super::{BODY_LIMIT, REQUEST_TIMEOUT};
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// `router` with the layers; the last added is the outermost, so a
-/// request meets the id first and the problem mapping last.
+/// request meets the id first, and the problem mapping sees what the body
+/// limit and the timeout answer.
 pub(super) fn serve(router: Router) -> Router {
     router
-        .layer(axum::middleware::from_fn(as_problem))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(as_problem))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(span))

@@ -1,5 +1,9 @@
 //! API tests: the application as the binary starts it, driven over HTTP.
 
 mod commands;
+mod flows;
 mod health;
 mod helpers;
+mod input;
+mod isolation;
+mod served;

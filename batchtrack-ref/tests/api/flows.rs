@@ -1,0 +1,244 @@
+//! The daily flows over HTTP: stock check, start, finish, trace, sell;
+//! safe retries; signing out; the billing lapse.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::served::Served;
+
+async fn stock_check_start_finish_trace_and_sell(app: &Served) {
+    let owner = app.login("owner@acme.example").await;
+    let recipe = app.items(&owner, "/api/v1/recipes").await[0]["id"].clone();
+    let check = app
+        .get(
+            &owner,
+            &format!("/api/v1/recipes/{recipe}/stock-check?scale=2"),
+        )
+        .await;
+    assert_eq!(check.status, 200, "{}", check.body);
+    assert_eq!(check.body["can_make"], true, "{}", check.body);
+
+    let started = app
+        .post(
+            &owner,
+            "/api/v1/batches",
+            json!({"recipe_id": recipe, "scale": "2"}),
+        )
+        .await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let batch = started.body["batch"]["id"].as_i64().expect("an id");
+    assert_eq!(started.body["batch"]["status"], "in_progress");
+    assert!(
+        !started.body["used"]
+            .as_array()
+            .expect("lots used")
+            .is_empty()
+    );
+
+    let sku = app.items(&owner, "/api/v1/skus").await[0]["id"].clone();
+    let finished = app
+        .post(
+            &owner,
+            &format!("/api/v1/batches/{batch}/finish"),
+            json!({"sku_id": sku, "yield_quantity": "40", "batch_code": "LAV-HTTP-1"}),
+        )
+        .await;
+    assert_eq!(finished.status, 201, "{}", finished.body);
+    assert_eq!(finished.body["quantity"], "40");
+    let again = app
+        .post(
+            &owner,
+            &format!("/api/v1/batches/{batch}/finish"),
+            json!({"sku_id": sku, "yield_quantity": "40"}),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(again.body["code"], "batch_not_in_progress");
+
+    let traced = app
+        .get(&owner, &format!("/api/v1/trace/batches/{batch}"))
+        .await;
+    assert_eq!(traced.status, 200, "{}", traced.body);
+    assert_eq!(
+        traced.body["lots"].as_array().map(Vec::len),
+        started.body["used"].as_array().map(Vec::len),
+        "every lot the batch took is traced: {}",
+        traced.body
+    );
+    assert_eq!(traced.body["products"][0]["batch_code"], "LAV-HTTP-1");
+    let lot = traced.body["lots"][0]["lot"]["id"].clone();
+    let forward = app.get(&owner, &format!("/api/v1/trace/lots/{lot}")).await;
+    assert!(
+        forward.body["batches"]
+            .as_array()
+            .expect("batches")
+            .iter()
+            .any(|used| used["batch"]["id"] == batch),
+        "{}",
+        forward.body
+    );
+
+    let goods = app
+        .get(&owner, &format!("/api/v1/skus/{sku}/inventory"))
+        .await;
+    assert!(
+        goods
+            .body
+            .as_array()
+            .expect("goods")
+            .iter()
+            .any(|row| row["batch_id"] == batch),
+        "{}",
+        goods.body
+    );
+    let sold = app
+        .post(
+            &owner,
+            "/api/v1/sales",
+            json!({"sku_id": sku, "kind": "sale", "quantity": "3", "reference": "market"}),
+        )
+        .await;
+    assert_eq!(sold.status, 201, "{}", sold.body);
+    let too_many = app
+        .post(
+            &owner,
+            "/api/v1/sales",
+            json!({"sku_id": sku, "kind": "sale", "quantity": "100000"}),
+        )
+        .await;
+    assert_eq!(too_many.status, 409, "{}", too_many.body);
+    assert_eq!(too_many.body["code"], "not_enough_goods");
+
+    let big = app
+        .post(
+            &owner,
+            "/api/v1/batches",
+            json!({"recipe_id": recipe, "scale": "1000"}),
+        )
+        .await;
+    assert_eq!(big.status, 409, "{}", big.body);
+    assert_eq!(big.body["code"], "short_stock");
+    assert!(!big.body["shortfalls"].as_array().expect("lines").is_empty());
+}
+
+async fn a_retry_with_the_same_key_answers_the_first_response(app: &Served) {
+    let owner = app.login("owner@acme.example").await;
+    let recipe = app.items(&owner, "/api/v1/recipes").await[0]["id"].clone();
+    let before = app.get(&owner, "/api/v1/batches").await.body["total"].clone();
+    let start = |scale: &str| {
+        app.request(Method::POST, "/api/v1/batches")
+            .bearer_auth(&owner)
+            .header("idempotency-key", "start-7f3a")
+            .json(&json!({"recipe_id": recipe, "scale": scale}))
+    };
+    let first = crate::served::answer(start("1")).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let second = crate::served::answer(start("1")).await;
+    assert_eq!(second.status, 201);
+    assert_eq!(second.body, first.body, "the first response, again");
+    assert_eq!(
+        second
+            .headers
+            .get("idempotent-replayed")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    let other = crate::served::answer(start("2")).await;
+    assert_eq!(other.status, 422, "{}", other.body);
+    assert_eq!(other.body["code"], "idempotency_key_reused");
+    let after = app.get(&owner, "/api/v1/batches").await.body["total"].clone();
+    assert_eq!(
+        after.as_u64(),
+        before.as_u64().map(|n| n + 1),
+        "one batch started"
+    );
+
+    // A refusal frees the key: the fixed request goes through under it.
+    let lot = |quantity: &str| {
+        app.request(Method::POST, "/api/v1/lots")
+            .bearer_auth(&owner)
+            .header("idempotency-key", "receive-1")
+            .json(
+                &json!({"ingredient_id": 1, "lot_number": "R-1", "quantity": quantity,
+                          "unit_id": 6, "cost_per_unit": "0.01", "received_on": "2026-11-30"}),
+            )
+    };
+    let refused = crate::served::answer(lot("0")).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let received = crate::served::answer(lot("500")).await;
+    assert_eq!(received.status, 201, "{}", received.body);
+
+    // Another organization's same key is its own.
+    let birch = app.login("owner@birch.example").await;
+    let birch_recipe = app.items(&birch, "/api/v1/recipes").await[0]["id"].clone();
+    let theirs = crate::served::answer(
+        app.request(Method::POST, "/api/v1/batches")
+            .bearer_auth(&birch)
+            .header("idempotency-key", "start-7f3a")
+            .json(&json!({"recipe_id": birch_recipe, "scale": "1"})),
+    )
+    .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+    assert!(theirs.headers.get("idempotent-replayed").is_none());
+}
+
+async fn signing_out_ends_the_session(app: &Served) {
+    let token = app.login("manager@acme.example").await;
+    let me = app.get(&token, "/api/v1/me").await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert!(
+        me.body["permissions"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .any(|key| key == "batches.run")
+    );
+    let out = app
+        .call(Some(&token), Method::POST, "/api/v1/auth/logout", None)
+        .await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    let after = app.get(&token, "/api/v1/me").await;
+    assert_eq!(after.status, 401, "{}", after.body);
+    let wrong = app
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "manager@acme.example", "password": "wrong-password"})),
+        )
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    assert_eq!(wrong.body["code"], "invalid_login");
+    let nobody = app.call(None, Method::GET, "/api/v1/lots", None).await;
+    assert_eq!(nobody.status, 401, "{}", nobody.body);
+}
+
+async fn a_billing_lapse_locks_out_all_but_the_owner(app: &Served) {
+    let manager = app.login("manager@birch.example").await;
+    app.lapse_billing("Birch Candle Works").await;
+    let refused = app.get(&manager, "/api/v1/lots").await;
+    assert_eq!(refused.status, 402, "{}", refused.body);
+    assert_eq!(refused.body["code"], "billing_lapsed");
+    assert_eq!(refused.body["contact"], "owner@birch.example");
+    let viewer = app
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"email": "viewer@birch.example", "password": batchtrack_ref::demo::PASSWORD})),
+        )
+        .await;
+    assert_eq!(viewer.status, 402, "{}", viewer.body);
+    let owner = app.login("owner@birch.example").await;
+    assert_eq!(app.get(&owner, "/api/v1/lots").await.status, 200);
+    // Acme is not touched.
+    let acme = app.login("viewer@acme.example").await;
+    assert_eq!(app.get(&acme, "/api/v1/lots").await.status, 200);
+}
+
+crate::served!(
+    stock_check_start_finish_trace_and_sell,
+    a_retry_with_the_same_key_answers_the_first_response,
+    signing_out_ends_the_session,
+    a_billing_lapse_locks_out_all_but_the_owner,
+);

@@ -1,0 +1,242 @@
+//! One organization's people against the other's ids: every route that
+//! takes an id, enumerated from the OpenAPI document so that a new route
+//! cannot escape, answers 404 and changes nothing; ids smuggled in bodies
+//! are refused and nothing is written; a viewer is refused every write.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::served::Served;
+
+/// Every operation of the document: method, path template.
+async fn operations(app: &Served) -> Vec<(Method, String)> {
+    let document: Value = app
+        .request(Method::GET, "/openapi.json")
+        .send()
+        .await
+        .expect("the document is served")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(document["openapi"].as_str().map(|v| &v[..3]), Some("3.1"));
+    let mut out = Vec::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, _) in item.as_object().expect("operations") {
+            let method = method.to_uppercase().parse().expect("a method");
+            out.push((method, path.clone()));
+        }
+    }
+    assert!(out.len() >= 40, "the document lists every route: {out:?}");
+    out
+}
+
+/// Birch's ids, one of each kind a path takes.
+async fn birch_ids(app: &Served) -> Vec<(&'static str, i64)> {
+    let owner = app.login("owner@birch.example").await;
+    let category = app
+        .post(&owner, "/api/v1/categories", json!({"name": "Waxes"}))
+        .await;
+    assert_eq!(category.status, 201, "{}", category.body);
+    let first = |items: Vec<Value>| items[0]["id"].as_i64().expect("an id");
+    let batches = app.items(&owner, "/api/v1/batches").await;
+    let batch = first(batches);
+    let detail = app.get(&owner, &format!("/api/v1/batches/{batch}")).await;
+    let goods = detail.body["products"][0]["id"].as_i64().expect("goods");
+    vec![
+        ("categories", category.body["id"].as_i64().expect("an id")),
+        (
+            "ingredients",
+            first(app.items(&owner, "/api/v1/ingredients").await),
+        ),
+        ("recipes", first(app.items(&owner, "/api/v1/recipes").await)),
+        ("lots", first(app.items(&owner, "/api/v1/lots").await)),
+        ("batches", batch),
+        (
+            "products",
+            first(app.items(&owner, "/api/v1/products").await),
+        ),
+        ("skus", first(app.items(&owner, "/api/v1/skus").await)),
+        ("product-inventory", goods),
+    ]
+}
+
+/// What Birch's owner sees of the routes that read: compared before and
+/// after Acme's attempts.
+async fn snapshot(app: &Served, token: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for path in [
+        "/api/v1/categories",
+        "/api/v1/ingredients",
+        "/api/v1/recipes",
+        "/api/v1/lots",
+        "/api/v1/batches",
+        "/api/v1/products",
+        "/api/v1/skus",
+    ] {
+        out.push(app.get(token, path).await.body);
+    }
+    out
+}
+
+/// A body that would be accepted on Acme's own ids, so that only the id
+/// makes the difference.
+fn body_for(path: &str, acme_sku: i64) -> Option<Value> {
+    if path.ends_with("/finish") {
+        Some(json!({"sku_id": acme_sku, "yield_quantity": "1"}))
+    } else if path.ends_with("/skus") {
+        Some(json!({"sku": "SMUGGLED", "name": "smuggled", "price": "1"}))
+    } else {
+        None
+    }
+}
+
+async fn other_organizations_ids_are_not_found_on_every_route(app: &Served) {
+    let ids = birch_ids(app).await;
+    let birch = app.login("owner@birch.example").await;
+    let before = snapshot(app, &birch).await;
+    let acme = app.login("owner@acme.example").await;
+    let acme_sku = app.items(&acme, "/api/v1/skus").await[0]["id"]
+        .as_i64()
+        .expect("an id");
+    let mut tried = 0;
+    for (method, template) in operations(app).await {
+        if !template.contains("{id}") {
+            continue;
+        }
+        let kind = template
+            .split('/')
+            .rev()
+            .find(|segment| ids.iter().any(|(kind, _)| kind == segment))
+            .unwrap_or_else(|| panic!("{template}: the test has no id of this kind"));
+        let id = ids.iter().find(|(k, _)| *k == kind).map(|(_, id)| *id);
+        let path = template.replace("{id}", &id.expect("an id").to_string());
+        let answer = app
+            .call(
+                Some(&acme),
+                method.clone(),
+                &path,
+                body_for(&template, acme_sku),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} of Birch's as Acme's owner: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["code"], "not_found", "{method} {path}");
+        tried += 1;
+    }
+    assert!(tried >= 18, "every route with an id was tried: {tried}");
+    assert_eq!(
+        snapshot(app, &birch).await,
+        before,
+        "nothing of Birch's changed"
+    );
+}
+
+async fn ids_smuggled_in_bodies_are_refused_and_nothing_is_written(app: &Served) {
+    let ids = birch_ids(app).await;
+    let id = |kind: &str| ids.iter().find(|(k, _)| *k == kind).map(|(_, id)| *id);
+    let acme = app.login("owner@acme.example").await;
+    let acme_ingredient = app.items(&acme, "/api/v1/ingredients").await[0]["id"].clone();
+    let acme_unit = app.items(&acme, "/api/v1/ingredients").await[0]["stock_unit_id"].clone();
+    // Acme's own batch, started first, to finish into Birch's SKU below.
+    let started = app
+        .post(
+            &acme,
+            "/api/v1/batches",
+            json!({"recipe_id": app.items(&acme, "/api/v1/recipes").await[0]["id"]}),
+        )
+        .await;
+    assert_eq!(started.status, 201, "{}", started.body);
+    let batch = started.body["batch"]["id"].as_i64().expect("an id");
+    let before = snapshot(app, &acme).await;
+    let attempts = [
+        (
+            "/api/v1/lots",
+            json!({"ingredient_id": id("ingredients"), "lot_number": "X1", "quantity": "1",
+                   "unit_id": acme_unit, "cost_per_unit": "1", "received_on": "2026-01-01"}),
+        ),
+        (
+            "/api/v1/batches",
+            json!({"recipe_id": id("recipes"), "scale": "1"}),
+        ),
+        (
+            "/api/v1/adjustments",
+            json!({"lot_id": id("lots"), "kind": "spoilage", "quantity": "1", "reason": "x"}),
+        ),
+        (
+            "/api/v1/sales",
+            json!({"sku_id": id("skus"), "kind": "sale", "quantity": "1"}),
+        ),
+        (
+            "/api/v1/recipes",
+            json!({"name": "Smuggled", "lines": [
+                {"ingredient_id": acme_ingredient, "quantity": "1", "unit_id": acme_unit},
+                {"ingredient_id": id("ingredients"), "quantity": "1", "unit_id": acme_unit}]}),
+        ),
+        (
+            "/api/v1/ingredients",
+            json!({"name": "Smuggled", "category_id": id("categories"), "stock_unit_id": acme_unit}),
+        ),
+    ];
+    for (path, body) in attempts {
+        let answer = app.post(&acme, path, body.clone()).await;
+        assert!(
+            matches!(answer.status.as_u16(), 404 | 422),
+            "POST {path} with Birch's id is refused: {} {}",
+            answer.status,
+            answer.body
+        );
+    }
+    let finish = app
+        .post(
+            &acme,
+            &format!("/api/v1/batches/{batch}/finish"),
+            json!({"sku_id": id("skus"), "yield_quantity": "5"}),
+        )
+        .await;
+    assert!(
+        matches!(finish.status.as_u16(), 404 | 422),
+        "{}",
+        finish.body
+    );
+    let still = app.get(&acme, &format!("/api/v1/batches/{batch}")).await;
+    assert_eq!(still.body["batch"]["status"], "in_progress");
+    assert_eq!(snapshot(app, &acme).await, before, "nothing was written");
+}
+
+async fn a_viewer_is_refused_every_write(app: &Served) {
+    let viewer = app.login("viewer@acme.example").await;
+    let mut tried = 0;
+    for (method, template) in operations(app).await {
+        if method == Method::GET || template.starts_with("/api/v1/auth/") {
+            continue;
+        }
+        let path = template.replace("{id}", "1");
+        let answer = app
+            .call(Some(&viewer), method.clone(), &path, Some(json!({})))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path} as a viewer: {}",
+            answer.body
+        );
+        assert_eq!(answer.body["code"], "missing_permission", "{method} {path}");
+        tried += 1;
+    }
+    assert!(tried >= 15, "every write was tried: {tried}");
+    // What a viewer may do, it does.
+    let check = app
+        .get(&viewer, "/api/v1/recipes/1/stock-check?scale=1")
+        .await;
+    assert_eq!(check.status, 200, "{}", check.body);
+}
+
+crate::served!(
+    other_organizations_ids_are_not_found_on_every_route,
+    ids_smuggled_in_bodies_are_refused_and_nothing_is_written,
+    a_viewer_is_refused_every_write,
+);
