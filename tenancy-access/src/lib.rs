@@ -54,6 +54,7 @@
 //! |------------|---------|
 //! | `sqlite`   | the rules on `sqlx::Sqlite` |
 //! | `postgres` | the rules on `sqlx::Postgres` |
+//! | `openapi` | utoipa schemas of the rows an API sends (users, members, roles, invitations, the organization, audit pages) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod admission;

@@ -6,4 +6,5 @@ mod health;
 mod helpers;
 mod input;
 mod isolation;
+mod readme;
 mod served;
