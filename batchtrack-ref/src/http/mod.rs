@@ -137,28 +137,23 @@ struct Health {
     database: &'static str,
 }
 
-/// Answers 200 once the database answers a trivial query, 503 otherwise.
+/// Answers 200 once the database answers a ping, 503 otherwise.
 async fn health<DB: Store>(
     State((pool, backend)): State<(sqlx::Pool<DB>, &'static str)>,
 ) -> ApiResult<axum::Json<Health>> {
-    let mut conn = pool.acquire().await.map_err(|error| {
-        tracing::warn!(%error, "the health check found no connection");
+    let unavailable = |error: sqlx::Error| {
+        tracing::warn!(%error, "the health check found the database unavailable");
         tenancy_axum::Problem::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             "Database unavailable",
         )
         .with_retry_after(1)
-    })?;
-    sqlx::Connection::ping(&mut *conn).await.map_err(|error| {
-        tracing::warn!(%error, "the health check's ping failed");
-        tenancy_axum::Problem::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Database unavailable",
-        )
-        .with_retry_after(1)
-    })?;
+    };
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::Connection::ping(&mut *conn)
+        .await
+        .map_err(unavailable)?;
     Ok(axum::Json(Health {
         status: "ok",
         database: backend,
