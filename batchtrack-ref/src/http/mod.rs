@@ -8,6 +8,7 @@
 //! (`Require<P>`), takes the request's [`Scope`](tenancy_core::Scope) and
 //! calls the domain's services; none writes SQL.
 
+mod audit;
 mod auth;
 mod batches;
 mod catalog;
@@ -112,6 +113,7 @@ pub async fn app(database: &Database) -> tenancy_core::Result<Router> {
 pub fn router<DB: Store>(api: Api<DB>, backend: &'static str) -> Router {
     let v1 = Router::new()
         .merge(auth::routes())
+        .merge(audit::routes())
         .merge(catalog::routes())
         .merge(inventory::routes())
         .merge(batches::routes())

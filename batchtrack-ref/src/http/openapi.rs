@@ -24,6 +24,7 @@ use utoipa_scalar::{Scalar, Servable};
         super::auth::login,
         super::auth::logout,
         super::auth::me,
+        super::audit::audit_log,
         super::catalog::units,
         super::catalog::list_categories,
         super::catalog::create_category,
@@ -67,6 +68,7 @@ use utoipa_scalar::{Scalar, Servable};
     security(("bearer" = [])),
     tags(
         (name = "auth", description = "Signing in and out"),
+        (name = "organization", description = "The organization: its audit log"),
         (name = "catalog", description = "Units, categories and ingredients"),
         (name = "recipes", description = "Recipes and stock checks"),
         (name = "inventory", description = "Lots, adjustments, stock lists"),

@@ -236,7 +236,47 @@ async fn a_billing_lapse_locks_out_all_but_the_owner(app: &Served) {
     assert_eq!(app.get(&acme, "/api/v1/lots").await.status, 200);
 }
 
+async fn the_owner_reads_the_audit_log_page_by_page(app: &Served) {
+    let owner = app.login("owner@acme.example").await;
+    let manager = app.login("manager@acme.example").await;
+    let refused = app.get(&manager, "/api/v1/audit").await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let sign_ins = app
+        .get(&owner, "/api/v1/audit?event=login.succeeded&limit=1")
+        .await;
+    assert_eq!(sign_ins.status, 200, "{}", sign_ins.body);
+    let first = &sign_ins.body["events"][0];
+    assert_eq!(first["event"], "login.succeeded");
+    assert_eq!(first["organization_id"], 1, "Acme's own events only");
+    let after = sign_ins.body["next"].as_i64().expect("a next page");
+    let next = app
+        .get(
+            &owner,
+            &format!("/api/v1/audit?event=login.succeeded&limit=1&after={after}"),
+        )
+        .await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    assert_ne!(
+        next.body["events"][0]["id"], first["id"],
+        "pages do not overlap"
+    );
+    let too_many = app.get(&owner, "/api/v1/audit?limit=501").await;
+    assert_eq!(too_many.status, 422, "{}", too_many.body);
+    let birch = app.login("owner@birch.example").await;
+    let theirs = app.get(&birch, "/api/v1/audit?limit=500").await;
+    assert!(
+        theirs.body["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .all(|event| event["organization_id"] != 1),
+        "{}",
+        theirs.body
+    );
+}
+
 crate::served!(
+    the_owner_reads_the_audit_log_page_by_page,
     stock_check_start_finish_trace_and_sell,
     a_retry_with_the_same_key_answers_the_first_response,
     signing_out_ends_the_session,
