@@ -34,6 +34,11 @@ pub struct Cli {
     /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
     #[arg(long, env = "BATCHTRACK_LOG", default_value = "info", global = true)]
     pub log: String,
+
+    /// PostgreSQL only: a login of the system role, which sign-up writes
+    /// new organizations with. Without it, the server takes no sign-ups.
+    #[arg(long, env = "BATCHTRACK_SYSTEM_DATABASE_URL", global = true)]
+    pub system_database_url: Option<String>,
 }
 
 /// The commands of `batchtrack-ref`.
@@ -76,6 +81,7 @@ impl Cli {
             listen: self.listen,
             database_url: self.database_url.clone(),
             log: self.log.clone(),
+            system_database_url: self.system_database_url.clone(),
         }
     }
 }
@@ -89,6 +95,8 @@ pub struct Config {
     pub database_url: String,
     /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
+    /// PostgreSQL only: a login of the system role, for sign-up.
+    pub system_database_url: Option<String>,
 }
 
 /// `url` with its password, if any, replaced by `***`: safe to print and

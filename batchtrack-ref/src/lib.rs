@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod outbox;
 pub mod startup;
 pub mod telemetry;
 

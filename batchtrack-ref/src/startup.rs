@@ -66,7 +66,18 @@ impl Application {
             .await
             .map_err(StartupError::Serve)?;
         let address = listener.local_addr().map_err(StartupError::Serve)?;
-        let router = http::app(&database).await.map_err(StartupError::Units)?;
+        let system = match (&database, &config.system_database_url) {
+            (Database::Postgres(_), Some(url)) => match open(url).await? {
+                Database::Postgres(pool) => Some(pool),
+                Database::Sqlite(_) => {
+                    return Err(StartupError::UnsupportedDatabase(url.clone()));
+                }
+            },
+            _ => None,
+        };
+        let router = http::app(&database, system)
+            .await
+            .map_err(StartupError::Units)?;
         Ok(Self {
             listener,
             address,

@@ -70,6 +70,7 @@ mod rules;
 pub mod schema;
 mod session;
 mod sign_in;
+mod sign_up;
 mod store;
 mod users;
 
@@ -91,9 +92,10 @@ pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Passwords, QUEUED_PER
 pub use permission::{Permission, PermissionDef, PermissionSet, is_valid_key};
 pub use rules::{
     MANAGE_MEMBERS, add_member, assign_role, assign_system_role, audit_log, create_role,
-    create_system_role, deactivate_member, grant, grant_system, member, members, owner,
-    permissions, record_app_event, remove_permission, require, restore_member, revoke_role,
-    role_permissions, sync_permissions, transfer_ownership, update_role,
+    create_system_role, deactivate_member, grant, grant_key, grant_system, member, members, owner,
+    permissions, record_app_event, remove_permission, remove_permission_key, require,
+    restore_member, revoke_role, role_permissions, sync_permissions, transfer_ownership,
+    update_role,
 };
 pub use session::{
     Credential, RequestContext, SessionToken, issue_session, request_context, revoke_session,
@@ -103,6 +105,7 @@ pub use sign_in::{
     FREE_ATTEMPTS, MAX_DELAY, PasswordAttempt, SignInError, change_password, delay_after,
     set_password, sign_in, sign_in_with_password,
 };
+pub use sign_up::{SignUp, SignedUp, sign_up};
 #[doc(hidden)]
 pub use store::{
     AccessStore, AuditStore, CredentialStore, OrgStore, PeopleStore, RoleStore, SessionStore,

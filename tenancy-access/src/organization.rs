@@ -110,7 +110,21 @@ where
     let name = checked_name("name", name)?;
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
-    let org = DB::__create_org(KEY, &mut tx, &name, owner, tier).await?;
+    let org = insert_organization::<DB>(&mut tx, &name, owner, tier, &reason).await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// Inserts an organization whose name is checked, owned by `owner`, with
+/// its audit rows, in the caller's transaction.
+pub(crate) async fn insert_organization<DB: AccessStore>(
+    tx: &mut DB::Connection,
+    name: &str,
+    owner: UserId,
+    tier: &str,
+    reason: &str,
+) -> Result<OrgId> {
+    let org = DB::__create_org(KEY, tx, name, owner, tier).await?;
     let detail = json!({ "name": name, "tier": tier, "reason": reason });
     let record_it = NewEvent::new(
         Some(org),
@@ -119,7 +133,7 @@ where
         None,
         detail,
     );
-    record::<DB>(&mut tx, record_it).await?;
+    record::<DB>(tx, record_it).await?;
     let joined = NewEvent::new(
         Some(org),
         EventKind::MemberAdded,
@@ -127,8 +141,7 @@ where
         None,
         json!({ "owner": true }),
     );
-    record::<DB>(&mut tx, joined).await?;
-    tx.commit().await?;
+    record::<DB>(tx, joined).await?;
     Ok(org)
 }
 

@@ -47,14 +47,18 @@ macro_rules! domain_models {
         /// `sqlx::Postgres`.
         ///
         /// One bound for "stores every model of the domain and the access
-        /// rules", so that services say `DB: Store` once instead of a bound
-        /// per model.
+        /// rules" (and reads the access rows the API lists: roles,
+        /// invitations, memberships), so that services say `DB: Store` once instead of
+        /// a bound per model.
         pub trait Store:
             Backend
             + tenancy_access::AccessStore
             + tenancy_core::audit::Audited
             + Decodes<Amount>
             + Decodes<tenancy_core::Id<Ingredient>>
+            + Stores<tenancy_access::Role>
+            + Stores<tenancy_access::Invitation>
+            + Stores<tenancy_access::Membership>
             $(+ Stores<$model>)*
         {
         }
@@ -65,6 +69,9 @@ macro_rules! domain_models {
                 + tenancy_core::audit::Audited
                 + Decodes<Amount>
                 + Decodes<tenancy_core::Id<Ingredient>>
+                + Stores<tenancy_access::Role>
+                + Stores<tenancy_access::Invitation>
+                + Stores<tenancy_access::Membership>
                 $(+ Stores<$model>)*
         {
         }

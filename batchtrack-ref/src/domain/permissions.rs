@@ -26,5 +26,12 @@ tenancy_access::permissions! {
         RecordSales: "sales.record", category "products";
         /// Trace lots and batches: the recall report.
         Trace: "trace.view", category "production";
+        /// Invite, deactivate and restore members; create roles, grant
+        /// them what one holds oneself, assign and revoke them (the
+        /// library's `members.manage`).
+        ManageMembers: "members.manage", category "organization";
+        /// Rename the organization and change its settings (the
+        /// library's `organization.manage`).
+        ManageOrganization: "organization.manage", category "organization";
     }
 }

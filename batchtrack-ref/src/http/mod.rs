@@ -19,6 +19,7 @@ mod paging;
 mod problem;
 mod products;
 mod serving;
+mod team;
 mod trace;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ use tenancy_axum::TenancyLayer;
 
 use crate::domain::Store;
 use crate::domain::units::UnitBook;
+use crate::outbox::{LogOutbox, Outbox};
 pub use problem::{ApiError, ApiResult};
 
 /// The largest request body the API reads: far beyond any recipe or
@@ -67,6 +69,11 @@ pub struct Api<DB: sqlx::Database> {
     pub passwords: Passwords,
     /// Who may act once billing lapsed.
     pub policy: BillingPolicy,
+    /// The pool of work across organizations (sign-up): the app's own on
+    /// SQLite; on PostgreSQL a login of the system role, if configured.
+    pub system: Option<sqlx::Pool<DB>>,
+    /// Where invitations go.
+    pub outbox: Arc<dyn Outbox>,
 }
 
 impl<DB: sqlx::Database> Clone for Api<DB> {
@@ -76,36 +83,68 @@ impl<DB: sqlx::Database> Clone for Api<DB> {
             units: Arc::clone(&self.units),
             passwords: self.passwords.clone(),
             policy: self.policy,
+            system: self.system.clone(),
+            outbox: Arc::clone(&self.outbox),
         }
     }
 }
 
 impl<DB: Store> Api<DB> {
-    /// The state for `pool`, reading the units once.
+    /// The state for `pool`, reading the units once. Invitations go to
+    /// the log ([`LogOutbox`]); on PostgreSQL sign-up is off until
+    /// [`with_system`](Self::with_system) gives it a pool.
     ///
     /// # Errors
     ///
     /// When the units cannot be read.
     pub async fn new(pool: sqlx::Pool<DB>) -> tenancy_core::Result<Self> {
         let units = Arc::new(UnitBook::load(&pool).await?);
+        // SQLite has no roles: the app's pool is the system's too.
+        let system = (<DB as sqlx::Database>::NAME == "SQLite").then(|| pool.clone());
         Ok(Self {
             pool,
             units,
             passwords: Passwords::new(),
             policy: BillingPolicy::default(),
+            system,
+            outbox: Arc::new(LogOutbox),
         })
+    }
+
+    /// Signs up with `system`, a pool of a login of the system role.
+    #[must_use]
+    pub fn with_system(mut self, system: sqlx::Pool<DB>) -> Self {
+        self.system = Some(system);
+        self
+    }
+
+    /// Sends invitations to `outbox`.
+    #[must_use]
+    pub fn with_outbox(mut self, outbox: Arc<dyn Outbox>) -> Self {
+        self.outbox = outbox;
+        self
     }
 }
 
-/// The application's routes on `database`.
+/// The application's routes on `database`; `system`, on PostgreSQL, is
+/// the pool sign-up writes with.
 ///
 /// # Errors
 ///
 /// When the units cannot be read.
-pub async fn app(database: &Database) -> tenancy_core::Result<Router> {
+pub async fn app(
+    database: &Database,
+    system: Option<sqlx::PgPool>,
+) -> tenancy_core::Result<Router> {
     Ok(match database {
         Database::Sqlite(pool) => router(Api::new(pool.clone()).await?, "sqlite"),
-        Database::Postgres(pool) => router(Api::new(pool.clone()).await?, "postgres"),
+        Database::Postgres(pool) => {
+            let mut api = Api::new(pool.clone()).await?;
+            if let Some(system) = system {
+                api = api.with_system(system);
+            }
+            router(api, "postgres")
+        }
     })
 }
 
@@ -118,7 +157,8 @@ pub fn router<DB: Store>(api: Api<DB>, backend: &'static str) -> Router {
         .merge(inventory::routes())
         .merge(batches::routes())
         .merge(products::routes())
-        .merge(trace::routes());
+        .merge(trace::routes())
+        .merge(team::routes());
     let tenancy = TenancyLayer::new(api.pool.clone()).with_billing_policy(api.policy);
     let health = Router::new()
         .route("/health", get(health::<DB>))

@@ -15,6 +15,7 @@ pub(crate) async fn spawn_app() -> TestApp {
         listen: "127.0.0.1:0".parse().expect("an address"),
         database_url: format!("sqlite://{}", dir.path().join("batchtrack.db").display()),
         log: "warn".into(),
+        system_database_url: None,
     };
     let app = Application::build(&config)
         .await

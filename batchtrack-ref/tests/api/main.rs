@@ -8,3 +8,4 @@ mod input;
 mod isolation;
 mod readme;
 mod served;
+mod team;

@@ -3,6 +3,7 @@
 
 use batchtrack_ref::demo;
 use batchtrack_ref::http::{self, Api};
+use batchtrack_ref::outbox::MemoryOutbox;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -44,6 +45,8 @@ pub(crate) struct Served {
     pub(crate) backend: &'static str,
     client: reqwest::Client,
     admin: Admin,
+    /// What the app sent: invitations.
+    pub(crate) outbox: MemoryOutbox,
     _keep: Option<tempfile::TempDir>,
 }
 
@@ -66,13 +69,18 @@ impl Served {
         demo::seed(pool, chrono::Utc::now().date_naive())
             .await
             .expect("the demo is written");
-        let router = http::router(Api::new(pool.clone()).await.expect("units"), "sqlite");
-        let base = serve(router).await;
+        let outbox = MemoryOutbox::default();
+        let api = Api::new(pool.clone())
+            .await
+            .expect("units")
+            .with_outbox(std::sync::Arc::new(outbox.clone()));
+        let base = serve(http::router(api, "sqlite")).await;
         Self {
             base,
             backend: "sqlite",
             client: reqwest::Client::new(),
             admin: Admin::Sqlite(pool.clone()),
+            outbox,
             _keep: Some(dir),
         }
     }
@@ -93,26 +101,42 @@ impl Served {
         batchtrack_ref::db::require_clean(&pool)
             .await
             .expect("the audit passes for the app's role");
-        let router = http::router(Api::new(pool).await.expect("units"), "postgres");
-        let base = serve(router).await;
+        let outbox = MemoryOutbox::default();
+        let api = Api::new(pool)
+            .await
+            .expect("units")
+            .with_system(system)
+            .with_outbox(std::sync::Arc::new(outbox.clone()));
+        let base = serve(http::router(api, "postgres")).await;
         Some(Self {
             base,
             backend: "postgres",
             client: reqwest::Client::new(),
             admin: Admin::Postgres(admin),
+            outbox,
             _keep: None,
         })
     }
 
     /// Signs in a demo login and answers its token.
     pub(crate) async fn login(&self, email: &str) -> String {
+        self.login_with(email, demo::PASSWORD, None).await
+    }
+
+    /// Signs in `email` with `password` to `organization` (its first when
+    /// `None`) and answers the token.
+    pub(crate) async fn login_with(
+        &self,
+        email: &str,
+        password: &str,
+        organization: Option<&Value>,
+    ) -> String {
+        let mut body = json!({"email": email, "password": password});
+        if let Some(organization) = organization {
+            body["organization_id"] = organization.clone();
+        }
         let answer = self
-            .call(
-                None,
-                Method::POST,
-                "/api/v1/auth/login",
-                Some(json!({"email": email, "password": demo::PASSWORD})),
-            )
+            .call(None, Method::POST, "/api/v1/auth/login", Some(body))
             .await;
         assert_eq!(answer.status, 200, "{email} signs in: {}", answer.body);
         answer.body["token"].as_str().expect("a token").to_owned()

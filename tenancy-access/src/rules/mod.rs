@@ -20,8 +20,9 @@ pub use members::{
 };
 pub(crate) use roles::checked_name;
 pub use roles::{
-    assign_role, assign_system_role, create_role, create_system_role, grant, grant_system,
-    remove_permission, revoke_role, role_permissions, update_role,
+    assign_role, assign_system_role, create_role, create_system_role, grant, grant_key,
+    grant_system, remove_permission, remove_permission_key, revoke_role, role_permissions,
+    update_role,
 };
 
 /// The permission key that lets a member manage the organization's members

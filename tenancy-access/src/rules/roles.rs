@@ -159,13 +159,29 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
+    grant_key(conn, scope, role, P::KEY).await
+}
+
+/// [`grant`] of a permission named at run time, by its key: for keys that
+/// come from a client (a team screen, an API), where no type names them.
+/// The key must be one the app declared and synced.
+///
+/// # Errors
+///
+/// As [`grant`]; [`Error::Invalid`] naming `permission` for a key that is
+/// not in the permission table.
+pub async fn grant_key<'c, A, DB>(conn: A, scope: &Scope, role: Id<Role>, key: &str) -> Result<()>
+where
+    A: Acquire<'c, Database = DB> + Send + 'c,
+    DB: AccessStore,
+{
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
     let authority = authorize_management::<DB>(&mut tx, scope).await?;
-    authority.may_give(std::iter::once(P::KEY))?;
+    authority.may_give(std::iter::once(key))?;
     own_role::<DB>(&mut tx, scope, role).await?;
-    granted(DB::__grant(KEY, &mut tx, role, P::KEY).await?, P::KEY)?;
-    let detail = json!({ "role_id": role, "permission": P::KEY });
+    granted(DB::__grant(KEY, &mut tx, role, key).await?, key)?;
+    let detail = json!({ "role_id": role, "permission": key });
     record::<DB>(
         &mut tx,
         event(scope, EventKind::PermissionGranted, None, detail),
@@ -235,12 +251,34 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
+    remove_permission_key(conn, scope, role, P::KEY).await
+}
+
+/// [`remove_permission`] of a permission named at run time, by its key.
+///
+/// # Errors
+///
+/// As [`grant`]; [`Error::Invalid`] naming `permission` for a key that is
+/// not of the form `area.action`.
+pub async fn remove_permission_key<'c, A, DB>(
+    conn: A,
+    scope: &Scope,
+    role: Id<Role>,
+    key: &str,
+) -> Result<()>
+where
+    A: Acquire<'c, Database = DB> + Send + 'c,
+    DB: AccessStore,
+{
+    if !crate::permission::is_valid_key(key) {
+        return Err(Error::invalid("permission", "a key is `area.action`"));
+    }
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
     authorize_management::<DB>(&mut tx, scope).await?;
     own_role::<DB>(&mut tx, scope, role).await?;
-    if DB::__remove_permission(KEY, &mut tx, role, P::KEY).await? {
-        let detail = json!({ "role_id": role, "permission": P::KEY });
+    if DB::__remove_permission(KEY, &mut tx, role, key).await? {
+        let detail = json!({ "role_id": role, "permission": key });
         record::<DB>(
             &mut tx,
             event(scope, EventKind::PermissionRemoved, None, detail),

@@ -6,6 +6,7 @@
 mod invitations;
 mod members;
 mod passwords;
+mod sign_up;
 
 use chrono::{Duration, Utc};
 use sqlx::Pool;
