@@ -36,6 +36,21 @@ pub(crate) fn optional_text(
     }
 }
 
+/// A display colour as given: blank is none, otherwise `#rrggbb` (kept in
+/// lower case).
+pub(crate) fn color(value: &str) -> Result<Option<String>, DomainError> {
+    match value.trim() {
+        "" => Ok(None),
+        c if c.len() == 7
+            && c.starts_with('#')
+            && c[1..].bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Ok(Some(c.to_ascii_lowercase()))
+        }
+        _ => Err(DomainError::invalid("color", "must be of the form #rrggbb")),
+    }
+}
+
 /// A new category.
 ///
 /// # Errors
@@ -48,17 +63,7 @@ pub async fn create_category<DB: Store>(
     name: &str,
     color: Option<&str>,
 ) -> Result<Category, DomainError> {
-    let color = match color.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c)
-            if c.len() == 7
-                && c.starts_with('#')
-                && c[1..].bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            Some(c.to_ascii_lowercase())
-        }
-        Some(_) => return Err(DomainError::invalid("color", "must be of the form #rrggbb")),
-        None => None,
-    };
+    let color = color.map(self::color).transpose()?.flatten();
     let new = NewCategory {
         name: text("name", name, 100)?,
         color,

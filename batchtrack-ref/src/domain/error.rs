@@ -33,6 +33,12 @@ pub enum DomainError {
         /// Where it is.
         status: BatchStatus,
     },
+    /// The row changed since the version an edit was made against.
+    #[error("the row changed since it was read")]
+    Stale {
+        /// Its version now.
+        version: String,
+    },
     /// A value was refused (zero, negative, absurd, malformed).
     #[error("invalid `{field}`: {reason}")]
     Invalid {

@@ -19,6 +19,7 @@
 
 pub mod batches;
 pub mod catalog;
+pub mod edits;
 mod error;
 pub mod inventory;
 pub mod models;

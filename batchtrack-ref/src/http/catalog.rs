@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -11,10 +12,12 @@ use tenancy_core::{Global, Id, Order, Scope, Scoped};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Api;
-use super::openapi::{ById, Reads, Writes};
+use super::openapi::{ById, Reads, Versioned, Writes};
 use super::paging::{Page, Paging, page};
 use super::problem::{ApiResult, Body, PathOf, QueryOf};
+use super::versions::{IfMatch, tagged, tagged_as};
 use crate::domain::catalog::{self, IngredientSpec, LineSpec};
+use crate::domain::edits::{self, CategoryEdit, IngredientEdit, NamedEdit, version};
 use crate::domain::models::{Category, Ingredient, Recipe, RecipeIngredient, Unit};
 use crate::domain::permissions::{EditInventory, EditRecipes, ViewInventory, ViewRecipes};
 use crate::domain::stock::{self, StockCheck};
@@ -29,7 +32,9 @@ pub(super) fn routes<DB: Store>() -> Router<Api<DB>> {
         )
         .route(
             "/categories/{id}",
-            get(category::<DB>).delete(delete_category::<DB>),
+            get(category::<DB>)
+                .patch(edit_category::<DB>)
+                .delete(delete_category::<DB>),
         )
         .route(
             "/ingredients",
@@ -37,7 +42,9 @@ pub(super) fn routes<DB: Store>() -> Router<Api<DB>> {
         )
         .route(
             "/ingredients/{id}",
-            get(ingredient::<DB>).delete(delete_ingredient::<DB>),
+            get(ingredient::<DB>)
+                .patch(edit_ingredient::<DB>)
+                .delete(delete_ingredient::<DB>),
         )
         .route(
             "/recipes",
@@ -45,7 +52,9 @@ pub(super) fn routes<DB: Store>() -> Router<Api<DB>> {
         )
         .route(
             "/recipes/{id}",
-            get(recipe::<DB>).delete(delete_recipe::<DB>),
+            get(recipe::<DB>)
+                .patch(edit_recipe::<DB>)
+                .delete(delete_recipe::<DB>),
         )
         .route("/recipes/{id}/stock-check", get(stock_check::<DB>))
 }
@@ -104,14 +113,32 @@ async fn create_category<DB: Store>(
 /// One category.
 #[utoipa::path(get, path = "/api/v1/categories/{id}", tag = "catalog",
     params(("id" = i64, Path, description = "The category's id")),
-    responses((status = 200, description = "The category", body = Category), Reads, ById))]
+    responses((status = 200, description = "The category, its version as the ETag", body = Category), Reads, ById))]
 async fn category<DB: Store>(
     State(api): State<Api<DB>>,
     scope: Scope,
     _: Require<ViewInventory>,
     PathOf(id): PathOf<Id<Category>>,
-) -> ApiResult<Json<Category>> {
-    Ok(Json(Category::find(&scope, id).fetch_one(&api.pool).await?))
+) -> ApiResult<Response> {
+    Ok(tagged(
+        Category::find(&scope, id).fetch_one(&api.pool).await?,
+    ))
+}
+
+/// Edits a category, at the version in `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/categories/{id}", tag = "catalog", request_body = CategoryEdit,
+    params(("id" = i64, Path, description = "The category's id"), IfMatch),
+    responses((status = 200, description = "Edited, its new version as the ETag", body = Category), Reads, ById, Writes, Versioned))]
+async fn edit_category<DB: Store>(
+    State(api): State<Api<DB>>,
+    scope: Scope,
+    _: Require<EditInventory>,
+    PathOf(id): PathOf<Id<Category>>,
+    if_match: IfMatch,
+    Body(edit): Body<CategoryEdit>,
+) -> ApiResult<Response> {
+    let edited = edits::edit_category(&api.pool, &scope, id, if_match.version(), edit).await?;
+    Ok(tagged(edited))
 }
 
 /// Deactivates a category; its ingredients keep it.
@@ -157,19 +184,35 @@ async fn create_ingredient<DB: Store>(
 /// One ingredient.
 #[utoipa::path(get, path = "/api/v1/ingredients/{id}", tag = "catalog",
     params(("id" = i64, Path, description = "The ingredient's id")),
-    responses((status = 200, description = "The ingredient", body = Ingredient), Reads, ById))]
+    responses((status = 200, description = "The ingredient, its version as the ETag", body = Ingredient), Reads, ById))]
 async fn ingredient<DB: Store>(
     State(api): State<Api<DB>>,
     scope: Scope,
     _: Require<ViewInventory>,
     PathOf(id): PathOf<Id<Ingredient>>,
-) -> ApiResult<Json<Ingredient>> {
-    Ok(Json(
+) -> ApiResult<Response> {
+    Ok(tagged(
         Ingredient::find(&scope, id)
             .include_inactive()
             .fetch_one(&api.pool)
             .await?,
     ))
+}
+
+/// Edits an ingredient, at the version in `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/ingredients/{id}", tag = "catalog", request_body = IngredientEdit,
+    params(("id" = i64, Path, description = "The ingredient's id"), IfMatch),
+    responses((status = 200, description = "Edited, its new version as the ETag", body = Ingredient), Reads, ById, Writes, Versioned))]
+async fn edit_ingredient<DB: Store>(
+    State(api): State<Api<DB>>,
+    scope: Scope,
+    _: Require<EditInventory>,
+    PathOf(id): PathOf<Id<Ingredient>>,
+    if_match: IfMatch,
+    Body(edit): Body<IngredientEdit>,
+) -> ApiResult<Response> {
+    let edited = edits::edit_ingredient(&api.pool, &scope, id, if_match.version(), edit).await?;
+    Ok(tagged(edited))
 }
 
 /// Deactivates an ingredient: its lots stay, new recipes cannot use it.
@@ -246,13 +289,13 @@ async fn create_recipe<DB: Store>(
 /// One recipe with its ingredients.
 #[utoipa::path(get, path = "/api/v1/recipes/{id}", tag = "recipes",
     params(("id" = i64, Path, description = "The recipe's id")),
-    responses((status = 200, description = "The recipe", body = RecipeDetail), Reads, ById))]
+    responses((status = 200, description = "The recipe, the recipe's version as the ETag", body = RecipeDetail), Reads, ById))]
 async fn recipe<DB: Store>(
     State(api): State<Api<DB>>,
     scope: Scope,
     _: Require<ViewRecipes>,
     PathOf(id): PathOf<Id<Recipe>>,
-) -> ApiResult<Json<RecipeDetail>> {
+) -> ApiResult<Response> {
     let recipe = Recipe::find(&scope, id)
         .include_inactive()
         .fetch_one(&api.pool)
@@ -261,7 +304,23 @@ async fn recipe<DB: Store>(
         .filter(RecipeIngredient::RECIPE_ID.eq(id))
         .fetch_all(&api.pool)
         .await?;
-    Ok(Json(RecipeDetail { recipe, lines }))
+    Ok(tagged_as(&version(&recipe), RecipeDetail { recipe, lines }))
+}
+
+/// Edits a recipe's name and notes, at the version in `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/recipes/{id}", tag = "recipes", request_body = NamedEdit,
+    params(("id" = i64, Path, description = "The recipe's id"), IfMatch),
+    responses((status = 200, description = "Edited, its new version as the ETag", body = Recipe), Reads, ById, Writes, Versioned))]
+async fn edit_recipe<DB: Store>(
+    State(api): State<Api<DB>>,
+    scope: Scope,
+    _: Require<EditRecipes>,
+    PathOf(id): PathOf<Id<Recipe>>,
+    if_match: IfMatch,
+    Body(edit): Body<NamedEdit>,
+) -> ApiResult<Response> {
+    let edited = edits::edit_recipe(&api.pool, &scope, id, if_match.version(), edit).await?;
+    Ok(tagged(edited))
 }
 
 /// Deactivates a recipe: its batches stay, no new batch can start.

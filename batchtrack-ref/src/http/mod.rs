@@ -21,6 +21,7 @@ mod products;
 mod serving;
 mod team;
 mod trace;
+mod versions;
 
 use std::sync::Arc;
 use std::time::Duration;

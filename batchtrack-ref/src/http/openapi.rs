@@ -48,14 +48,17 @@ use utoipa_scalar::{Scalar, Servable};
         super::catalog::list_categories,
         super::catalog::create_category,
         super::catalog::category,
+        super::catalog::edit_category,
         super::catalog::delete_category,
         super::catalog::list_ingredients,
         super::catalog::create_ingredient,
         super::catalog::ingredient,
+        super::catalog::edit_ingredient,
         super::catalog::delete_ingredient,
         super::catalog::list_recipes,
         super::catalog::create_recipe,
         super::catalog::recipe,
+        super::catalog::edit_recipe,
         super::catalog::delete_recipe,
         super::catalog::stock_check,
         super::inventory::list_lots,
@@ -73,10 +76,12 @@ use utoipa_scalar::{Scalar, Servable};
         super::products::list,
         super::products::create,
         super::products::product,
+        super::products::edit,
         super::products::delete,
         super::products::create_sku,
         super::products::skus,
         super::products::sku,
+        super::products::edit_sku,
         super::products::inventory,
         super::products::sell,
         super::trace::lot,
@@ -171,6 +176,18 @@ pub enum Writes {
     /// names nothing of the organization (`invalid`, with `field`).
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
+}
+
+/// The refusals of an edit guarded by a version.
+#[derive(Debug, IntoResponses)]
+pub enum Versioned {
+    /// The resource changed since the version in `If-Match` (`stale`); its
+    /// current version is the `ETag`. Nothing changed.
+    #[response(status = 412, content_type = "application/problem+json")]
+    Stale(Problem),
+    /// No `If-Match` was sent (`precondition_required`).
+    #[response(status = 428, content_type = "application/problem+json")]
+    PreconditionRequired(Problem),
 }
 
 /// `/openapi.json` and `/docs`.

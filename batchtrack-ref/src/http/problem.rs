@@ -23,6 +23,9 @@ pub enum ApiError {
     Problem(Box<Problem>),
     /// 409 `short_stock`: the problem, and every ingredient that is short.
     ShortStock(Vec<Shortfall>),
+    /// 412 `stale`: the resource changed since the version the request
+    /// named; its current version is sent as the `ETag`.
+    Stale(String),
 }
 
 impl From<Problem> for ApiError {
@@ -41,6 +44,7 @@ impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         let problem = match error {
             DomainError::ShortStock(lines) => return Self::ShortStock(lines),
+            DomainError::Stale { version } => return Self::Stale(version),
             DomainError::Library(error) => Problem::from(error),
             DomainError::Invalid { field, reason } => {
                 Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "Invalid value")
@@ -80,6 +84,22 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             Self::Problem(problem) => (*problem).into_response(),
+            Self::Stale(version) => {
+                let mut response = Problem::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "stale",
+                    "Changed meanwhile",
+                )
+                .with_detail(
+                    "the resource changed since the version in If-Match; read it again (its ETag is \
+                     sent) and redo the change",
+                )
+                .into_response();
+                if let Ok(tag) = axum::http::HeaderValue::from_str(&format!("\"{version}\"")) {
+                    response.headers_mut().insert(axum::http::header::ETAG, tag);
+                }
+                response
+            }
             Self::ShortStock(shortfalls) => {
                 let problem = short_stock();
                 let body = ShortStockBody {

@@ -12,10 +12,12 @@ use utoipa::ToSchema;
 
 use super::Api;
 use super::idempotency::IdempotencyKey;
-use super::openapi::{ById, Reads, Writes};
+use super::openapi::{ById, Reads, Versioned, Writes};
 use super::paging::{Page, Paging, page};
 use super::problem::{ApiResult, Body, PathOf, QueryOf};
+use super::versions::{IfMatch, tagged};
 use crate::domain::Store;
+use crate::domain::edits::{self, NamedEdit, SkuEdit};
 use crate::domain::models::{Product, ProductStock, Sku};
 use crate::domain::permissions::{EditProducts, RecordSales, ViewProducts};
 use crate::domain::products::{self, Recorded, SaleRequest};
@@ -23,10 +25,13 @@ use crate::domain::products::{self, Recorded, SaleRequest};
 pub(super) fn routes<DB: Store>() -> Router<Api<DB>> {
     Router::new()
         .route("/products", get(list::<DB>).post(create::<DB>))
-        .route("/products/{id}", get(product::<DB>).delete(delete::<DB>))
+        .route(
+            "/products/{id}",
+            get(product::<DB>).patch(edit::<DB>).delete(delete::<DB>),
+        )
         .route("/products/{id}/skus", post(create_sku::<DB>))
         .route("/skus", get(skus::<DB>))
-        .route("/skus/{id}", get(sku::<DB>))
+        .route("/skus/{id}", get(sku::<DB>).patch(edit_sku::<DB>))
         .route("/skus/{id}/inventory", get(inventory::<DB>))
         .route("/sales", post(sell::<DB>))
 }
@@ -72,19 +77,35 @@ async fn create<DB: Store>(
 /// One product.
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products",
     params(("id" = i64, Path, description = "The product's id")),
-    responses((status = 200, description = "The product", body = Product), Reads, ById))]
+    responses((status = 200, description = "The product, its version as the ETag", body = Product), Reads, ById))]
 async fn product<DB: Store>(
     State(api): State<Api<DB>>,
     scope: Scope,
     _: Require<ViewProducts>,
     PathOf(id): PathOf<Id<Product>>,
-) -> ApiResult<Json<Product>> {
-    Ok(Json(
+) -> ApiResult<Response> {
+    Ok(tagged(
         Product::find(&scope, id)
             .include_inactive()
             .fetch_one(&api.pool)
             .await?,
     ))
+}
+
+/// Edits a product, at the version in `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", request_body = NamedEdit,
+    params(("id" = i64, Path, description = "The product's id"), IfMatch),
+    responses((status = 200, description = "Edited, its new version as the ETag", body = Product), Reads, ById, Writes, Versioned))]
+async fn edit<DB: Store>(
+    State(api): State<Api<DB>>,
+    scope: Scope,
+    _: Require<EditProducts>,
+    PathOf(id): PathOf<Id<Product>>,
+    if_match: IfMatch,
+    Body(edit): Body<NamedEdit>,
+) -> ApiResult<Response> {
+    let edited = edits::edit_product(&api.pool, &scope, id, if_match.version(), edit).await?;
+    Ok(tagged(edited))
 }
 
 /// Deactivates a product and its SKUs.
@@ -150,19 +171,35 @@ async fn skus<DB: Store>(
 /// One SKU.
 #[utoipa::path(get, path = "/api/v1/skus/{id}", tag = "products",
     params(("id" = i64, Path, description = "The SKU's id")),
-    responses((status = 200, description = "The SKU", body = Sku), Reads, ById))]
+    responses((status = 200, description = "The SKU, its version as the ETag", body = Sku), Reads, ById))]
 async fn sku<DB: Store>(
     State(api): State<Api<DB>>,
     scope: Scope,
     _: Require<ViewProducts>,
     PathOf(id): PathOf<Id<Sku>>,
-) -> ApiResult<Json<Sku>> {
-    Ok(Json(
+) -> ApiResult<Response> {
+    Ok(tagged(
         Sku::find(&scope, id)
             .include_inactive()
             .fetch_one(&api.pool)
             .await?,
     ))
+}
+
+/// Edits a SKU's name or price, at the version in `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/skus/{id}", tag = "products", request_body = SkuEdit,
+    params(("id" = i64, Path, description = "The SKU's id"), IfMatch),
+    responses((status = 200, description = "Edited, its new version as the ETag", body = Sku), Reads, ById, Writes, Versioned))]
+async fn edit_sku<DB: Store>(
+    State(api): State<Api<DB>>,
+    scope: Scope,
+    _: Require<EditProducts>,
+    PathOf(id): PathOf<Id<Sku>>,
+    if_match: IfMatch,
+    Body(edit): Body<SkuEdit>,
+) -> ApiResult<Response> {
+    let edited = edits::edit_sku(&api.pool, &scope, id, if_match.version(), edit).await?;
+    Ok(tagged(edited))
 }
 
 /// The goods of one SKU, batch by batch, oldest first.

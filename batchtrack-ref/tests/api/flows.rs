@@ -275,7 +275,85 @@ async fn the_owner_reads_the_audit_log_page_by_page(app: &Served) {
     );
 }
 
+async fn an_edit_names_the_version_it_was_made_against(app: &Served) {
+    let owner = app.login("owner@acme.example").await;
+    let id = app.items(&owner, "/api/v1/ingredients").await[0]["id"].clone();
+    let path = format!("/api/v1/ingredients/{id}");
+    let read = app.get(&owner, &path).await;
+    let etag = read.headers["etag"].to_str().expect("an ETag").to_owned();
+    let patch = |tag: Option<&str>, body: serde_json::Value| {
+        let mut request = app
+            .request(Method::PATCH, &path)
+            .bearer_auth(&owner)
+            .json(&body);
+        if let Some(tag) = tag {
+            request = request.header("if-match", tag);
+        }
+        crate::served::answer(request)
+    };
+    let unguarded = patch(None, json!({"low_stock_threshold": "5"})).await;
+    assert_eq!(unguarded.status, 428, "{}", unguarded.body);
+    let malformed = patch(Some("abc"), json!({"low_stock_threshold": "5"})).await;
+    assert_eq!(malformed.status, 400, "{}", malformed.body);
+    let edited = patch(
+        Some(&etag),
+        json!({"low_stock_threshold": "750", "density": null}),
+    )
+    .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    assert_eq!(edited.body["low_stock_threshold"], "750");
+    assert_eq!(edited.body["density"], serde_json::Value::Null);
+    assert_eq!(
+        edited.body["name"], read.body["name"],
+        "a field left out is kept"
+    );
+    let new_tag = edited.headers["etag"].to_str().expect("an ETag").to_owned();
+    assert_ne!(new_tag, etag);
+    let stale = patch(Some(&etag), json!({"low_stock_threshold": "1"})).await;
+    assert_eq!(stale.status, 412, "{}", stale.body);
+    assert_eq!(stale.body["code"], "stale");
+    assert_eq!(stale.headers["etag"].to_str().ok(), Some(new_tag.as_str()));
+    assert_eq!(
+        app.get(&owner, &path).await.body,
+        edited.body,
+        "nothing changed"
+    );
+    let overwrite = patch(Some("*"), json!({"low_stock_threshold": "800"})).await;
+    assert_eq!(overwrite.status, 200, "{}", overwrite.body);
+
+    // Two edits at one version: one lands, the other is stale.
+    let tag = overwrite.headers["etag"]
+        .to_str()
+        .expect("an ETag")
+        .to_owned();
+    let (a, b) = tokio::join!(
+        patch(Some(&tag), json!({"low_stock_threshold": "10"})),
+        patch(Some(&tag), json!({"low_stock_threshold": "20"})),
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 412], "{} / {}", a.body, b.body);
+
+    // The other editable resources carry versions too.
+    for list in ["/api/v1/recipes", "/api/v1/products", "/api/v1/skus"] {
+        let id = app.items(&owner, list).await[0]["id"].clone();
+        let path = format!("{list}/{id}");
+        let read = app.get(&owner, &path).await;
+        let etag = read.headers["etag"].to_str().expect("an ETag").to_owned();
+        let renamed = crate::served::answer(
+            app.request(Method::PATCH, &path)
+                .bearer_auth(&owner)
+                .header("if-match", &etag)
+                .json(&json!({"name": "Renamed"})),
+        )
+        .await;
+        assert_eq!(renamed.status, 200, "{path}: {}", renamed.body);
+        assert_eq!(renamed.body["name"], "Renamed");
+    }
+}
+
 crate::served!(
+    an_edit_names_the_version_it_was_made_against,
     the_owner_reads_the_audit_log_page_by_page,
     stock_check_start_finish_trace_and_sell,
     a_retry_with_the_same_key_answers_the_first_response,
