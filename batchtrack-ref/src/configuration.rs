@@ -39,6 +39,16 @@ pub struct Cli {
     /// new organizations with. Without it, the server takes no sign-ups.
     #[arg(long, env = "BATCHTRACK_SYSTEM_DATABASE_URL", global = true)]
     pub system_database_url: Option<String>,
+
+    /// Stripe's webhook signing secret (`whsec_...`): with it, billing
+    /// events are received at `/api/v1/billing/stripe/webhook`.
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<String>,
 }
 
 /// The commands of `batchtrack-ref`.
@@ -82,6 +92,7 @@ impl Cli {
             database_url: self.database_url.clone(),
             log: self.log.clone(),
             system_database_url: self.system_database_url.clone(),
+            stripe_webhook_secret: self.stripe_webhook_secret.clone(),
         }
     }
 }
@@ -95,8 +106,11 @@ pub struct Config {
     pub database_url: String,
     /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
     pub log: String,
-    /// PostgreSQL only: a login of the system role, for sign-up.
+    /// PostgreSQL only: a login of the system role, for sign-up and
+    /// Stripe's webhook.
     pub system_database_url: Option<String>,
+    /// Stripe's webhook signing secret.
+    pub stripe_webhook_secret: Option<String>,
 }
 
 /// `url` with its password, if any, replaced by `***`: safe to print and

@@ -75,7 +75,11 @@ impl Application {
             },
             _ => None,
         };
-        let router = http::app(&database, system)
+        let stripe = config
+            .stripe_webhook_secret
+            .as_deref()
+            .map(tenancy_access::billing::stripe::WebhookVerifier::new);
+        let router = http::app(&database, system, stripe)
             .await
             .map_err(StartupError::Units)?;
         Ok(Self {

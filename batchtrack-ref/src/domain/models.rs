@@ -179,7 +179,18 @@ pub struct Lot {
 }
 
 /// Why a lot's stock moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, TextEnum, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    TextEnum,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MovementKind {
     /// The lot was received.

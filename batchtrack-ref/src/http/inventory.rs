@@ -18,7 +18,7 @@ use super::paging::{Page, Paging, page};
 use super::problem::{ApiResult, Body, PathOf, QueryOf};
 use crate::domain::Store;
 use crate::domain::inventory::{self, AdjustmentRequest, LowStock, Receipt};
-use crate::domain::models::{Adjustment, Ingredient, Lot, Movement};
+use crate::domain::models::{Adjustment, Batch, Ingredient, Lot, Movement, MovementKind};
 use crate::domain::permissions::{AdjustInventory, EditInventory, ViewInventory};
 
 pub(super) fn routes<DB: Store>() -> Router<Api<DB>> {
@@ -26,6 +26,7 @@ pub(super) fn routes<DB: Store>() -> Router<Api<DB>> {
         .route("/lots", get(list_lots::<DB>).post(receive::<DB>))
         .route("/lots/{id}", get(lot::<DB>))
         .route("/lots/{id}/history", get(history::<DB>))
+        .route("/history", get(movements::<DB>))
         .route("/adjustments", post(adjust::<DB>))
         .route("/stock/low", get(low::<DB>))
         .route("/stock/expired", get(expired::<DB>))
@@ -118,6 +119,55 @@ async fn history<DB: Store>(
     PathOf(id): PathOf<Id<Lot>>,
 ) -> ApiResult<Json<Vec<Movement>>> {
     Ok(Json(inventory::lot_history(&api.pool, &scope, id).await?))
+}
+
+/// Which movements to list.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct HistoryQuery {
+    /// Only movements of this ingredient's lots.
+    #[param(value_type = Option<i64>)]
+    pub ingredient_id: Option<Id<Ingredient>>,
+    /// Only movements of this kind.
+    pub kind: Option<MovementKind>,
+    /// Only movements a batch caused (its uses and returns).
+    #[param(value_type = Option<i64>)]
+    pub batch_id: Option<Id<Batch>>,
+    /// Rows per page, 1 to 200; 50 when left out.
+    pub limit: Option<u64>,
+    /// Rows to skip.
+    pub offset: Option<u64>,
+}
+
+/// The organization's stock movements, newest first: receipts, batch uses
+/// and returns, adjustments.
+#[utoipa::path(get, path = "/api/v1/history", tag = "inventory", params(HistoryQuery),
+    responses((status = 200, description = "A page of movements", body = Page<Movement>), Reads))]
+async fn movements<DB: Store>(
+    State(api): State<Api<DB>>,
+    scope: Scope,
+    _: Require<ViewInventory>,
+    QueryOf(query): QueryOf<HistoryQuery>,
+) -> ApiResult<Json<Page<Movement>>> {
+    let paging = Paging {
+        limit: query.limit,
+        offset: query.offset,
+    };
+    let select = || {
+        Movement::select(&scope)
+            .apply_if(query.ingredient_id, |select, id| {
+                select.filter(Movement::INGREDIENT_ID.eq(id))
+            })
+            .apply_if(query.kind, |select, kind| {
+                select.filter(Movement::KIND.eq(kind))
+            })
+            .apply_if(query.batch_id, |select, batch| {
+                select.filter(Movement::BATCH_ID.eq(batch))
+            })
+            .order_by(Movement::ID, Order::Desc)
+    };
+    Ok(Json(page(&api.pool, paging, select).await?))
 }
 
 /// Adjusts a lot by hand (spoilage, a recount, a correction), approved

@@ -32,6 +32,7 @@ use axum::routing::get;
 use serde::Serialize;
 use tenancy_access::Passwords;
 use tenancy_access::billing::BillingPolicy;
+use tenancy_access::billing::stripe::WebhookVerifier;
 use tenancy_axum::TenancyLayer;
 
 use crate::domain::Store;
@@ -46,6 +47,9 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// How long a request may take before it is answered `503` with
 /// `Retry-After`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where Stripe's webhook is served (when configured).
+pub const STRIPE_WEBHOOK: &str = "/api/v1/billing/stripe/webhook";
 
 /// How long a session of a password sign-in lasts.
 pub const SESSION_TTL: chrono::Duration = chrono::Duration::hours(12);
@@ -75,6 +79,9 @@ pub struct Api<DB: sqlx::Database> {
     pub system: Option<sqlx::Pool<DB>>,
     /// Where invitations go.
     pub outbox: Arc<dyn Outbox>,
+    /// Stripe's webhook secret: the webhook is served when it is set and
+    /// there is a pool of work across organizations to apply it with.
+    pub stripe: Option<WebhookVerifier>,
 }
 
 impl<DB: sqlx::Database> Clone for Api<DB> {
@@ -86,6 +93,7 @@ impl<DB: sqlx::Database> Clone for Api<DB> {
             policy: self.policy,
             system: self.system.clone(),
             outbox: Arc::clone(&self.outbox),
+            stripe: self.stripe.clone(),
         }
     }
 }
@@ -109,6 +117,7 @@ impl<DB: Store> Api<DB> {
             policy: BillingPolicy::default(),
             system,
             outbox: Arc::new(LogOutbox),
+            stripe: None,
         })
     }
 
@@ -116,6 +125,14 @@ impl<DB: Store> Api<DB> {
     #[must_use]
     pub fn with_system(mut self, system: sqlx::Pool<DB>) -> Self {
         self.system = Some(system);
+        self
+    }
+
+    /// Serves Stripe's webhook at `/api/v1/billing/stripe/webhook`,
+    /// verified with `verifier`.
+    #[must_use]
+    pub fn with_stripe(mut self, verifier: WebhookVerifier) -> Self {
+        self.stripe = Some(verifier);
         self
     }
 
@@ -128,7 +145,8 @@ impl<DB: Store> Api<DB> {
 }
 
 /// The application's routes on `database`; `system`, on PostgreSQL, is
-/// the pool sign-up writes with.
+/// the pool sign-up and Stripe's webhook write with; `stripe` the
+/// webhook's verifier.
 ///
 /// # Errors
 ///
@@ -136,11 +154,20 @@ impl<DB: Store> Api<DB> {
 pub async fn app(
     database: &Database,
     system: Option<sqlx::PgPool>,
+    stripe: Option<WebhookVerifier>,
 ) -> tenancy_core::Result<Router> {
+    fn configured<DB: Store>(mut api: Api<DB>, stripe: Option<WebhookVerifier>) -> Api<DB> {
+        if let Some(verifier) = stripe {
+            api = api.with_stripe(verifier);
+        }
+        api
+    }
     Ok(match database {
-        Database::Sqlite(pool) => router(Api::new(pool.clone()).await?, "sqlite"),
+        Database::Sqlite(pool) => {
+            router(configured(Api::new(pool.clone()).await?, stripe), "sqlite")
+        }
         Database::Postgres(pool) => {
-            let mut api = Api::new(pool.clone()).await?;
+            let mut api = configured(Api::new(pool.clone()).await?, stripe);
             if let Some(system) = system {
                 api = api.with_system(system);
             }
@@ -161,12 +188,28 @@ pub fn router<DB: Store>(api: Api<DB>, backend: &'static str) -> Router {
         .merge(trace::routes())
         .merge(team::routes());
     let tenancy = TenancyLayer::new(api.pool.clone()).with_billing_policy(api.policy);
+    // Stripe signs its requests; it does not sign in: outside the layer.
+    let stripe = match (&api.stripe, &api.system) {
+        (Some(verifier), Some(system)) => Router::new().nest(
+            STRIPE_WEBHOOK,
+            tenancy_axum::stripe_webhook(system.clone(), verifier.clone()),
+        ),
+        (Some(_), None) => {
+            tracing::warn!(
+                "the Stripe webhook is not served: it needs a login of the system role \
+                 (--system-database-url)"
+            );
+            Router::new()
+        }
+        _ => Router::new(),
+    };
     let health = Router::new()
         .route("/health", get(health::<DB>))
         .with_state((api.pool.clone(), backend));
     serving::serve(
         Router::new()
             .nest("/api/v1", v1.layer(tenancy).with_state(api))
+            .merge(stripe)
             .merge(health)
             .merge(openapi::routes())
             .fallback(problem::no_route),

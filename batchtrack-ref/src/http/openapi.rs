@@ -65,6 +65,7 @@ use utoipa_scalar::{Scalar, Servable};
         super::inventory::receive,
         super::inventory::lot,
         super::inventory::history,
+        super::inventory::movements,
         super::inventory::adjust,
         super::inventory::low,
         super::inventory::expired,
@@ -88,7 +89,7 @@ use utoipa_scalar::{Scalar, Servable};
         super::trace::batch,
         super::trace::goods,
     ),
-    modifiers(&Bearer),
+    modifiers(&Bearer, &StripeWebhook),
     security(("bearer" = [])),
     tags(
         (name = "auth", description = "Signing in and out"),
@@ -99,6 +100,7 @@ use utoipa_scalar::{Scalar, Servable};
         (name = "batches", description = "Starting, finishing and cancelling batches"),
         (name = "products", description = "Products, SKUs, goods and sales"),
         (name = "trace", description = "Traceability: the recall report"),
+        (name = "billing", description = "Billing events from Stripe"),
     )
 )]
 pub struct ApiDoc;
@@ -121,6 +123,42 @@ impl Modify for Bearer {
                     .build(),
             ),
         );
+    }
+}
+
+/// Stripe's webhook, served by `tenancy-axum` when configured.
+struct StripeWebhook;
+
+impl Modify for StripeWebhook {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+        use utoipa::openapi::{ResponseBuilder, security::SecurityRequirement};
+        let response = |description: &str| ResponseBuilder::new().description(description).build();
+        let operation = OperationBuilder::new()
+            .tag("billing")
+            .summary(Some("Stripe's webhook"))
+            .description(Some(
+                "Subscription and invoice events from Stripe, verified by their \
+                 `Stripe-Signature` and applied at most once. Served when the server has \
+                 Stripe's signing secret (`STRIPE_WEBHOOK_SECRET`).",
+            ))
+            .security(SecurityRequirement::default())
+            .response(
+                "200",
+                response("Applied, a duplicate, or ignored: `{\"outcome\": ...}`"),
+            )
+            .response(
+                "400",
+                response("A bad signature, a stale timestamp or a malformed body"),
+            )
+            .response(
+                "409",
+                response("A customer no organization has yet: Stripe retries"),
+            )
+            .build();
+        openapi
+            .paths
+            .add_path_operation(super::STRIPE_WEBHOOK, vec![HttpMethod::Post], operation);
     }
 }
 

@@ -352,7 +352,79 @@ async fn an_edit_names_the_version_it_was_made_against(app: &Served) {
     }
 }
 
+/// A `Stripe-Signature` header for `body`, signed now.
+fn stripe_signature(body: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let t = chrono::Utc::now().timestamp();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(crate::served::STRIPE_SECRET.as_bytes())
+        .expect("any key length");
+    mac.update(format!("{t}.{body}").as_bytes());
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn stripe_events_are_verified_and_applied_once(app: &Served) {
+    let owner = app.login("owner@acme.example").await;
+    let org = app.get(&owner, "/api/v1/me").await.body["organization_id"].clone();
+    let org = tenancy_core::OrgId::new(org.as_i64().expect("an id"));
+    app.link_customer(org, "cus_acme").await;
+    let event = json!({
+        "id": "evt_1", "object": "event", "type": "customer.subscription.updated",
+        "created": chrono::Utc::now().timestamp(),
+        "data": {"object": {"id": "sub_1", "object": "subscription", "customer": "cus_acme",
+                            "status": "active", "metadata": {"tier": "enterprise"}}},
+    })
+    .to_string();
+    let deliver = |signature: String| {
+        crate::served::answer(
+            app.request(Method::POST, batchtrack_ref::http::STRIPE_WEBHOOK)
+                .header("stripe-signature", signature)
+                .header("content-type", "application/json")
+                .body(event.clone()),
+        )
+    };
+    let applied = deliver(stripe_signature(&event)).await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert_eq!(applied.body["outcome"], "applied");
+    let again = deliver(stripe_signature(&event)).await;
+    assert_eq!(again.body["outcome"], "duplicate", "{}", again.body);
+    let forged = deliver("t=1,v1=00".to_owned()).await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    let organization = app.get(&owner, "/api/v1/organization").await;
+    assert_eq!(
+        organization.body["tier"], "enterprise",
+        "{}",
+        organization.body
+    );
+}
+
+async fn the_history_lists_movements_newest_first(app: &Served) {
+    let owner = app.login("owner@acme.example").await;
+    let receipts = app.items(&owner, "/api/v1/history?kind=receipt").await;
+    assert!(!receipts.is_empty());
+    assert!(receipts.iter().all(|row| row["kind"] == "receipt"));
+    let ids: Vec<i64> = receipts
+        .iter()
+        .filter_map(|row| row["id"].as_i64())
+        .collect();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] > pair[1]),
+        "newest first: {ids:?}"
+    );
+    let batch = app.items(&owner, "/api/v1/batches").await[0]["id"].clone();
+    let used = app
+        .items(&owner, &format!("/api/v1/history?batch_id={batch}"))
+        .await;
+    assert!(!used.is_empty() && used.iter().all(|row| row["batch_id"] == batch));
+    let page = app.get(&owner, "/api/v1/history?limit=2&offset=1").await;
+    assert_eq!(page.body["items"].as_array().map(Vec::len), Some(2));
+    assert!(page.body["total"].as_u64() > Some(2));
+    let unknown = app.get(&owner, "/api/v1/history?kind=theft").await;
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+}
+
 crate::served!(
+    stripe_events_are_verified_and_applied_once,
+    the_history_lists_movements_newest_first,
     an_edit_names_the_version_it_was_made_against,
     the_owner_reads_the_audit_log_page_by_page,
     stock_check_start_finish_trace_and_sell,

@@ -16,6 +16,7 @@ pub(crate) async fn spawn_app() -> TestApp {
         database_url: format!("sqlite://{}", dir.path().join("batchtrack.db").display()),
         log: "warn".into(),
         system_database_url: None,
+        stripe_webhook_secret: None,
     };
     let app = Application::build(&config)
         .await

@@ -4,6 +4,10 @@
 use batchtrack_ref::demo;
 use batchtrack_ref::http::{self, Api};
 use batchtrack_ref::outbox::MemoryOutbox;
+use tenancy_access::billing::stripe::WebhookVerifier;
+
+/// The Stripe signing secret the served app verifies with.
+pub(crate) const STRIPE_SECRET: &str = "whsec_batchtrack_tests";
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -73,7 +77,8 @@ impl Served {
         let api = Api::new(pool.clone())
             .await
             .expect("units")
-            .with_outbox(std::sync::Arc::new(outbox.clone()));
+            .with_outbox(std::sync::Arc::new(outbox.clone()))
+            .with_stripe(WebhookVerifier::new(STRIPE_SECRET));
         let base = serve(http::router(api, "sqlite")).await;
         Self {
             base,
@@ -106,7 +111,8 @@ impl Served {
             .await
             .expect("units")
             .with_system(system)
-            .with_outbox(std::sync::Arc::new(outbox.clone()));
+            .with_outbox(std::sync::Arc::new(outbox.clone()))
+            .with_stripe(WebhookVerifier::new(STRIPE_SECRET));
         let base = serve(http::router(api, "postgres")).await;
         Some(Self {
             base,
@@ -181,6 +187,20 @@ impl Served {
             .as_array()
             .cloned()
             .unwrap_or_else(|| answer.body.as_array().cloned().unwrap_or_default())
+    }
+
+    /// Links the organization `org` to the Stripe customer `customer`.
+    pub(crate) async fn link_customer(&self, org: tenancy_core::OrgId, customer: &str) {
+        let system = tenancy_core::SystemScope::new("link a Stripe customer").expect("a reason");
+        match &self.admin {
+            Admin::Sqlite(pool) => {
+                tenancy_access::billing::link_stripe_customer(pool, &system, org, customer).await
+            }
+            Admin::Postgres(pool) => {
+                tenancy_access::billing::link_stripe_customer(pool, &system, org, customer).await
+            }
+        }
+        .expect("the customer is linked");
     }
 
     /// Lapses the billing of the organization named `name` a month ago.
