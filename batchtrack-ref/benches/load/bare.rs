@@ -81,6 +81,11 @@ struct Lot {
     received_quantity: Amount,
     quantity: Amount,
     cost_per_unit: Amount,
+    purchase_unit_id: i64,
+    purchase_quantity: Amount,
+    purchase_cost_per_unit: Amount,
+    received_by: Option<i64>,
+    created_at: chrono::DateTime<Utc>,
 }
 
 #[derive(Serialize)]
@@ -101,7 +106,8 @@ async fn lots(State(bare): State<Arc<Bare>>, headers: HeaderMap) -> Answer<Page<
             .map_err(failed)?;
     let rows = sqlx::query(
         "SELECT id, organization_id, ingredient_id, lot_number, supplier, received_on, \
-         expires_on, received_quantity, quantity, cost_per_unit FROM inventory_items \
+         expires_on, received_quantity, quantity, cost_per_unit, purchase_unit_id, \
+         purchase_quantity, purchase_cost_per_unit, received_by, created_at FROM inventory_items \
          WHERE organization_id = ? ORDER BY received_on, id LIMIT 50 OFFSET 0",
     )
     .bind(org)
@@ -121,6 +127,11 @@ async fn lots(State(bare): State<Arc<Bare>>, headers: HeaderMap) -> Answer<Page<
             received_quantity: Amount::from_micros(row.get("received_quantity")),
             quantity: Amount::from_micros(row.get("quantity")),
             cost_per_unit: Amount::from_micros(row.get("cost_per_unit")),
+            purchase_unit_id: row.get("purchase_unit_id"),
+            purchase_quantity: Amount::from_micros(row.get("purchase_quantity")),
+            purchase_cost_per_unit: Amount::from_micros(row.get("purchase_cost_per_unit")),
+            received_by: row.get("received_by"),
+            created_at: row.get("created_at"),
         })
         .collect();
     Ok(Json(Page {
@@ -138,6 +149,8 @@ struct Ingredient {
     name: String,
     category_id: Option<i64>,
     stock_unit_id: i64,
+    density: Option<Amount>,
+    unit_weight: Option<Amount>,
     low_stock_threshold: Option<Amount>,
     is_active: bool,
 }
@@ -149,8 +162,9 @@ async fn ingredient(
 ) -> Answer<Ingredient> {
     let org = org_of(&bare.pool, &headers).await?;
     let row = sqlx::query(
-        "SELECT id, organization_id, name, category_id, stock_unit_id, low_stock_threshold, \
-         is_active FROM ingredients WHERE organization_id = ? AND id = ?",
+        "SELECT id, organization_id, name, category_id, stock_unit_id, density, unit_weight, \
+         low_stock_threshold, is_active FROM ingredients \
+         WHERE organization_id = ? AND id = ? AND is_active",
     )
     .bind(org)
     .bind(id)
@@ -164,6 +178,12 @@ async fn ingredient(
         name: row.get("name"),
         category_id: row.get("category_id"),
         stock_unit_id: row.get("stock_unit_id"),
+        density: row
+            .get::<Option<i64>, _>("density")
+            .map(Amount::from_micros),
+        unit_weight: row
+            .get::<Option<i64>, _>("unit_weight")
+            .map(Amount::from_micros),
         low_stock_threshold: row
             .get::<Option<i64>, _>("low_stock_threshold")
             .map(Amount::from_micros),

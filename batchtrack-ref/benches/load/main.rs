@@ -68,6 +68,8 @@ enum Op {
     SignIn,
 }
 
+static ONLY: std::sync::OnceLock<Option<Op>> = std::sync::OnceLock::new();
+
 fn amount(text: &str) -> Amount {
     text.parse().expect("an amount")
 }
@@ -173,7 +175,13 @@ fn pick(seed: u64) -> u64 {
     x ^ (x >> 33)
 }
 
+/// The op of request `seed`: drawn from [`MIX`], or the one `--only`
+/// names (to see which route a difference comes from).
 fn op_of(seed: u64) -> Op {
+    match ONLY.get().copied().flatten() {
+        Some(op) => return op,
+        None => {}
+    }
     let mut roll = pick(seed) % 100;
     for (op, weight) in MIX {
         if roll < weight {
@@ -373,6 +381,19 @@ fn main() {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
+        let args: Vec<String> = std::env::args().collect();
+        let only = args
+            .iter()
+            .position(|arg| arg == "--only")
+            .and_then(|at| args.get(at + 1))
+            .map(|name| match name.as_str() {
+                "list" => Op::List,
+                "find" => Op::Find,
+                "check" => Op::Check,
+                "start" => Op::Start,
+                _ => Op::Finish,
+            });
+        let _ = ONLY.set(only);
         let orgs_count = argument("--orgs", 20) as usize;
         let seconds = argument("--seconds", 10);
         let dir = tempfile::tempdir().expect("a directory");
@@ -384,15 +405,18 @@ fn main() {
         let orgs = Arc::new(setup(&pool, orgs_count).await);
         let library = serve(http::router(Api::new(pool.clone()).await.expect("units"), "sqlite")).await;
         let by_hand = serve(bare::router(pool.clone())).await;
+        let by_hand_layered = serve(http::with_serving_layers(bare::router(pool.clone()))).await;
         println!(
             "{orgs_count} organizations, mix: list lots 40%, find 25%, stock check 25%, start 5%, finish 5%; {seconds} s per run"
         );
         let library_max = closed_loop(&library, &orgs, 32, seconds).await;
         let bare_max = closed_loop(&by_hand, &orgs, 32, seconds).await;
+        let layered_max = closed_loop(&by_hand_layered, &orgs, 32, seconds).await;
         println!("| run | req/s | p50 ms | p90 ms | p99 ms | failed |");
         println!("|---|---|---|---|---|---|");
         line("library, saturated (32 clients)", &library_max);
         line("by hand, saturated (32 clients)", &bare_max);
+        line("by hand with the serving layers, saturated", &layered_max);
         for share in [0.5, 0.8] {
             let library_run = open_loop(&library, &orgs, library_max.throughput() * share, seconds, 0).await;
             let bare_run = open_loop(&by_hand, &orgs, bare_max.throughput() * share, seconds, 0).await;
@@ -406,8 +430,9 @@ fn main() {
         line("library at 50%, 40 sign-ins every second", &burst);
         let p99 = |run: &Run| run.percentile(|op| op != Op::SignIn, 0.99);
         println!(
-            "throughput ratio at saturation (library / by hand): {:.2}",
-            library_max.throughput() / bare_max.throughput()
+            "throughput at saturation, library / by hand: {:.2}; / by hand with the serving layers: {:.2}",
+            library_max.throughput() / bare_max.throughput(),
+            library_max.throughput() / layered_max.throughput()
         );
         println!(
             "p99 of the mix during sign-in bursts / without: {:.2} (sign-in p50 {:.0} ms, p99 {:.0} ms)",

@@ -279,6 +279,11 @@ fn max_scale(
     };
     // `low` is covered (zero always is), `high` is not.
     let (mut low, mut high) = (0_i64, i64::try_from(ceiling).unwrap_or(i64::MAX / 10_000));
+    // The bound is exact, so the answer is nearly always just below it:
+    // one evaluation instead of a search, unless rounding says otherwise.
+    if high > 1 && covered(high - 1) {
+        return Ok(Some(hundredths(high - 1)));
+    }
     while high - low > 1 {
         let middle = low + (high - low) / 2;
         if covered(middle) {

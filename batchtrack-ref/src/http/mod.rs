@@ -176,6 +176,13 @@ pub async fn app(
     })
 }
 
+/// `router` behind the serving layers BatchTrack's own routes have (body
+/// limit, timeout, request ids, request spans, panics and bare errors
+/// answered as problems): for routes an app adds beside them.
+pub fn with_serving_layers(router: Router) -> Router {
+    serving::serve(router)
+}
+
 /// Every route, for one backend.
 pub fn router<DB: Store>(api: Api<DB>, backend: &'static str) -> Router {
     let v1 = Router::new()
