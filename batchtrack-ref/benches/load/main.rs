@@ -178,9 +178,8 @@ fn pick(seed: u64) -> u64 {
 /// The op of request `seed`: drawn from [`MIX`], or the one `--only`
 /// names (to see which route a difference comes from).
 fn op_of(seed: u64) -> Op {
-    match ONLY.get().copied().flatten() {
-        Some(op) => return op,
-        None => {}
+    if let Some(op) = ONLY.get().copied().flatten() {
+        return op;
     }
     let mut roll = pick(seed) % 100;
     for (op, weight) in MIX {
