@@ -191,6 +191,8 @@ pub(crate) struct SelectBody {
         Reads, Writes))]
 async fn select_organization<DB: Store>(
     State(api): State<Api<DB>>,
+    // Nobody signed in is a 401 before anything else.
+    _: Principal,
     context: Option<Extension<std::sync::Arc<RequestContext>>>,
     Body(body): Body<SelectBody>,
 ) -> ApiResult<StatusCode> {

@@ -273,6 +273,15 @@ async fn a_developer_enters_an_organization(app: &Served) {
         "a member is no developer: {}",
         refused.body
     );
+    let nobody = app
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/organization",
+            Some(json!({"organization_id": birch_org})),
+        )
+        .await;
+    assert_eq!(nobody.status, 401, "{}", nobody.body);
 }
 
 crate::served!(
