@@ -52,15 +52,19 @@
 //! | 422 | `invalid` | a value or reference the organization may not use (the field named) |
 //! | 500 | `internal` | the database failed, or the layer is missing (logged with the fix) |
 //!
-//! Stripe's webhook endpoint is [`stripe_webhook`].
+//! Stripe's webhook endpoint is [`stripe_webhook`]. Server-rendered pages
+//! sign in with a cookie ([`SessionCookie`]) and protect their forms with
+//! [`csrf_token`] and [`csrf_matches`].
 
 mod authn;
+mod cookie;
 mod extract;
 mod layer;
 mod rejection;
 mod stripe;
 
 pub use authn::{Authenticator, BearerToken};
+pub use cookie::{SessionCookie, cookie_value, csrf_matches, csrf_token};
 pub use extract::{Principal, Require};
 pub use layer::{ORGANIZATION_HEADER, Tenancy, TenancyLayer};
 pub use rejection::{

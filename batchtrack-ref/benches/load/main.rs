@@ -4,12 +4,16 @@
 //! during a burst of password sign-ins.
 //!
 //! `cargo bench -p batchtrack-ref --bench load` (options after `--`:
-//! `--orgs N`, `--seconds S`). Both servers run in this process on one
-//! SQLite file, with the client: the figures are ratios taken in the same
-//! run, on the same machine, not absolute capacities. CI does not run it.
+//! `--orgs N`, `--seconds S`, `--rounds R`, `--only ROUTE`, `--profile
+//! SERVER`; `-- --help` lists them). Both servers run in this process on
+//! one SQLite file, with the client: the figures are ratios taken in the
+//! same run, on the same machine, not absolute capacities. CI does not
+//! run it.
 //!
-//! 1. Saturation: 32 clients in a closed loop for each server; its
-//!    throughput is the server's capacity on this machine.
+//! 1. Saturation: 32 clients in a closed loop for each server, the
+//!    servers in turn, `--rounds` times; a server's median throughput is
+//!    its capacity on this machine, and the ratios are the medians of the
+//!    rounds' ratios.
 //! 2. Open loop at 50% and 80% of each server's own capacity: requests
 //!    are sent on a fixed schedule whatever the answers, and each latency
 //!    is counted from when the request was due, so a server that falls
@@ -365,36 +369,74 @@ fn line(name: &str, run: &Run) {
     );
 }
 
-fn argument(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|at| args.get(at + 1))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
+/// The servers the load test compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Server {
+    /// `batchtrack_ref::http::router`.
+    Library,
+    /// The same routes written by hand (`bare.rs`).
+    Bare,
+    /// The routes by hand behind `with_serving_layers`.
+    Layered,
+}
+
+/// The routes `--only` may name.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Route {
+    List,
+    Find,
+    Check,
+    Start,
+    Finish,
+}
+
+/// BatchTrack's API under load, against the same routes written by hand.
+#[derive(Debug, clap::Parser)]
+struct Options {
+    /// Organizations, each with its owner signed in.
+    #[arg(long, default_value_t = 20)]
+    orgs: usize,
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Saturation rounds: the three servers in turn, this many times; the
+    /// ratios reported are the medians of the rounds', so that a noisy
+    /// moment of the machine weighs on one round and not on the result.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Sends only this route instead of the mix.
+    #[arg(long, value_enum)]
+    only: Option<Route>,
+    /// Saturates only this server, once, and stops: a run to profile
+    /// (`perf record`).
+    #[arg(long, value_enum)]
+    profile: Option<Server>,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn main() {
+    let options = <Options as clap::Parser>::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let args: Vec<String> = std::env::args().collect();
-        let only = args
-            .iter()
-            .position(|arg| arg == "--only")
-            .and_then(|at| args.get(at + 1))
-            .map(|name| match name.as_str() {
-                "list" => Op::List,
-                "find" => Op::Find,
-                "check" => Op::Check,
-                "start" => Op::Start,
-                _ => Op::Finish,
-            });
+        let only = options.only.map(|route| match route {
+            Route::List => Op::List,
+            Route::Find => Op::Find,
+            Route::Check => Op::Check,
+            Route::Start => Op::Start,
+            Route::Finish => Op::Finish,
+        });
         let _ = ONLY.set(only);
-        let orgs_count = argument("--orgs", 20) as usize;
-        let seconds = argument("--seconds", 10);
+        let (orgs_count, seconds) = (options.orgs.max(1), options.seconds.max(1));
         let dir = tempfile::tempdir().expect("a directory");
         let url = format!("sqlite://{}", dir.path().join("load.db").display());
         let pool = match batchtrack_ref::startup::open(&url).await.expect("opens") {
@@ -405,33 +447,61 @@ fn main() {
         let library = serve(http::router(Api::new(pool.clone()).await.expect("units"), "sqlite")).await;
         let by_hand = serve(bare::router(pool.clone())).await;
         let by_hand_layered = serve(http::with_serving_layers(bare::router(pool.clone()))).await;
+        if let Some(server) = options.profile {
+            let base = match server {
+                Server::Library => &library,
+                Server::Bare => &by_hand,
+                Server::Layered => &by_hand_layered,
+            };
+            line(&format!("{server:?}, saturated (32 clients)"), &closed_loop(base, &orgs, 32, seconds).await);
+            return;
+        }
         println!(
-            "{orgs_count} organizations, mix: list lots 40%, find 25%, stock check 25%, start 5%, finish 5%; {seconds} s per run"
+            "{orgs_count} organizations, {}; {seconds} s per run, {} saturation rounds",
+            match only {
+                Some(op) => format!("only {op:?}"),
+                None => "mix: list lots 40%, find 25%, stock check 25%, start 5%, finish 5%".into(),
+            },
+            options.rounds.max(1),
         );
-        let library_max = closed_loop(&library, &orgs, 32, seconds).await;
-        let bare_max = closed_loop(&by_hand, &orgs, 32, seconds).await;
-        let layered_max = closed_loop(&by_hand_layered, &orgs, 32, seconds).await;
         println!("| run | req/s | p50 ms | p90 ms | p99 ms | failed |");
         println!("|---|---|---|---|---|---|");
-        line("library, saturated (32 clients)", &library_max);
-        line("by hand, saturated (32 clients)", &bare_max);
-        line("by hand with the serving layers, saturated", &layered_max);
+        let (mut to_bare, mut to_layered) = (Vec::new(), Vec::new());
+        let (mut library_rates, mut bare_rates) = (Vec::new(), Vec::new());
+        for round in 1..=options.rounds.max(1) {
+            let library_max = closed_loop(&library, &orgs, 32, seconds).await;
+            let bare_max = closed_loop(&by_hand, &orgs, 32, seconds).await;
+            let layered_max = closed_loop(&by_hand_layered, &orgs, 32, seconds).await;
+            line(&format!("round {round}: library, saturated (32 clients)"), &library_max);
+            line(&format!("round {round}: by hand, saturated (32 clients)"), &bare_max);
+            line(&format!("round {round}: by hand with the serving layers, saturated"), &layered_max);
+            to_bare.push(library_max.throughput() / bare_max.throughput());
+            to_layered.push(library_max.throughput() / layered_max.throughput());
+            library_rates.push(library_max.throughput());
+            bare_rates.push(bare_max.throughput());
+        }
+        let (library_rate, bare_rate) = (median(library_rates), median(bare_rates));
         for share in [0.5, 0.8] {
-            let library_run = open_loop(&library, &orgs, library_max.throughput() * share, seconds, 0).await;
-            let bare_run = open_loop(&by_hand, &orgs, bare_max.throughput() * share, seconds, 0).await;
+            let library_run = open_loop(&library, &orgs, library_rate * share, seconds, 0).await;
+            let bare_run = open_loop(&by_hand, &orgs, bare_rate * share, seconds, 0).await;
             line(&format!("library, open loop at {:.0}%", share * 100.0), &library_run);
             line(&format!("by hand, open loop at {:.0}%", share * 100.0), &bare_run);
         }
-        let rate = library_max.throughput() * 0.5;
+        let rate = library_rate * 0.5;
         let quiet = open_loop(&library, &orgs, rate, seconds, 0).await;
         let burst = open_loop(&library, &orgs, rate, seconds, 40).await;
         line("library at 50%, no sign-ins", &quiet);
         line("library at 50%, 40 sign-ins every second", &burst);
         let p99 = |run: &Run| run.percentile(|op| op != Op::SignIn, 0.99);
+        let shown = |ratios: &[f64]| {
+            ratios.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(", ")
+        };
         println!(
-            "throughput at saturation, library / by hand: {:.2}; / by hand with the serving layers: {:.2}",
-            library_max.throughput() / bare_max.throughput(),
-            library_max.throughput() / layered_max.throughput()
+            "throughput at saturation, library / by hand: {:.2} (median of {}); / by hand with the serving layers: {:.2} (median of {})",
+            median(to_bare.clone()),
+            shown(&to_bare),
+            median(to_layered.clone()),
+            shown(&to_layered),
         );
         println!(
             "p99 of the mix during sign-in bursts / without: {:.2} (sign-in p50 {:.0} ms, p99 {:.0} ms)",

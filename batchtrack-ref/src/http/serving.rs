@@ -3,8 +3,8 @@
 //! client's `x-request-id` or made), which its log span and its response
 //! carry; its body is limited to [`BODY_LIMIT`]; it is answered within
 //! [`REQUEST_TIMEOUT`]; a panic is a 500 problem and not a dropped
-//! connection; and any error answered without problem details (a method
-//! the route lacks, a body over the limit) is made one.
+//! connection; and any error answered without problem details or a page
+//! (a method the route lacks, a body over the limit) is made a problem.
 
 use axum::Router;
 use axum::extract::Request;
@@ -73,11 +73,15 @@ async fn as_problem(request: Request, next: axum::middleware::Next) -> Response 
     {
         let response = next.run(request).await;
         let status = response.status();
-        let is_problem = response
+        // Problems, and the web app's error pages, are answers already.
+        let answered = response
             .headers()
             .get(header::CONTENT_TYPE)
-            .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
-        if !(status.is_client_error() || status.is_server_error()) || is_problem {
+            .is_some_and(|value| {
+                let value = value.as_bytes();
+                value.starts_with(b"application/problem+json") || value.starts_with(b"text/html")
+            });
+        if !(status.is_client_error() || status.is_server_error()) || answered {
             return response;
         }
         let allow = response.headers().get(header::ALLOW).cloned();

@@ -97,6 +97,11 @@ pub trait Backend: sqlx::Database + sealed::Sealed {
     #[doc(hidden)]
     const MAX_BINDS: usize;
 
+    /// The SQL of a rendered `SELECT`, as this backend best runs it again
+    /// and again (on SQLite, a limit the planner does not read).
+    #[doc(hidden)]
+    fn __finish_select(sql: String) -> String;
+
     /// See [`pool::is_clean`](crate::pool::is_clean).
     #[doc(hidden)]
     fn __is_clean(connection: &mut Self::Connection) -> BoxFuture<'_, Result<bool, sqlx::Error>>;
@@ -160,7 +165,7 @@ where
 /// Implements [`Backend`] for one sqlx database: the same code for each,
 /// but for the sea-query dialect and the cache slot.
 macro_rules! impl_backend {
-    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $binds:literal, $is_clean:path, $across:path, $bindable:path, $make_call:path) => {
+    ($feature:literal, $database:ty, $dialect:ty, $slot:literal, $rls:literal, $binds:literal, $finish_select:path, $is_clean:path, $across:path, $bindable:path, $make_call:path) => {
         #[cfg(feature = $feature)]
         impl sealed::Sealed for $database {}
 
@@ -174,6 +179,10 @@ macro_rules! impl_backend {
             const MAX_BINDS: usize = $binds;
 
             type Dialect = $dialect;
+
+            fn __finish_select(sql: String) -> String {
+                $finish_select(sql)
+            }
 
             fn __arguments(values: sea_query::Values) -> Self::Arguments {
                 sqlx::IntoArguments::<Self>::into_arguments(sea_query_sqlx::SqlxValues(values))
@@ -251,6 +260,7 @@ impl_backend!(
     false,
     // SQLITE_MAX_VARIABLE_NUMBER of the SQLite that sqlx builds (3.32 on).
     32_766,
+    crate::query::sqlite_select,
     crate::pool::sqlite_is_clean,
     tenant::sqlite_acts_across_orgs,
     sqlite_bindable,
@@ -264,6 +274,7 @@ impl_backend!(
     true,
     // The protocol counts parameters in 16 bits.
     65_535,
+    std::convert::identity,
     crate::pool::postgres_is_clean,
     tenant::postgres_acts_across_orgs,
     Ok,

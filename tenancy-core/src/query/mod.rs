@@ -67,12 +67,36 @@ impl Statement {
     pub(crate) fn render<DB: Backend>(&self) -> (String, Values) {
         let dialect = DB::Dialect::default;
         match self {
-            Self::Select(s) => s.build(dialect()),
+            Self::Select(s) => {
+                let (sql, values) = s.build(dialect());
+                (DB::__finish_select(sql), values)
+            }
             Self::Insert(s) => s.build(dialect()),
             Self::Update(s) => s.build(dialect()),
             Self::Delete(s) => s.build(dialect()),
         }
     }
+}
+
+/// A `SELECT` for SQLite, with its limit as `LIMIT +?`.
+///
+/// SQLite reads the value bound to a bare `LIMIT ?` while it plans the
+/// statement, and marks the statement to be prepared again whenever that
+/// parameter is bound anew (`sqlite3ExprIsInteger`): every run of a cached
+/// statement with a limit would parse and plan it again, a tenth of a
+/// page's cost. `+?` is the same limit, as an expression the planner does
+/// not read. Only the statement's own trailing limit is changed: sea-query
+/// writes it last, before the offset.
+#[cfg(feature = "sqlite")]
+pub(crate) fn sqlite_select(mut sql: String) -> String {
+    const LIMIT: &str = " LIMIT ?";
+    if let Some(at) = sql.rfind(LIMIT) {
+        let end = at + LIMIT.len();
+        if matches!(&sql[end..], "" | " OFFSET ?") {
+            sql.insert(end - 1, '+');
+        }
+    }
+    sql
 }
 
 /// Whose rows a statement may touch: one organization's, the system rows
@@ -370,5 +394,36 @@ mod tests {
         };
         assert_eq!(offset_only.normalized().limit, Some(MAX_ROWS));
         assert_eq!(Paging::default().normalized(), Paging::default());
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn sqlite_limits_are_expressions_the_planner_does_not_read() {
+        assert_eq!(
+            sqlite_select("SELECT a FROM t LIMIT ?".into()),
+            "SELECT a FROM t LIMIT +?"
+        );
+        assert_eq!(
+            sqlite_select("SELECT a FROM t LIMIT ? OFFSET ?".into()),
+            "SELECT a FROM t LIMIT +? OFFSET ?"
+        );
+        // Only the statement's own, trailing limit.
+        let inner = "SELECT a FROM t WHERE b IN (SELECT b FROM u LIMIT ?) ORDER BY a";
+        assert_eq!(sqlite_select(inner.into()), inner);
+        assert_eq!(sqlite_select("SELECT 1".into()), "SELECT 1");
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn a_sqlite_select_renders_its_limit_as_an_expression() {
+        let mut select = Query::select();
+        select
+            .column(sea_query::Asterisk)
+            .from(sea_query::Alias::new("t"))
+            .limit(5)
+            .offset(10);
+        let (sql, values) = Statement::Select(select).render::<sqlx::Sqlite>();
+        assert!(sql.ends_with(" LIMIT +? OFFSET ?"), "{sql}");
+        assert_eq!(values.0.len(), 2);
     }
 }
