@@ -13,6 +13,7 @@ pub mod http;
 pub mod outbox;
 pub mod startup;
 pub mod telemetry;
+pub mod web;
 
 pub use startup::{Application, StartupError};
 

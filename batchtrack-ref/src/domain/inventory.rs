@@ -439,6 +439,31 @@ pub async fn expired_lots<DB: Store>(
         .await
 }
 
+/// The lots that still hold stock and expire from `today` to `until`,
+/// soonest first: to use before they are lost.
+///
+/// # Errors
+///
+/// When the statement fails.
+pub async fn expiring_lots<DB: Store>(
+    pool: &sqlx::Pool<DB>,
+    scope: &Scope,
+    today: NaiveDate,
+    until: NaiveDate,
+) -> tenancy_core::Result<Vec<Lot>> {
+    Lot::select(scope)
+        .filter(
+            Lot::EXPIRES_ON
+                .gte(today)
+                .and(Lot::EXPIRES_ON.lte(until))
+                .and(Lot::QUANTITY.gt(Amount::ZERO)),
+        )
+        .order_by(Lot::EXPIRES_ON, Order::Asc)
+        .order_by(Lot::ID, Order::Asc)
+        .fetch_all(pool)
+        .await
+}
+
 /// An ingredient whose usable stock is below its threshold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LowStock {

@@ -121,6 +121,14 @@ impl UnitBook {
             .ok_or(ConversionError::UnknownUnit(id))
     }
 
+    /// Every unit, by kind then symbol: the choices of a unit field.
+    #[must_use]
+    pub fn all(&self) -> Vec<&Unit> {
+        let mut all: Vec<&Unit> = self.units.values().map(|(unit, _)| unit).collect();
+        all.sort_by(|a, b| (a.kind as u8, &a.symbol).cmp(&(b.kind as u8, &b.symbol)));
+        all
+    }
+
     /// The unit with this symbol (`g`, `fl_oz`), if any.
     #[must_use]
     pub fn by_symbol(&self, symbol: &str) -> Option<&Unit> {

@@ -210,6 +210,7 @@ pub fn router<DB: Store>(api: Api<DB>, backend: &'static str) -> Router {
         }
         _ => Router::new(),
     };
+    let pages = crate::web::routes(api.clone());
     let health = Router::new()
         .route("/health", get(health::<DB>))
         .with_state((api.pool.clone(), backend));
@@ -219,6 +220,7 @@ pub fn router<DB: Store>(api: Api<DB>, backend: &'static str) -> Router {
             .merge(stripe)
             .merge(health)
             .merge(openapi::routes())
+            .merge(pages)
             .fallback(problem::no_route),
     )
 }

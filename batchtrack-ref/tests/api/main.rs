@@ -9,3 +9,4 @@ mod isolation;
 mod readme;
 mod served;
 mod team;
+mod web;

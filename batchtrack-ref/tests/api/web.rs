@@ -1,0 +1,630 @@
+//! The web pages, driven as a browser drives them: a cookie session, forms
+//! posted with their CSRF token, redirects read rather than followed. On
+//! both backends, like the API.
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::served::Served;
+
+/// A browser of one person: its cookies and the CSRF token of its pages.
+struct Visitor<'a> {
+    app: &'a Served,
+    client: reqwest::Client,
+    cookies: Vec<(String, String)>,
+}
+
+/// A page answered: status, body, the redirect's target.
+struct Page {
+    status: StatusCode,
+    html: String,
+    location: Option<String>,
+}
+
+impl<'a> Visitor<'a> {
+    fn new(app: &'a Served) -> Self {
+        Self {
+            app,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            cookies: Vec::new(),
+        }
+    }
+
+    /// Signed in as `email`, with the demo password.
+    async fn signed_in(app: &'a Served, email: &str) -> Self {
+        let mut visitor = Self::new(app);
+        let form = visitor.get("/sign-in").await;
+        assert_eq!(form.status, 200, "{}", form.html);
+        let csrf = csrf_of(&form.html);
+        let answer = visitor
+            .post_raw(
+                "/sign-in",
+                &[
+                    ("csrf", csrf.as_str()),
+                    ("next", "/"),
+                    ("email", email),
+                    ("password", batchtrack_ref::demo::PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(answer.status, 303, "{email} signs in: {}", answer.html);
+        assert_eq!(answer.location.as_deref(), Some("/"));
+        visitor
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let request = if self.cookies.is_empty() {
+            request
+        } else {
+            request.header(COOKIE, self.cookie_header())
+        };
+        let response = request.send().await.expect("answered");
+        for set in response.headers().get_all(SET_COOKIE) {
+            let text = set.to_str().expect("ascii");
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            assert!(attributes.contains("HttpOnly"), "{text}");
+            assert!(attributes.contains("SameSite=Lax"), "{text}");
+            self.cookies.retain(|(kept, _)| kept != name);
+            if !attributes.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|value| value.to_str().expect("ascii").to_owned());
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|value| value.to_str().expect("ascii").to_owned());
+        let html = response.text().await.expect("a body");
+        if status.is_client_error() || status.is_server_error() {
+            assert!(
+                content_type
+                    .as_deref()
+                    .is_some_and(|kind| kind.starts_with("text/html")),
+                "an error page, not {content_type:?}: {status} {html}"
+            );
+        }
+        Page {
+            status,
+            html,
+            location,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.app.base));
+        self.send(request).await
+    }
+
+    /// Posts `fields` as they are.
+    async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let request = self
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Posts `fields` with the CSRF token of this visitor's pages.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = csrf_of(&self.get("/").await.html);
+        let mut with = vec![("csrf", csrf.as_str())];
+        with.extend_from_slice(fields);
+        self.post_raw(path, &with).await
+    }
+}
+
+/// The CSRF token in a page's first form.
+fn csrf_of(html: &str) -> String {
+    let at = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a CSRF token");
+    let rest = &html[at + r#"name="csrf" value=""#.len()..];
+    rest[..rest.find('"').expect("the value ends")].to_owned()
+}
+
+/// The id in a `/kind/{id}` location.
+fn id_in(location: &str) -> i64 {
+    location
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .expect("an id")
+}
+
+/// An id the API lists for `email` at `path` (JSON), by field `name`.
+async fn api_id(app: &Served, email: &str, path: &str, field: &str, value: &str) -> i64 {
+    let token = app.login(email).await;
+    app.items(&token, path)
+        .await
+        .into_iter()
+        .find(|item| item[field] == Value::String(value.into()))
+        .and_then(|item| item["id"].as_i64())
+        .unwrap_or_else(|| panic!("{path} has {field} = {value}"))
+}
+
+async fn every_page_answers_its_owner(app: &Served) {
+    let mut owner = Visitor::signed_in(app, "owner@acme.example").await;
+    let recipe = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/recipes",
+        "name",
+        "Lavender soap",
+    )
+    .await;
+    let ingredient = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/ingredients",
+        "name",
+        "Olive oil",
+    )
+    .await;
+    for path in [
+        "/".to_owned(),
+        "/ingredients".to_owned(),
+        format!("/ingredients/{ingredient}"),
+        "/recipes".to_owned(),
+        format!("/recipes/{recipe}"),
+        format!("/recipes/{recipe}?scale=2.5"),
+        "/batches".to_owned(),
+        "/products".to_owned(),
+    ] {
+        let page = owner.get(&path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.html);
+        assert!(
+            page.html.contains("Acme Soap Co"),
+            "{path} names the organization"
+        );
+        assert!(
+            !page.html.contains("Birch"),
+            "{path} shows nothing of Birch"
+        );
+    }
+    let css = owner.get("/static/site.css").await;
+    assert_eq!(css.status, 200);
+}
+
+async fn nobody_signed_in_is_sent_to_sign_in(app: &Served) {
+    let mut nobody = Visitor::new(app);
+    for path in ["/", "/ingredients", "/batches/1", "/products"] {
+        let page = nobody.get(path).await;
+        assert_eq!(page.status, 303, "{path}");
+        let to = page.location.expect("a redirect");
+        assert!(to.starts_with("/sign-in"), "{path} goes to {to}");
+    }
+    let page = nobody.get("/batches").await;
+    assert_eq!(page.location.as_deref(), Some("/sign-in?next=%2Fbatches"));
+    // A stale cookie: the session ended.
+    nobody.cookies.push((
+        batchtrack_ref::web::SESSION_COOKIE.into(),
+        "not-a-token".into(),
+    ));
+    let page = nobody.get("/").await;
+    assert_eq!(page.location.as_deref(), Some("/sign-in?expired=1"));
+}
+
+async fn sign_in_refuses_wrong_passwords_and_foreign_forms(app: &Served) {
+    let mut visitor = Visitor::new(app);
+    let form = visitor.get("/sign-in").await;
+    let csrf = csrf_of(&form.html);
+    let wrong = visitor
+        .post_raw(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", "owner@acme.example"),
+                ("password", "wrong"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.html.contains("Wrong email or password"));
+    assert!(
+        wrong.html.contains(r#"value="owner@acme.example""#),
+        "the email is kept"
+    );
+    // A sign-in form posted from another site carries no token of ours.
+    let mut elsewhere = Visitor::new(app);
+    let refused = elsewhere
+        .post_raw(
+            "/sign-in",
+            &[
+                ("email", "owner@acme.example"),
+                ("password", batchtrack_ref::demo::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(elsewhere.cookies.is_empty(), "no session was given");
+    // A `next` of another site is not followed.
+    let form = elsewhere.get("/sign-in").await;
+    let csrf = csrf_of(&form.html);
+    let answer = elsewhere
+        .post_raw(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("next", "//evil.example/"),
+                ("email", "owner@acme.example"),
+                ("password", batchtrack_ref::demo::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(answer.location.as_deref(), Some("/"));
+}
+
+async fn the_daily_flow_runs_in_pages(app: &Served) {
+    let mut owner = Visitor::signed_in(app, "owner@acme.example").await;
+    let recipe = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/recipes",
+        "name",
+        "Lavender soap",
+    )
+    .await;
+    let check = owner.get(&format!("/recipes/{recipe}?scale=1")).await;
+    assert!(
+        check.html.contains("Enough stock for this batch."),
+        "{}",
+        check.html
+    );
+    assert!(check.html.contains("The largest batch possible now"));
+    let short = owner.get(&format!("/recipes/{recipe}?scale=500")).await;
+    assert!(short.html.contains("Not enough stock"));
+    assert!(
+        !short.html.contains("Start batch"),
+        "no start offered when short"
+    );
+    let started = owner
+        .post(
+            "/batches",
+            &[("recipe_id", &recipe.to_string()), ("scale", "1")],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.html);
+    let batch = id_in(started.location.as_deref().expect("the batch's page"));
+    let page = owner.get(&format!("/batches/{batch}")).await;
+    assert!(page.html.contains("in progress"));
+    let sku = csrf_free_option(&page.html);
+    let finished = owner
+        .post(
+            &format!("/batches/{batch}/finish"),
+            &[
+                ("sku_id", &sku),
+                ("yield_quantity", "12"),
+                ("batch_code", &format!("WEB-{batch}")),
+            ],
+        )
+        .await;
+    assert_eq!(finished.status, 303, "{}", finished.html);
+    let products = owner.get("/products").await;
+    assert!(
+        products.html.contains(&format!("WEB-{batch}: 12 pcs")),
+        "{}",
+        products.html
+    );
+    // Too much at once: the page says what is short, nothing is taken.
+    let refused = owner
+        .post(
+            "/batches",
+            &[("recipe_id", &recipe.to_string()), ("scale", "500")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("is short by"), "{}", refused.html);
+    // A malformed scale is shown next to its field.
+    let malformed = owner.get(&format!("/recipes/{recipe}?scale=lots")).await;
+    assert!(malformed.html.contains("must be a number"));
+}
+
+/// The first option's value of the page's SKU dropdown.
+fn csrf_free_option(html: &str) -> String {
+    let at = html
+        .find(r#"<select id="sku_id""#)
+        .expect("the SKU dropdown");
+    let rest = &html[at..];
+    let at = rest.find(r#"<option value=""#).expect("an option") + r#"<option value=""#.len();
+    rest[at..at + rest[at..].find('"').expect("ends")].to_owned()
+}
+
+async fn forms_without_the_token_change_nothing(app: &Served) {
+    let mut owner = Visitor::signed_in(app, "owner@acme.example").await;
+    let recipe = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/recipes",
+        "name",
+        "Lavender soap",
+    )
+    .await;
+    let ingredient = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/ingredients",
+        "name",
+        "Olive oil",
+    )
+    .await;
+    let before = owner
+        .get("/batches")
+        .await
+        .html
+        .matches("in progress")
+        .count();
+    let recipe = recipe.to_string();
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/batches".into(),
+            vec![("recipe_id", recipe.as_str()), ("scale", "1")],
+        ),
+        (
+            "/ingredients".into(),
+            vec![("name", "Beeswax"), ("stock_unit_id", "1")],
+        ),
+        (
+            format!("/ingredients/{ingredient}/lots"),
+            vec![
+                ("lot_number", "X"),
+                ("quantity", "1"),
+                ("unit_id", "1"),
+                ("cost_per_unit", "1"),
+                ("received_on", "2026-01-01"),
+            ],
+        ),
+        (
+            "/batches/1/finish".into(),
+            vec![("sku_id", "1"), ("yield_quantity", "1")],
+        ),
+        ("/batches/1/cancel".into(), vec![]),
+        (
+            "/lots/1/adjust".into(),
+            vec![("kind", "spoilage"), ("quantity", "1"), ("reason", "x")],
+        ),
+        ("/sign-out".into(), vec![]),
+    ];
+    for (path, fields) in &posts {
+        let missing = owner.post_raw(path, fields).await;
+        assert_eq!(missing.status, 403, "{path} without a token");
+        let mut forged = vec![("csrf", "00ff")];
+        forged.extend_from_slice(fields);
+        let wrong = owner.post_raw(path, &forged).await;
+        assert_eq!(wrong.status, 403, "{path} with a wrong token");
+    }
+    // Another session's token does not do either.
+    let mut other = Visitor::signed_in(app, "manager@acme.example").await;
+    let theirs = csrf_of(&other.get("/").await.html);
+    let refused = owner
+        .post_raw(
+            "/batches",
+            &[("csrf", &theirs), ("recipe_id", &recipe), ("scale", "1")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        owner
+            .get("/batches")
+            .await
+            .html
+            .matches("in progress")
+            .count(),
+        before
+    );
+    assert!(!owner.get("/ingredients").await.html.contains("Beeswax"));
+    assert_eq!(owner.get("/").await.status, 200, "still signed in");
+}
+
+async fn another_organizations_ids_are_refused(app: &Served) {
+    let mut acme = Visitor::signed_in(app, "owner@acme.example").await;
+    let birch_recipe = api_id(
+        app,
+        "owner@birch.example",
+        "/api/v1/recipes",
+        "name",
+        "Birch candle",
+    )
+    .await;
+    let birch_ingredient = api_id(
+        app,
+        "owner@birch.example",
+        "/api/v1/ingredients",
+        "name",
+        "Soy wax",
+    )
+    .await;
+    let birch_token = app.login("owner@birch.example").await;
+    let birch_sku = app.items(&birch_token, "/api/v1/skus").await[0]["id"]
+        .as_i64()
+        .expect("a SKU");
+    for path in [
+        format!("/recipes/{birch_recipe}"),
+        format!("/ingredients/{birch_ingredient}"),
+    ] {
+        let page = acme.get(&path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(!page.html.contains("Birch candle") && !page.html.contains("Soy wax"));
+    }
+    let started = acme
+        .post(
+            "/batches",
+            &[("recipe_id", &birch_recipe.to_string()), ("scale", "1")],
+        )
+        .await;
+    assert_eq!(started.status, 404, "{}", started.html);
+    let received = acme
+        .post(
+            &format!("/ingredients/{birch_ingredient}/lots"),
+            &[
+                ("lot_number", "SMUGGLED"),
+                ("quantity", "5"),
+                ("unit_id", "1"),
+                ("cost_per_unit", "1"),
+                ("received_on", "2026-11-01"),
+            ],
+        )
+        .await;
+    assert!(
+        received.status == 404 || received.status == 422,
+        "{}",
+        received.status
+    );
+    // A batch of Acme's, finished into Birch's SKU: refused at the field.
+    let recipe = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/recipes",
+        "name",
+        "Lavender soap",
+    )
+    .await;
+    let started = acme
+        .post(
+            "/batches",
+            &[("recipe_id", &recipe.to_string()), ("scale", "1")],
+        )
+        .await;
+    let batch = id_in(started.location.as_deref().expect("started"));
+    let finished = acme
+        .post(
+            &format!("/batches/{batch}/finish"),
+            &[("sku_id", &birch_sku.to_string()), ("yield_quantity", "3")],
+        )
+        .await;
+    assert_eq!(finished.status, 422, "{}", finished.html);
+    assert!(
+        finished.html.contains(r#"id="sku_id-error""#),
+        "{}",
+        finished.html
+    );
+    assert!(
+        acme.get(&format!("/batches/{batch}"))
+            .await
+            .html
+            .contains("in progress")
+    );
+    let birch_lots = app.items(&birch_token, "/api/v1/lots?limit=200").await;
+    assert!(birch_lots.iter().all(|lot| lot["lot_number"] != "SMUGGLED"));
+}
+
+async fn a_viewer_sees_no_forms_and_is_refused(app: &Served) {
+    let mut viewer = Visitor::signed_in(app, "viewer@acme.example").await;
+    let recipe = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/recipes",
+        "name",
+        "Lavender soap",
+    )
+    .await;
+    let ingredient = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/ingredients",
+        "name",
+        "Olive oil",
+    )
+    .await;
+    let check = viewer.get(&format!("/recipes/{recipe}")).await;
+    assert_eq!(check.status, 200);
+    assert!(!check.html.contains("Start batch"));
+    let ingredient_page = viewer.get(&format!("/ingredients/{ingredient}")).await;
+    assert!(!ingredient_page.html.contains("Receive a lot"));
+    assert!(!ingredient_page.html.contains("Adjust"));
+    assert!(
+        !viewer
+            .get("/ingredients")
+            .await
+            .html
+            .contains("New ingredient")
+    );
+    let refused = viewer
+        .post(
+            "/batches",
+            &[("recipe_id", &recipe.to_string()), ("scale", "1")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let refused = viewer
+        .post(
+            "/ingredients",
+            &[("name", "Viewer's"), ("stock_unit_id", "1")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+async fn a_lapsed_subscription_names_the_owner(app: &Served) {
+    let mut manager = Visitor::signed_in(app, "manager@birch.example").await;
+    let mut owner = Visitor::signed_in(app, "owner@birch.example").await;
+    app.lapse_billing("Birch Candle Works").await;
+    let page = manager.get("/").await;
+    assert_eq!(page.status, 402, "{}", page.html);
+    assert!(page.html.contains("owner@birch.example"), "{}", page.html);
+    assert_eq!(owner.get("/").await.status, 200, "the owner passes");
+    // Signing in anew says the same.
+    let mut fresh = Visitor::new(app);
+    let form = fresh.get("/sign-in").await;
+    let csrf = csrf_of(&form.html);
+    let answer = fresh
+        .post_raw(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", "viewer@birch.example"),
+                ("password", batchtrack_ref::demo::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 402);
+    assert!(answer.html.contains("owner@birch.example"));
+}
+
+async fn signing_out_ends_the_session(app: &Served) {
+    let mut owner = Visitor::signed_in(app, "owner@acme.example").await;
+    let kept = owner.cookie_header();
+    let out = owner.post("/sign-out", &[]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(out.location.as_deref(), Some("/sign-in"));
+    // The old cookie, replayed, no longer signs anyone in.
+    let mut replay = Visitor::new(app);
+    for pair in kept.split("; ") {
+        let (name, value) = pair.split_once('=').expect("a pair");
+        replay.cookies.push((name.into(), value.into()));
+    }
+    let page = replay.get("/").await;
+    assert_eq!(page.status, 303);
+}
+
+crate::served!(
+    every_page_answers_its_owner,
+    nobody_signed_in_is_sent_to_sign_in,
+    sign_in_refuses_wrong_passwords_and_foreign_forms,
+    the_daily_flow_runs_in_pages,
+    forms_without_the_token_change_nothing,
+    another_organizations_ids_are_refused,
+    a_viewer_sees_no_forms_and_is_refused,
+    a_lapsed_subscription_names_the_owner,
+    signing_out_ends_the_session,
+);
