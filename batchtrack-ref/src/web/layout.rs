@@ -145,9 +145,18 @@ pub(super) fn field_error(errors: &super::forms::Errors, field: &str) -> Markup 
     }
 }
 
-/// `amount` with its unit: `1 250.5 g`.
+/// `amount` with its unit, to two decimals at most (`7791.21 ml`): what
+/// a person reads on the floor; the API answers the exact amounts.
 pub(super) fn quantity(amount: Amount, unit: &str) -> String {
-    format!("{amount} {unit}")
+    let shown = amount
+        .decimal()
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .normalize();
+    // A shortfall of a millionth is still a shortfall.
+    if shown.is_zero() && amount.is_positive() {
+        return format!("less than 0.01 {unit}");
+    }
+    format!("{shown} {unit}")
 }
 
 /// The symbol of `unit` in the app's unit book (`?` for none).

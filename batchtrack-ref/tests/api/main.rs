@@ -1,5 +1,6 @@
 //! API tests: the application as the binary starts it, driven over HTTP.
 
+mod browser;
 mod commands;
 mod flows;
 mod health;
