@@ -86,7 +86,7 @@ pub use models::{
 };
 pub use organization::{
     MANAGE_ORGANIZATION, Organization, OrganizationChanges, create_organization, organization,
-    set_organization_active, update_organization,
+    organizations, set_organization_active, update_organization,
 };
 pub use password::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, Passwords, QUEUED_PER_THREAD, Verdict};
 pub use permission::{Permission, PermissionDef, PermissionSet, is_valid_key};

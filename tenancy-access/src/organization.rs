@@ -159,6 +159,25 @@ where
     DB::__organization(KEY, &mut conn, scope.org()).await
 }
 
+/// Every organization, by name: work across organizations only (the app's
+/// staff choosing where to act, a billing job).
+///
+/// # Errors
+///
+/// [`Error::Database`] when the statement fails.
+pub async fn organizations<'c, A, DB>(
+    conn: A,
+    system: &impl ActsAcrossOrgs,
+) -> Result<Vec<Organization>>
+where
+    A: Acquire<'c, Database = DB> + Send + 'c,
+    DB: AccessStore,
+{
+    let _ = system.acting_reason();
+    let mut conn = crate::store::acquire(conn).await?;
+    DB::__organizations(KEY, &mut conn).await
+}
+
 /// Renames the scope's organization or changes its time zone. Only the
 /// owner, a member holding [`MANAGE_ORGANIZATION`], a developer or a job
 /// may.

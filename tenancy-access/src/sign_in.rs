@@ -103,7 +103,9 @@ const NOBODY: UserId = UserId::new(0);
 /// argon2id (an outdated hash is replaced), then the user is admitted by
 /// the same rule as every request, and a session valid for `ttl` starts.
 ///
-/// `org` is the organization to sign in to; `None` for the user's first.
+/// `org` is the organization to sign in to; `None` for the user's first
+/// (a developer who belongs to none signs in to none, and chooses one
+/// later with [`select_org`](crate::select_org)).
 ///
 /// Every attempt costs the same statements and one hash, whatever the
 /// email: an unknown one, one without a password, a wrong password and an
@@ -244,7 +246,9 @@ async fn failed<DB: AccessStore>(
 /// `login.succeeded` or `login.failed`; and starts a session valid for
 /// `ttl`.
 ///
-/// `org` is the organization to sign in to; `None` for the user's first.
+/// `org` is the organization to sign in to; `None` for the user's first
+/// (a developer who belongs to none signs in to none, and chooses one
+/// later with [`select_org`](crate::select_org)).
 ///
 /// # Errors
 ///
@@ -273,7 +277,13 @@ where
         record::<DB>(&mut conn, event).await?;
         return Err(Refusal::NotAMember.into());
     };
-    let admitted = admit(&context, policy, now);
+    let admitted = match admit(&context, policy, now) {
+        // A developer may sign in before choosing an organization: the
+        // session then serves only what needs none (the organization
+        // picker), as the tenancy layer does for such requests.
+        Err(Refusal::NoOrganization) if context.is_developer => Ok(()),
+        admitted => admitted.map(|_| ()),
+    };
     let (kind, reason) = match &admitted {
         Ok(_) => (EventKind::LoginSucceeded, None),
         Err(refusal) => (EventKind::LoginFailed, Some(refusal.to_string())),

@@ -48,8 +48,8 @@ macro_rules! domain_models {
         /// `sqlx::Postgres`.
         ///
         /// One bound for "stores every model of the domain and the access
-        /// rules" (and reads the access rows the API lists: roles,
-        /// invitations, memberships), so that services say `DB: Store` once instead of
+        /// rules" (and reads the access rows the API and the pages list:
+        /// roles, invitations, memberships, role assignments), so that services say `DB: Store` once instead of
         /// a bound per model.
         pub trait Store:
             Backend
@@ -60,6 +60,7 @@ macro_rules! domain_models {
             + Stores<tenancy_access::Role>
             + Stores<tenancy_access::Invitation>
             + Stores<tenancy_access::Membership>
+            + Stores<tenancy_access::RoleAssignment>
             $(+ Stores<$model>)*
         {
         }
@@ -73,6 +74,7 @@ macro_rules! domain_models {
                 + Stores<tenancy_access::Role>
                 + Stores<tenancy_access::Invitation>
                 + Stores<tenancy_access::Membership>
+                + Stores<tenancy_access::RoleAssignment>
                 $(+ Stores<$model>)*
         {
         }

@@ -21,7 +21,7 @@ use crate::domain::batches::{
     Finish, batches, cancel as cancel_batch, finish as finish_batch, start as start_batch,
 };
 use crate::domain::models::{Batch, BatchIngredient, BatchStatus, Recipe, RecipeIngredient, Sku};
-use crate::domain::permissions::{RunBatches, ViewBatches, ViewRecipes};
+use crate::domain::permissions::{RunBatches, Trace, ViewBatches, ViewRecipes};
 use crate::domain::stock::{StockCheck, check};
 use crate::domain::{DomainError, Shortfall, Store};
 use crate::http::Api;
@@ -344,6 +344,7 @@ async fn batch_page<DB: Store>(
             h1 { "Batch " (batch.id) ": " (recipe.name) }
             p { "Scale " (batch.scale) ", " strong id="status" { (status_text(batch.status)) } ", started " (batch.started_at.format("%Y-%m-%d %H:%M")) ". Cost so far: " (batch.total_cost) "." }
             @if let Some(message) = errors.get("") { p.banner.bad role="alert" { (message) } }
+            @if visit.may::<Trace>() { p { a href=(format!("/batches/{}/trace", batch.id)) { "Trace this batch" } } }
             h2 { "Taken from lots" }
             table {
                 thead { tr { th { "Ingredient" } th { "Lot" } th.number { "Used" } } }

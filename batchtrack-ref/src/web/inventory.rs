@@ -18,7 +18,7 @@ use crate::domain::inventory::{
     AdjustmentRequest, Receipt, adjust as adjust_lot, receive as receive_lot, usable_stock,
 };
 use crate::domain::models::{AdjustmentKind, Ingredient, Lot};
-use crate::domain::permissions::{AdjustInventory, EditInventory, ViewInventory};
+use crate::domain::permissions::{AdjustInventory, EditInventory, Trace, ViewInventory};
 use crate::domain::{DomainError, Store};
 use crate::http::Api;
 
@@ -189,6 +189,7 @@ async fn ingredient_page<DB: Store>(
     let today = chrono::Utc::now().date_naive();
     let value = |name: &str| form.map_or("", |form| form.text(name)).to_owned();
     let adjust = visit.may::<AdjustInventory>();
+    let trace = visit.may::<Trace>();
     Ok(page(
         &visit.chrome,
         &ingredient.name,
@@ -204,7 +205,10 @@ async fn ingredient_page<DB: Store>(
                         @for lot in &lots {
                             @let expired = lot.expires_on.is_some_and(|day| day < today);
                             tr {
-                                td { (lot.lot_number) @if let Some(supplier) = &lot.supplier { br; span.muted { (supplier) } } }
+                                td {
+                                    @if trace { a href=(format!("/lots/{}/trace", lot.id)) { (lot.lot_number) } } @else { (lot.lot_number) }
+                                    @if let Some(supplier) = &lot.supplier { br; span.muted { (supplier) } }
+                                }
                                 td { (lot.received_on) }
                                 td.short[expired] { (lot.expires_on.map(|day| day.to_string()).unwrap_or_else(|| "never".into())) @if expired { " (expired)" } }
                                 td.number { (quantity(lot.quantity, &unit)) }

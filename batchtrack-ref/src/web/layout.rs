@@ -64,6 +64,9 @@ impl<DB: Store> FromRequestParts<Api<DB>> for Visit {
             recipes: permissions.has::<ViewRecipes>(),
             batches: permissions.has::<ViewBatches>(),
             products: permissions.has::<ViewProducts>(),
+            team: true,
+            audit: context.owner == Some(context.user),
+            developer: context.is_developer,
         };
         Ok(Self {
             scope,
@@ -84,6 +87,9 @@ pub(super) struct Chrome {
     recipes: bool,
     batches: bool,
     products: bool,
+    team: bool,
+    audit: bool,
+    developer: bool,
 }
 
 impl Chrome {
@@ -91,6 +97,17 @@ impl Chrome {
     /// error before any session).
     pub(super) fn bare() -> Self {
         Self::default()
+    }
+
+    /// The header of a developer's page before they chose an organization:
+    /// the switcher and the sign-out form.
+    pub(super) fn signed_in_without_organization(csrf: &str) -> Self {
+        Self {
+            organization: Some("no organization chosen".into()),
+            csrf: Some(csrf.to_owned()),
+            developer: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -116,6 +133,9 @@ pub(super) fn page(chrome: &Chrome, title: &str, main: Markup) -> Markup {
                             @if chrome.recipes { a href="/recipes" { "Recipes" } }
                             @if chrome.batches { a href="/batches" { "Batches" } }
                             @if chrome.products { a href="/products" { "Products" } }
+                            @if chrome.team { a href="/team" { "Team" } }
+                            @if chrome.audit { a href="/audit" { "Audit log" } }
+                            @if chrome.developer { a href="/organizations" { "Organizations" } }
                         }
                         @if let Some(csrf) = &chrome.csrf {
                             form.sign-out method="post" action="/sign-out" {

@@ -20,6 +20,7 @@
 //! Pages hide the actions a role may not take, and the handlers still
 //! check the permission (`Require<P>`).
 
+mod audit;
 mod batches;
 mod dashboard;
 mod forms;
@@ -28,6 +29,9 @@ mod layout;
 mod pages;
 mod products;
 mod session;
+mod switcher;
+mod team;
+mod trace;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -66,7 +70,33 @@ pub(crate) fn routes<DB: Store>(api: Api<DB>) -> Router {
         .route("/batches/{id}", get(batches::show::<DB>))
         .route("/batches/{id}/finish", post(batches::finish::<DB>))
         .route("/batches/{id}/cancel", post(batches::cancel::<DB>))
-        .route("/products", get(products::list::<DB>));
+        .route("/products", get(products::list::<DB>))
+        .route("/lots/{id}/trace", get(trace::lot::<DB>))
+        .route("/batches/{id}/trace", get(trace::batch::<DB>))
+        .route("/audit", get(audit::log::<DB>))
+        .route("/team", get(team::show::<DB>))
+        .route("/team/invitations", post(team::invite::<DB>))
+        .route(
+            "/team/invitations/{id}/revoke",
+            post(team::revoke_invitation::<DB>),
+        )
+        .route(
+            "/team/members/{id}/deactivate",
+            post(team::deactivate::<DB>),
+        )
+        .route("/team/members/{id}/restore", post(team::restore::<DB>))
+        .route("/team/members/{id}/roles", post(team::assign::<DB>))
+        .route(
+            "/team/role-assignments/{id}/revoke",
+            post(team::revoke_role::<DB>),
+        )
+        .route("/team/roles", post(team::create_role::<DB>))
+        .route("/team/permissions", post(team::grant::<DB>))
+        .route("/team/transfer", post(team::transfer::<DB>))
+        .route(
+            "/organizations",
+            get(switcher::list::<DB>).post(switcher::select::<DB>),
+        );
     let public = Router::new()
         .route("/sign-in", get(session::form).post(session::sign_in::<DB>))
         .route("/static/site.css", get(layout::stylesheet));

@@ -54,6 +54,11 @@ pub(super) async fn as_page(request: Request, next: Next) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         return Redirect::to(&sign_in_then(&next_path, &said.code)).into_response();
     }
+    // Signed in, acting nowhere: a developer chooses where (anyone else
+    // is refused there too, without a loop).
+    if said.code == "no_organization" && next_path != "/organizations" {
+        return Redirect::to("/organizations").into_response();
+    }
     let mut answer = (status, error_page(status, &said)).into_response();
     if let Some(retry_after) = retry_after {
         answer

@@ -181,6 +181,13 @@ async fn every_page_answers_its_owner(app: &Served) {
         "Olive oil",
     )
     .await;
+    let token = app.login("owner@acme.example").await;
+    let batch = app.items(&token, "/api/v1/batches").await[0]["id"]
+        .as_i64()
+        .expect("the demo's batch");
+    let lot = app.items(&token, "/api/v1/lots").await[0]["id"]
+        .as_i64()
+        .expect("a lot");
     for path in [
         "/".to_owned(),
         "/ingredients".to_owned(),
@@ -190,6 +197,10 @@ async fn every_page_answers_its_owner(app: &Served) {
         format!("/recipes/{recipe}?scale=2.5"),
         "/batches".to_owned(),
         "/products".to_owned(),
+        "/team".to_owned(),
+        "/audit".to_owned(),
+        format!("/batches/{batch}/trace"),
+        format!("/lots/{lot}/trace"),
     ] {
         let page = owner.get(&path).await;
         assert_eq!(page.status, 200, "{path}: {}", page.html);
@@ -617,7 +628,176 @@ async fn signing_out_ends_the_session(app: &Served) {
     assert_eq!(page.status, 303);
 }
 
+async fn the_team_is_managed_in_pages(app: &Served) {
+    let mut owner = Visitor::signed_in(app, "owner@acme.example").await;
+    let team = owner.get("/team").await;
+    assert_eq!(team.status, 200);
+    assert!(team.html.contains("Invite someone") && team.html.contains("Transfer ownership"));
+    let token = app.login("owner@acme.example").await;
+    let roles = app.items(&token, "/api/v1/roles").await;
+    let role_id = |name: &str| {
+        roles
+            .iter()
+            .find(|role| role["name"] == name)
+            .and_then(|role| role["id"].as_i64())
+            .unwrap_or_else(|| panic!("a role {name}"))
+            .to_string()
+    };
+    let invited = owner
+        .post(
+            "/team/invitations",
+            &[
+                ("email", "packer@acme.example"),
+                ("invite_role", &role_id("Viewer")),
+            ],
+        )
+        .await;
+    assert_eq!(invited.status, 303, "{}", invited.html);
+    assert!(
+        app.outbox
+            .sent()
+            .iter()
+            .any(|message| message.to == "packer@acme.example")
+    );
+    assert!(
+        owner
+            .get("/team")
+            .await
+            .html
+            .contains("packer@acme.example")
+    );
+    let made = owner.post("/team/roles", &[("name", "Packer")]).await;
+    assert_eq!(made.status, 303, "{}", made.html);
+    let roles = app.items(&token, "/api/v1/roles").await;
+    let packer = roles
+        .iter()
+        .find(|role| role["name"] == "Packer")
+        .and_then(|role| role["id"].as_i64())
+        .expect("the new role")
+        .to_string();
+    let granted = owner
+        .post(
+            "/team/permissions",
+            &[("grant_role", &packer), ("permission", "inventory.view")],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.html);
+    let members = app.items(&token, "/api/v1/members").await;
+    let viewer = members
+        .iter()
+        .find(|member| {
+            member["name"]
+                .as_str()
+                .is_some_and(|name| name.contains("Viewer") || name.contains("viewer"))
+        })
+        .unwrap_or(&members[members.len() - 1])["membership_id"]
+        .as_i64()
+        .expect("a membership");
+    let given = owner
+        .post(
+            &format!("/team/members/{viewer}/roles"),
+            &[("role_id", &packer)],
+        )
+        .await;
+    assert_eq!(given.status, 303, "{}", given.html);
+    let off = owner
+        .post(&format!("/team/members/{viewer}/deactivate"), &[])
+        .await;
+    assert_eq!(off.status, 303, "{}", off.html);
+    assert!(owner.get("/team").await.html.contains("deactivated"));
+    let on = owner
+        .post(&format!("/team/members/{viewer}/restore"), &[])
+        .await;
+    assert_eq!(on.status, 303, "{}", on.html);
+    // Another organization's membership is not found.
+    let birch = app.login("owner@birch.example").await;
+    let theirs = app.items(&birch, "/api/v1/members").await[0]["membership_id"]
+        .as_i64()
+        .expect("a membership");
+    let refused = owner
+        .post(&format!("/team/members/{theirs}/deactivate"), &[])
+        .await;
+    assert_eq!(refused.status, 404, "{}", refused.html);
+    let audit = owner.get("/audit").await;
+    assert!(audit.html.contains("invitation"), "{}", audit.html);
+}
+
+async fn only_the_owner_reads_the_audit_log_and_hands_over(app: &Served) {
+    let mut manager = Visitor::signed_in(app, "manager@acme.example").await;
+    let audit = manager.get("/audit").await;
+    assert_eq!(audit.status, 403, "{}", audit.html);
+    let team = manager.get("/team").await;
+    assert!(!team.html.contains("Transfer ownership"));
+    let token = app.login("owner@acme.example").await;
+    let members = app.items(&token, "/api/v1/members").await;
+    let me = members
+        .iter()
+        .find(|member| member["is_owner"] == true)
+        .and_then(|member| member["user_id"].as_i64())
+        .expect("the owner");
+    let refused = manager
+        .post("/team/transfer", &[("user_id", &me.to_string())])
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+}
+
+async fn a_developer_chooses_an_organization(app: &Served) {
+    let mut dev = Visitor::new(app);
+    let form = dev.get("/sign-in").await;
+    let csrf = csrf_of(&form.html);
+    let signed_in = dev
+        .post_raw(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", "dev@batchtrack.example"),
+                ("password", batchtrack_ref::demo::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.html);
+    let home = dev.get("/").await;
+    assert_eq!(
+        home.location.as_deref(),
+        Some("/organizations"),
+        "{}",
+        home.html
+    );
+    let list = dev.get("/organizations").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert!(list.html.contains("Acme Soap Co") && list.html.contains("Birch Candle Works"));
+    let birch = app.login("owner@birch.example").await;
+    let birch_org = app.get(&birch, "/api/v1/me").await.body["organization_id"]
+        .as_i64()
+        .expect("an organization")
+        .to_string();
+    let chosen = dev
+        .post_raw(
+            "/organizations",
+            &[
+                ("csrf", &csrf_of(&list.html)),
+                ("organization_id", &birch_org),
+            ],
+        )
+        .await;
+    assert_eq!(chosen.status, 303, "{}", chosen.html);
+    let home = dev.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.html.contains("Birch Candle Works"));
+    // Members have no switcher.
+    let mut owner = Visitor::signed_in(app, "owner@acme.example").await;
+    assert_eq!(owner.get("/organizations").await.status, 403);
+    let moved = owner
+        .post("/organizations", &[("organization_id", &birch_org)])
+        .await;
+    assert_eq!(moved.status, 403);
+    assert!(owner.get("/").await.html.contains("Acme Soap Co"));
+}
+
 crate::served!(
+    the_team_is_managed_in_pages,
+    only_the_owner_reads_the_audit_log_and_hands_over,
+    a_developer_chooses_an_organization,
     every_page_answers_its_owner,
     nobody_signed_in_is_sent_to_sign_in,
     sign_in_refuses_wrong_passwords_and_foreign_forms,

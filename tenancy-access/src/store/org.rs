@@ -77,6 +77,11 @@ pub trait OrgStore: Backend {
         conn: &mut Self::Connection,
         org: OrgId,
     ) -> BoxFuture<'_, Result<Organization>>;
+    /// Every organization, by name then id.
+    fn __organizations(
+        _: Key,
+        conn: &mut Self::Connection,
+    ) -> BoxFuture<'_, Result<Vec<Organization>>>;
     /// Renames the organization and sets its time zone.
     fn __update_org<'a>(
         _: Key,
@@ -286,6 +291,32 @@ macro_rules! impl_org_store {
                         is_active,
                         created_at,
                     })
+                })
+            }
+
+            fn __organizations(_: Key,
+                conn: &mut Self::Connection,
+            ) -> BoxFuture<'_, Result<Vec<Organization>>> {
+                Box::pin(async move {
+                    type Row = (i64, String, Option<i64>, String, String, bool, DateTime<Utc>);
+                    let rows: Vec<Row> = sqlx::query_as(
+                        "SELECT id, name, owner_id, tier, timezone, is_active, created_at \
+                         FROM organizations ORDER BY name, id",
+                    )
+                    .fetch_all(conn)
+                    .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(id, name, owner, tier, timezone, is_active, created_at)| Organization {
+                            id: OrgId::new(id),
+                            name,
+                            owner: owner.map(UserId::new),
+                            tier,
+                            timezone,
+                            is_active,
+                            created_at,
+                        })
+                        .collect())
                 })
             }
             fn __update_org<'a>(_: Key,

@@ -447,3 +447,75 @@ async fn a_manager_restores_only_members_whose_roles_they_hold() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_developer_signs_in_before_choosing_an_organization() {
+    let Some(db) = db().await else { return };
+    let s = shop(&db, "soapworks", "free").await;
+    let developer = access::create_user(
+        db.pool(),
+        &system(),
+        NewUser {
+            email: "dev@app.example".into(),
+            name: "Dev".into(),
+            is_developer: true,
+        },
+    )
+    .await
+    .unwrap();
+    let policy = BillingPolicy::default();
+    let token = access::sign_in(
+        db.pool(),
+        developer.user_id(),
+        None,
+        &policy,
+        Duration::hours(1),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    // The session acts nowhere until the developer chooses.
+    let credential = Credential::Token(token.expose().to_owned());
+    let context = access::request_context(db.pool(), &credential, None, Utc::now())
+        .await
+        .unwrap()
+        .expect("a live session");
+    assert_eq!(context.org, None);
+    assert_eq!(
+        access::admit(&context, &policy, Utc::now()).err(),
+        Some(Refusal::NoOrganization)
+    );
+    access::select_org(db.pool(), &context, s.org, Utc::now())
+        .await
+        .unwrap();
+    let context = access::request_context(db.pool(), &credential, None, Utc::now())
+        .await
+        .unwrap()
+        .expect("a live session");
+    assert_eq!(context.org, Some(s.org));
+    // A member of no organization has nothing to sign in to.
+    let loner = access::create_user(
+        db.pool(),
+        &system(),
+        NewUser {
+            email: "loner@app.example".into(),
+            name: "Loner".into(),
+            is_developer: false,
+        },
+    )
+    .await
+    .unwrap();
+    let refused = access::sign_in(
+        db.pool(),
+        loner.user_id(),
+        None,
+        &policy,
+        Duration::hours(1),
+        Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(SignInError::Refused(Refusal::NoOrganization))),
+        "{refused:?}"
+    );
+}
