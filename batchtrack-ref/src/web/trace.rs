@@ -7,7 +7,8 @@ use maud::html;
 use tenancy_axum::Require;
 use tenancy_core::Id;
 
-use super::layout::{Visit, page};
+use super::dashboard::ingredient_names;
+use super::layout::{Visit, page, quantity, symbol};
 use super::pages::refused;
 use crate::domain::Store;
 use crate::domain::permissions::Trace;
@@ -25,6 +26,14 @@ pub(super) async fn lot<DB: Store>(
         Ok(traced) => traced,
         Err(error) => return refused(error),
     };
+    let ingredients = match ingredient_names(&api, &visit).await {
+        Ok(ingredients) => ingredients,
+        Err(error) => return refused(error),
+    };
+    let unit = ingredients
+        .get(&traced.lot.ingredient_id)
+        .map(|ingredient| symbol(&api, ingredient.stock_unit_id))
+        .unwrap_or_default();
     page(
         &visit.chrome,
         &format!("Lot {}", traced.lot.lot_number),
@@ -35,7 +44,7 @@ pub(super) async fn lot<DB: Store>(
             @if traced.batches.is_empty() { p.muted { "No batch used this lot." } }
             ul {
                 @for used in &traced.batches {
-                    li { a href=(format!("/batches/{}/trace", used.batch.id)) { "Batch " (used.batch.id) } ": " (used.quantity_used) " taken" }
+                    li { a href=(format!("/batches/{}/trace", used.batch.id)) { "Batch " (used.batch.id) } ": " (quantity(used.quantity_used, &unit)) " taken" }
                 }
             }
             h2 { "Goods made" }
@@ -60,6 +69,18 @@ pub(super) async fn batch<DB: Store>(
         Ok(traced) => traced,
         Err(error) => return refused(error),
     };
+    let ingredients = match ingredient_names(&api, &visit).await {
+        Ok(ingredients) => ingredients,
+        Err(error) => return refused(error),
+    };
+    let unit_of = |id| {
+        ingredients
+            .get(&id)
+            .map(|ingredient: &crate::domain::models::Ingredient| {
+                symbol(&api, ingredient.stock_unit_id)
+            })
+            .unwrap_or_default()
+    };
     page(
         &visit.chrome,
         &format!("Batch {}", traced.batch.id),
@@ -73,7 +94,7 @@ pub(super) async fn batch<DB: Store>(
                             td { (used.ingredient) }
                             td { a href=(format!("/lots/{}/trace", used.lot.id)) { (used.lot.lot_number) } }
                             td { (used.lot.received_on) }
-                            td.number { (used.quantity_used) }
+                            td.number { (quantity(used.quantity_used, &unit_of(used.ingredient_id))) }
                         }
                     }
                 }

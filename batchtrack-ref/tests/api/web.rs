@@ -414,6 +414,22 @@ async fn forms_without_the_token_change_nothing(app: &Served) {
             "/lots/1/adjust".into(),
             vec![("kind", "spoilage"), ("quantity", "1"), ("reason", "x")],
         ),
+        (
+            "/team/invitations".into(),
+            vec![("email", "x@acme.example"), ("invite_role", "1")],
+        ),
+        ("/team/roles".into(), vec![("name", "Forged")]),
+        (
+            "/team/permissions".into(),
+            vec![("grant_role", "1"), ("permission", "inventory.view")],
+        ),
+        ("/team/members/1/deactivate".into(), vec![]),
+        ("/team/members/1/restore".into(), vec![]),
+        ("/team/members/1/roles".into(), vec![("role_id", "1")]),
+        ("/team/role-assignments/1/revoke".into(), vec![]),
+        ("/team/invitations/1/revoke".into(), vec![]),
+        ("/team/transfer".into(), vec![("user_id", "2")]),
+        ("/organizations".into(), vec![("organization_id", "1")]),
         ("/sign-out".into(), vec![]),
     ];
     for (path, fields) in &posts {
@@ -794,7 +810,177 @@ async fn a_developer_chooses_an_organization(app: &Served) {
     assert!(owner.get("/").await.html.contains("Acme Soap Co"));
 }
 
+async fn forms_show_their_errors_next_to_their_fields(app: &Served) {
+    let mut owner = Visitor::signed_in(app, "owner@acme.example").await;
+    let ingredient = api_id(
+        app,
+        "owner@acme.example",
+        "/api/v1/ingredients",
+        "name",
+        "Olive oil",
+    )
+    .await;
+    let path = format!("/ingredients/{ingredient}/lots");
+    let bad = owner
+        .post(
+            &path,
+            &[
+                ("lot_number", "L-9"),
+                ("quantity", "lots"),
+                ("unit_id", "1"),
+                ("cost_per_unit", "-1"),
+                ("received_on", "2026-02-30"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert!(bad.html.contains(r#"id="quantity-error""#), "{}", bad.html);
+    assert!(bad.html.contains(r#"id="received_on-error""#));
+    assert!(
+        bad.html.contains(r#"value="L-9""#),
+        "what was typed is kept"
+    );
+    // The service's own refusal lands at its field too.
+    let negative = owner
+        .post(
+            &path,
+            &[
+                ("lot_number", "L-9"),
+                ("quantity", "5"),
+                ("unit_id", "1"),
+                ("cost_per_unit", "-1"),
+                ("received_on", "2026-11-02"),
+            ],
+        )
+        .await;
+    assert_eq!(negative.status, 422, "{}", negative.html);
+    assert!(
+        negative.html.contains(r#"id="cost_per_unit-error""#),
+        "{}",
+        negative.html
+    );
+    let token = app.login("owner@acme.example").await;
+    let lots = |items: Vec<Value>| {
+        items
+            .iter()
+            .filter(|lot| lot["lot_number"] == "L-9")
+            .count()
+    };
+    assert_eq!(
+        lots(app.items(&token, "/api/v1/lots?limit=200").await),
+        0,
+        "nothing written"
+    );
+    let grams = app.items(&token, "/api/v1/units").await;
+    let grams = grams
+        .iter()
+        .find(|unit| unit["symbol"] == "g")
+        .and_then(|unit| unit["id"].as_i64())
+        .expect("grams")
+        .to_string();
+    let received = owner
+        .post(
+            &path,
+            &[
+                ("lot_number", "L-9"),
+                ("supplier", "Northwind"),
+                ("quantity", "2.5"),
+                ("unit_id", &grams),
+                ("cost_per_unit", "0.02"),
+                ("received_on", "2026-11-02"),
+                ("expires_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(received.status, 303, "{}", received.html);
+    assert_eq!(lots(app.items(&token, "/api/v1/lots?limit=200").await), 1);
+    let lot = app
+        .items(&token, "/api/v1/lots?limit=200")
+        .await
+        .into_iter()
+        .find(|lot| lot["lot_number"] == "L-9")
+        .and_then(|lot| lot["id"].as_i64())
+        .expect("the lot");
+    let adjusted = owner
+        .post(
+            &format!("/lots/{lot}/adjust"),
+            &[
+                ("kind", "spoilage"),
+                ("quantity", "0.5"),
+                ("reason", "spilled"),
+            ],
+        )
+        .await;
+    assert_eq!(adjusted.status, 303, "{}", adjusted.html);
+    let unknown_kind = owner
+        .post(
+            &format!("/lots/{lot}/adjust"),
+            &[("kind", "theft"), ("quantity", "0.5"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(unknown_kind.status, 422);
+    assert!(unknown_kind.html.contains("choose the kind"));
+    let page = owner.get(&format!("/ingredients/{ingredient}")).await;
+    assert!(page.html.contains("L-9"));
+    let created = owner
+        .post("/ingredients", &[("name", ""), ("stock_unit_id", &grams)])
+        .await;
+    assert_eq!(created.status, 422, "{}", created.html);
+    assert!(
+        created.html.contains(r#"id="name-error""#),
+        "{}",
+        created.html
+    );
+    let not_a_form = owner
+        .client
+        .post(format!("{}/batches", app.base))
+        .header(COOKIE, owner.cookie_header())
+        .header(CONTENT_TYPE, "application/json")
+        .body("{}")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(not_a_form.status(), 415);
+}
+
+async fn trace_pages_are_scoped(app: &Served) {
+    let mut acme = Visitor::signed_in(app, "owner@acme.example").await;
+    let birch = app.login("owner@birch.example").await;
+    let batch = app.items(&birch, "/api/v1/batches").await[0]["id"]
+        .as_i64()
+        .expect("Birch's batch");
+    let lot = app.items(&birch, "/api/v1/lots").await[0]["id"]
+        .as_i64()
+        .expect("a lot of Birch's");
+    for path in [
+        format!("/batches/{batch}/trace"),
+        format!("/lots/{lot}/trace"),
+        format!("/batches/{batch}"),
+        format!("/batches/{batch}/finish"),
+    ] {
+        let page = if path.ends_with("finish") {
+            acme.post(&path, &[("sku_id", "1"), ("yield_quantity", "1")])
+                .await
+        } else {
+            acme.get(&path).await
+        };
+        assert_eq!(page.status, 404, "{path}: {}", page.html);
+    }
+    let token = app.login("owner@acme.example").await;
+    let own = app.items(&token, "/api/v1/batches").await[0]["id"]
+        .as_i64()
+        .expect("Acme's batch");
+    let traced = acme.get(&format!("/batches/{own}/trace")).await;
+    assert_eq!(traced.status, 200);
+    assert!(
+        traced.html.contains(" g") || traced.html.contains(" ml"),
+        "quantities carry units"
+    );
+}
+
 crate::served!(
+    forms_show_their_errors_next_to_their_fields,
+    trace_pages_are_scoped,
     the_team_is_managed_in_pages,
     only_the_owner_reads_the_audit_log_and_hands_over,
     a_developer_chooses_an_organization,

@@ -175,6 +175,23 @@ where
         .with_state(pool)
 }
 
+/// The notes behind a layer that reads the session from a cookie, as
+/// server-rendered pages do.
+pub(crate) fn router_with_cookies<DB>(pool: sqlx::Pool<DB>) -> Router
+where
+    DB: AccessStore,
+    Note: RowCodec<DB>,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    Router::new()
+        .route("/notes", get(list::<DB>))
+        .layer(
+            TenancyLayer::new(pool.clone())
+                .with_authenticator(tenancy_axum::SessionCookie::new("session")),
+        )
+        .with_state(pool)
+}
+
 /// A router that forgot the layer.
 pub(crate) fn router_without_layer<DB>(pool: sqlx::Pool<DB>) -> Router
 where

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use super::{Db, db};
 use crate::app::{
     NewNote, Note, NotePermissions, ReadNotes, SECRET, router, router_behind_a_gateway,
-    router_without_layer,
+    router_with_cookies, router_without_layer,
 };
 
 fn system() -> SystemScope {
@@ -706,4 +706,80 @@ async fn an_event_for_a_customer_not_yet_linked_asks_stripe_to_retry() {
         .unwrap();
     let retried = post_webhook(&w.app, &body, &signed(&body, SECRET)).await;
     assert_eq!(retried.body["outcome"], "applied");
+}
+
+#[tokio::test]
+async fn a_session_cookie_signs_in_as_the_bearer_token_does() {
+    let Some(db) = db().await else { return };
+    let w = world(&db).await;
+    let app = router_with_cookies(db.pool().clone());
+    let with = |cookie: Option<String>, bearer: Option<&str>| {
+        let mut request = Request::builder().uri("/notes");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        if let Some(bearer) = bearer {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let read = |response: axum::response::Response| async move {
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default(),
+        )
+    };
+    let (status, notes) = read(
+        app.clone()
+            .oneshot(with(Some(format!("theme=dark; session={}", w.owner)), None))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{notes}");
+    assert!(
+        notes
+            .as_array()
+            .is_some_and(|notes| notes.iter().all(|note| note["id"] != w.other_note.get())),
+        "only the organization's notes: {notes}"
+    );
+    // The cookie router reads cookies only: a bearer token is no one.
+    let (status, body) = read(
+        app.clone()
+            .oneshot(with(None, Some(&w.owner)))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+    for bad in [
+        "session=not-a-token".to_owned(),
+        format!("session={}", "a".repeat(300)),
+    ] {
+        let (status, body) = read(
+            app.clone()
+                .oneshot(with(Some(bad.clone()), None))
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+            "{bad}"
+        );
+    }
+    let (status, _) = read(
+        app.clone()
+            .oneshot(with(Some("session=".into()), None))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
