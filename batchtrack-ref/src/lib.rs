@@ -48,7 +48,8 @@ pub async fn run(cli: configuration::Cli) -> Result<(), StartupError> {
             }
             .map_err(StartupError::Seed)?;
             println!(
-                "BatchTrack listens on http://{} (database: {shown})",
+                "BatchTrack listens on http://{} (database: {shown}): open it in a browser; \
+                 the API is under /api/v1, its reference at /docs",
                 app.address()
             );
             if demo {
