@@ -221,7 +221,8 @@ pub fn router<DB: Store>(api: Api<DB>, backend: &'static str) -> Router {
             .merge(health)
             .merge(openapi::routes())
             .merge(pages)
-            .fallback(problem::no_route),
+            .fallback(problem::no_route)
+            .layer(axum::middleware::from_fn(crate::web::as_page)),
     )
 }
 

@@ -15,7 +15,7 @@ use tenancy_core::{Amount, Id, Order, Scoped};
 use super::dashboard::ingredient_names;
 use super::forms::{Errors, Form};
 use super::inventory::keep;
-use super::layout::{Visit, csrf_field, field_error, page, quantity, symbol};
+use super::layout::{Visit, csrf_field, field_error, money, page, quantity, symbol, unplaced};
 use super::pages::{refused, see_other};
 use crate::domain::batches::{
     Finish, batches, cancel as cancel_batch, finish as finish_batch, start as start_batch,
@@ -135,7 +135,7 @@ async fn recipe_page<DB: Store>(
             form.card method="get" action=(format!("/recipes/{}", recipe.id)) {
                 h2 { "Stock check" }
                 label for="scale" { "Scale (batches)" }
-                input id="scale" name="scale" inputmode="decimal" value=(scale);
+                input id="scale" aria-invalid=[errors.contains_key("scale").then_some("true")] aria-describedby=[errors.contains_key("scale").then_some("scale-error")] name="scale" inputmode="decimal" value=(scale);
                 (field_error(&errors, "scale"))
                 button.secondary type="submit" { "Check stock" }
             }
@@ -146,6 +146,7 @@ async fn recipe_page<DB: Store>(
                 }
             }
             @if let Some(checked) = &checked { (stock_check(api, visit, &recipe, checked, &errors)) }
+            @else { (unplaced(&errors, &["scale"])) }
         },
     );
     Ok((status, markup).into_response())
@@ -342,8 +343,8 @@ async fn batch_page<DB: Store>(
         &format!("Batch {}", batch.id),
         html! {
             h1 { "Batch " (batch.id) ": " (recipe.name) }
-            p { "Scale " (batch.scale) ", " strong id="status" { (status_text(batch.status)) } ", started " (batch.started_at.format("%Y-%m-%d %H:%M")) ". Cost so far: " (batch.total_cost) "." }
-            @if let Some(message) = errors.get("") { p.banner.bad role="alert" { (message) } }
+            p { "Scale " (batch.scale) ", " strong id="status" { (status_text(batch.status)) } ", started " (batch.started_at.format("%Y-%m-%d %H:%M")) ". Cost so far: " (money(batch.total_cost)) "." }
+            (unplaced(errors, &["sku_id", "yield_quantity", "batch_code", "expires_on"]))
             @if visit.may::<Trace>() { p { a href=(format!("/batches/{}/trace", batch.id)) { "Trace this batch" } } }
             h2 { "Taken from lots" }
             table {
@@ -364,18 +365,18 @@ async fn batch_page<DB: Store>(
                     h2 { "Finish" }
                     (csrf_field(&visit.csrf))
                     label for="sku_id" { "Product made" }
-                    select id="sku_id" name="sku_id" required {
+                    select id="sku_id" aria-invalid=[errors.contains_key("sku_id").then_some("true")] aria-describedby=[errors.contains_key("sku_id").then_some("sku_id-error")] name="sku_id" required {
                         @for sku in &skus { option value=(sku.id) selected[value("sku_id") == sku.id.to_string()] { (sku.sku) " — " (sku.name) } }
                     }
                     (field_error(errors, "sku_id"))
                     label for="yield_quantity" { "Yield (pieces)" }
-                    input id="yield_quantity" name="yield_quantity" inputmode="decimal" required value=(value("yield_quantity"));
+                    input id="yield_quantity" aria-invalid=[errors.contains_key("yield_quantity").then_some("true")] aria-describedby=[errors.contains_key("yield_quantity").then_some("yield_quantity-error")] name="yield_quantity" inputmode="decimal" required value=(value("yield_quantity"));
                     (field_error(errors, "yield_quantity"))
                     label for="batch_code" { "Batch code (optional)" }
-                    input id="batch_code" name="batch_code" value=(value("batch_code"));
+                    input id="batch_code" aria-invalid=[errors.contains_key("batch_code").then_some("true")] aria-describedby=[errors.contains_key("batch_code").then_some("batch_code-error")] name="batch_code" value=(value("batch_code"));
                     (field_error(errors, "batch_code"))
                     label for="expires_on" { "Sell by (optional)" }
-                    input id="expires_on" name="expires_on" type="date" value=(value("expires_on"));
+                    input id="expires_on" aria-invalid=[errors.contains_key("expires_on").then_some("true")] aria-describedby=[errors.contains_key("expires_on").then_some("expires_on-error")] name="expires_on" type="date" value=(value("expires_on"));
                     (field_error(errors, "expires_on"))
                     button type="submit" { "Finish batch" }
                 }

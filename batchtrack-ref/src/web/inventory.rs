@@ -11,7 +11,7 @@ use tenancy_axum::Require;
 use tenancy_core::{Amount, Id, Order, Scoped};
 
 use super::forms::{Errors, Form};
-use super::layout::{Visit, csrf_field, field_error, page, quantity, symbol};
+use super::layout::{Visit, csrf_field, field_error, money, page, quantity, symbol, unplaced};
 use super::pages::{refused, see_other};
 use crate::domain::catalog::{IngredientSpec, create_ingredient};
 use crate::domain::inventory::{
@@ -101,15 +101,16 @@ async fn list_page<DB: Store>(
             @if visit.may::<EditInventory>() {
                 form.card method="post" action="/ingredients" {
                     h2 { "New ingredient" }
+                    (unplaced(errors, &["name", "stock_unit_id", "low_stock_threshold"]))
                     (csrf_field(&visit.csrf))
                     label for="name" { "Name" }
-                    input id="name" name="name" required value=(value("name"));
+                    input id="name" aria-invalid=[errors.contains_key("name").then_some("true")] aria-describedby=[errors.contains_key("name").then_some("name-error")] name="name" required value=(value("name"));
                     (field_error(errors, "name"))
                     label for="stock_unit_id" { "Stock unit" }
-                    select id="stock_unit_id" name="stock_unit_id" { (unit_options(api, None)) }
+                    select id="stock_unit_id" aria-invalid=[errors.contains_key("stock_unit_id").then_some("true")] aria-describedby=[errors.contains_key("stock_unit_id").then_some("stock_unit_id-error")] name="stock_unit_id" { (unit_options(api, None)) }
                     (field_error(errors, "stock_unit_id"))
                     label for="low_stock_threshold" { "Low below (in the stock unit, optional)" }
-                    input id="low_stock_threshold" name="low_stock_threshold" inputmode="decimal" value=(value("low_stock_threshold"));
+                    input id="low_stock_threshold" aria-invalid=[errors.contains_key("low_stock_threshold").then_some("true")] aria-describedby=[errors.contains_key("low_stock_threshold").then_some("low_stock_threshold-error")] name="low_stock_threshold" inputmode="decimal" value=(value("low_stock_threshold"));
                     (field_error(errors, "low_stock_threshold"))
                     button type="submit" { "Add ingredient" }
                 }
@@ -195,7 +196,7 @@ async fn ingredient_page<DB: Store>(
         &ingredient.name,
         html! {
             h1 { (ingredient.name) }
-            @if let Some(message) = errors.get("") { p.banner.bad role="alert" { (message) } }
+            (unplaced(errors, &["lot_number", "supplier", "quantity", "unit_id", "cost_per_unit", "received_on", "expires_on"]))
             h2 { "Lots" }
             @if lots.is_empty() { p.muted { "No lot received yet." } }
             @else {
@@ -212,7 +213,7 @@ async fn ingredient_page<DB: Store>(
                                 td { (lot.received_on) }
                                 td.short[expired] { (lot.expires_on.map(|day| day.to_string()).unwrap_or_else(|| "never".into())) @if expired { " (expired)" } }
                                 td.number { (quantity(lot.quantity, &unit)) }
-                                td.number { (lot.cost_per_unit) }
+                                td.number { (money(lot.cost_per_unit)) }
                                 @if adjust {
                                     td {
                                         form.inline method="post" action=(format!("/lots/{}/adjust", lot.id)) {
@@ -227,7 +228,7 @@ async fn ingredient_page<DB: Store>(
                                             input id=(format!("quantity-{}", lot.id)) name="quantity" inputmode="decimal" required;
                                             label.muted for=(format!("reason-{}", lot.id)) { "Reason" }
                                             input id=(format!("reason-{}", lot.id)) name="reason" required;
-                                            button.secondary type="submit" { "Adjust" }
+                                            button.secondary type="submit" aria-label=(format!("Adjust lot {}", lot.lot_number)) { "Adjust" }
                                         }
                                     }
                                 }
@@ -241,24 +242,25 @@ async fn ingredient_page<DB: Store>(
                     h2 { "Receive a lot" }
                     (csrf_field(&visit.csrf))
                     label for="lot_number" { "Lot number" }
-                    input id="lot_number" name="lot_number" required value=(value("lot_number"));
+                    input id="lot_number" aria-invalid=[errors.contains_key("lot_number").then_some("true")] aria-describedby=[errors.contains_key("lot_number").then_some("lot_number-error")] name="lot_number" required value=(value("lot_number"));
                     (field_error(errors, "lot_number"))
                     label for="supplier" { "Supplier (optional)" }
-                    input id="supplier" name="supplier" value=(value("supplier"));
+                    input id="supplier" aria-invalid=[errors.contains_key("supplier").then_some("true")] aria-describedby=[errors.contains_key("supplier").then_some("supplier-error")] name="supplier" maxlength="200" value=(value("supplier"));
+                    (field_error(errors, "supplier"))
                     label for="quantity" { "Quantity" }
-                    input id="quantity" name="quantity" inputmode="decimal" required value=(value("quantity"));
+                    input id="quantity" aria-invalid=[errors.contains_key("quantity").then_some("true")] aria-describedby=[errors.contains_key("quantity").then_some("quantity-error")] name="quantity" inputmode="decimal" required value=(value("quantity"));
                     (field_error(errors, "quantity"))
                     label for="unit_id" { "Unit" }
-                    select id="unit_id" name="unit_id" { (unit_options(api, Some(ingredient.stock_unit_id))) }
+                    select id="unit_id" aria-invalid=[errors.contains_key("unit_id").then_some("true")] aria-describedby=[errors.contains_key("unit_id").then_some("unit_id-error")] name="unit_id" { (unit_options(api, Some(ingredient.stock_unit_id))) }
                     (field_error(errors, "unit_id"))
                     label for="cost_per_unit" { "Cost per unit bought" }
-                    input id="cost_per_unit" name="cost_per_unit" inputmode="decimal" required value=(value("cost_per_unit"));
+                    input id="cost_per_unit" aria-invalid=[errors.contains_key("cost_per_unit").then_some("true")] aria-describedby=[errors.contains_key("cost_per_unit").then_some("cost_per_unit-error")] name="cost_per_unit" inputmode="decimal" required value=(value("cost_per_unit"));
                     (field_error(errors, "cost_per_unit"))
                     label for="received_on" { "Received on" }
-                    input id="received_on" name="received_on" type="date" required value=(if value("received_on").is_empty() { today.to_string() } else { value("received_on") });
+                    input id="received_on" aria-invalid=[errors.contains_key("received_on").then_some("true")] aria-describedby=[errors.contains_key("received_on").then_some("received_on-error")] name="received_on" type="date" required value=(if value("received_on").is_empty() { today.to_string() } else { value("received_on") });
                     (field_error(errors, "received_on"))
                     label for="expires_on" { "Expires on (optional)" }
-                    input id="expires_on" name="expires_on" type="date" value=(value("expires_on"));
+                    input id="expires_on" aria-invalid=[errors.contains_key("expires_on").then_some("true")] aria-describedby=[errors.contains_key("expires_on").then_some("expires_on-error")] name="expires_on" type="date" value=(value("expires_on"));
                     (field_error(errors, "expires_on"))
                     button type="submit" { "Receive" }
                 }

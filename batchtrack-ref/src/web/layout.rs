@@ -165,6 +165,35 @@ pub(super) fn field_error(errors: &super::forms::Errors, field: &str) -> Markup 
     }
 }
 
+/// The errors of `errors` that no field of the page shows (`placed`
+/// lists those that do), as one banner: nothing a service said is lost.
+pub(super) fn unplaced(errors: &super::forms::Errors, placed: &[&str]) -> Markup {
+    let rest: Vec<String> = errors
+        .iter()
+        .filter(|(field, _)| !placed.contains(field))
+        .map(|(field, message)| {
+            if field.is_empty() {
+                message.clone()
+            } else {
+                format!("{}: {message}", field.replace('_', " "))
+            }
+        })
+        .collect();
+    html! {
+        @if !rest.is_empty() {
+            div.banner.bad role="alert" { @for line in &rest { p { (line) } } }
+        }
+    }
+}
+
+/// A sum of money, to the cent.
+pub(super) fn money(amount: Amount) -> String {
+    let shown = amount
+        .decimal()
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("{shown:.2}")
+}
+
 /// `amount` with its unit, to two decimals at most (`7791.21 ml`): what
 /// a person reads on the floor; the API answers the exact amounts.
 pub(super) fn quantity(amount: Amount, unit: &str) -> String {

@@ -27,6 +27,8 @@ mod forms;
 mod inventory;
 mod layout;
 mod pages;
+
+pub(crate) use pages::as_page;
 mod products;
 mod session;
 mod switcher;
@@ -53,7 +55,6 @@ pub(crate) fn routes<DB: Store>(api: Api<DB>) -> Router {
         .with_authenticator(SessionCookie::new(SESSION_COOKIE));
     let signed_in = Router::new()
         .route("/", get(dashboard::show::<DB>))
-        .route("/sign-out", post(session::sign_out::<DB>))
         .route(
             "/ingredients",
             get(inventory::list::<DB>).post(inventory::create::<DB>),
@@ -99,10 +100,10 @@ pub(crate) fn routes<DB: Store>(api: Api<DB>) -> Router {
         );
     let public = Router::new()
         .route("/sign-in", get(session::form).post(session::sign_in::<DB>))
+        .route("/sign-out", post(session::sign_out::<DB>))
         .route("/static/site.css", get(layout::stylesheet));
     Router::new()
         .merge(signed_in.layer(tenancy))
         .merge(public)
         .with_state(api)
-        .layer(axum::middleware::from_fn(pages::as_page))
 }

@@ -1,18 +1,20 @@
 //! Refusals as pages. Handlers and the tenancy layer answer errors as
-//! problem details, the API's way; [`as_page`] turns each into what a
-//! person in a browser needs: the sign-in page when nobody is signed in,
-//! whom to contact when billing lapsed, and otherwise a page that says
-//! what went wrong, with the same status.
+//! problem details, the API's way, and axum answers bare ones (a route
+//! that is not there); [`as_page`] turns each into what a person in a
+//! browser needs: the sign-in page when nobody is signed in, whom to
+//! contact when billing lapsed, and otherwise a page that says what went
+//! wrong, with the same status.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::layout::{Chrome, page};
+use super::SESSION_COOKIE;
+use super::layout::{Chrome, csrf_field, page};
 
 /// The largest problem body read back (they are a few hundred bytes).
 const PROBLEM_LIMIT: usize = 16 * 1024;
@@ -30,40 +32,112 @@ struct Said {
     contact: Option<String>,
 }
 
-/// Turns problem responses into pages.
-pub(super) async fn as_page(request: Request, next: Next) -> Response {
-    let next_path = request
-        .uri()
-        .path_and_query()
-        .map_or("/", |path| path.as_str())
-        .to_owned();
+/// Paths that are not pages: the API and its documents answer problems.
+fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/")
+        || path == "/api"
+        || path.starts_with("/openapi.json")
+        || path.starts_with("/docs")
+        || path == "/health")
+}
+
+/// Turns the errors of page requests into pages, and gives every page the
+/// headers of a page: never framed (clickjacking), never sniffed, never
+/// cached (a shared terminal on the floor shows nothing after sign-out).
+pub(crate) async fn as_page(request: Request, next: Next) -> Response {
+    if !is_page(request.uri().path()) {
+        return next.run(request).await;
+    }
+    // After signing in again, a GET goes back where it was; a form's POST
+    // cannot be replayed, so it goes to the dashboard.
+    let back_to = if request.method() == axum::http::Method::GET {
+        request
+            .uri()
+            .path_and_query()
+            .map_or("/", |path| path.as_str())
+            .to_owned()
+    } else {
+        "/".to_owned()
+    };
+    let path = request.uri().path().to_owned();
+    let csrf = tenancy_axum::cookie_value(request.headers(), SESSION_COOKIE)
+        .filter(|token| !token.is_empty())
+        .map(tenancy_axum::csrf_token);
     let response = next.run(request).await;
-    let is_problem = response
+    let mut response = page_of(response, &back_to, &path, csrf.as_deref()).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn page_of(response: Response, back_to: &str, path: &str, csrf: Option<&str>) -> Response {
+    let status = response.status();
+    let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
-    if !is_problem {
+        .map(|value| value.as_bytes().to_vec())
+        .unwrap_or_default();
+    if !(status.is_client_error() || status.is_server_error())
+        || content_type.starts_with(b"text/html")
+    {
         return response;
     }
-    let status = response.status();
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-    let said: Said = match to_bytes(response.into_body(), PROBLEM_LIMIT).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
-        Err(_) => Said::default(),
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let said: Said = if content_type.starts_with(b"application/problem+json") {
+        match to_bytes(response.into_body(), PROBLEM_LIMIT).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Err(_) => Said::default(),
+        }
+    } else {
+        // A bare error (a route that is not there, a method it lacks, a
+        // malformed path or query): said by its status, never by its text.
+        Said {
+            title: match status {
+                StatusCode::NOT_FOUND => "Not found".into(),
+                StatusCode::METHOD_NOT_ALLOWED => "Not here".into(),
+                _ => status.canonical_reason().unwrap_or("Error").into(),
+            },
+            detail: Some(
+                match status {
+                    StatusCode::NOT_FOUND => "There is no such page.",
+                    StatusCode::METHOD_NOT_ALLOWED => "This page does not take that request.",
+                    _ if status.is_client_error() => "The address or the form was not understood.",
+                    _ => "Something went wrong on our side.",
+                }
+                .into(),
+            ),
+            ..Said::default()
+        }
     };
     if status == StatusCode::UNAUTHORIZED {
-        return Redirect::to(&sign_in_then(&next_path, &said.code)).into_response();
+        return Redirect::to(&sign_in_then(back_to, &said.code)).into_response();
     }
     // Signed in, acting nowhere: a developer chooses where (anyone else
     // is refused there too, without a loop).
-    if said.code == "no_organization" && next_path != "/organizations" {
+    if said.code == "no_organization" && path != "/organizations" {
         return Redirect::to("/organizations").into_response();
     }
-    let mut answer = (status, error_page(status, &said)).into_response();
-    if let Some(retry_after) = retry_after {
-        answer
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry_after);
+    let mut answer = (status, error_page(status, &said, csrf)).into_response();
+    for (name, value) in [(header::RETRY_AFTER, retry_after), (header::ALLOW, allow)] {
+        if let Some(value) = value {
+            answer.headers_mut().insert(name, value);
+        }
     }
     answer
 }
@@ -87,7 +161,7 @@ fn sign_in_then(path: &str, code: &str) -> String {
     to
 }
 
-fn error_page(status: StatusCode, said: &Said) -> maud::Markup {
+fn error_page(status: StatusCode, said: &Said, csrf: Option<&str>) -> maud::Markup {
     let title = if said.title.is_empty() {
         status.canonical_reason().unwrap_or("Error")
     } else {
@@ -110,7 +184,15 @@ fn error_page(status: StatusCode, said: &Said) -> maud::Markup {
                     p { "Nothing was changed. Please try again in a moment." }
                 }
             }
-            p { a href="/" { "Back to the dashboard" } " · " a href="/sign-in" { "Sign in as someone else" } }
+            p { a href="/" { "Back to the dashboard" } }
+            @if let Some(csrf) = csrf {
+                form method="post" action="/sign-out" {
+                    (csrf_field(csrf))
+                    button.secondary type="submit" { "Sign out" }
+                }
+            } @else {
+                p { a href="/sign-in" { "Sign in" } }
+            }
         },
     )
 }

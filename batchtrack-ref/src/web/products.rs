@@ -8,7 +8,7 @@ use maud::html;
 use tenancy_axum::Require;
 use tenancy_core::{Amount, Order, Scoped};
 
-use super::layout::{Visit, page};
+use super::layout::{Visit, money, page, quantity};
 use super::pages::refused;
 use crate::domain::Store;
 use crate::domain::models::{Product, ProductStock, Sku};
@@ -64,11 +64,11 @@ pub(super) async fn list<DB: Store>(
                                 tr data-sku=(sku.sku) {
                                     td { (sku.sku) }
                                     td { (sku.name) }
-                                    td.number { (sku.price) }
-                                    td.number.in-stock { (total.unwrap_or(Amount::ZERO)) " pcs" }
+                                    td.number { (money(sku.price)) }
+                                    td.number.in-stock { (quantity(total.unwrap_or(Amount::ZERO), "pcs")) }
                                     td {
                                         @for row in rows {
-                                            span { (row.batch_code) ": " (row.quantity) " pcs" @if let Some(day) = row.expires_on { ", sell by " (day) } }
+                                            span { (row.batch_code) ": " (quantity(row.quantity, "pcs")) @if let Some(day) = row.expires_on { ", sell by " (day) } }
                                             br;
                                         }
                                     }

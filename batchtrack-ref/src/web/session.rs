@@ -29,10 +29,17 @@ pub(super) struct Arrival {
     expired: Option<String>,
 }
 
-/// `next` if it is a path of this site, else the dashboard.
+/// `next` if it is a path of this site, else the dashboard: `/` then
+/// visible ASCII only (browsers drop tabs and newlines from a `Location`,
+/// so `/\t/evil.example` would leave the site), never `//` or `\\`.
 fn destination(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.bytes().all(|byte| byte.is_ascii_graphic())
+                && !path.contains('\\') =>
+        {
             path
         }
         _ => "/",
@@ -144,6 +151,12 @@ pub(super) async fn sign_in<DB: Store>(
     .map_err(SignInRejection::from);
     match signed_in {
         Ok(token) => {
+            // A session the browser still held ends: one browser, one
+            // session.
+            if let Some(old) = cookie_value(&headers, SESSION_COOKIE).filter(|old| !old.is_empty())
+            {
+                let _ = tenancy_access::revoke_session(&api.pool, old, now).await;
+            }
             let mut response = see_other(&next);
             let tls = over_tls(&headers);
             let headers = response.headers_mut();
@@ -175,16 +188,19 @@ pub(super) async fn sign_in<DB: Store>(
     }
 }
 
-/// Ends the session and removes its cookie.
+/// Ends the session and removes its cookie. Served outside the tenancy
+/// layer, so that a member refused by it (a lapsed subscription, a
+/// deactivated organization) can still sign out; the form's CSRF token is
+/// keyed by the cookie's session all the same.
 pub(super) async fn sign_out<DB: Store>(
     State(api): State<Api<DB>>,
     headers: HeaderMap,
-    form: Form,
+    _: Form,
 ) -> Response {
-    let _ = form;
     let token = cookie_value(&headers, SESSION_COOKIE).unwrap_or("");
     if let Err(error) = tenancy_access::revoke_session(&api.pool, token, chrono::Utc::now()).await {
-        return crate::http::ApiError::from(error).into_response();
+        // The cookie goes anyway: the browser is signed out either way.
+        tracing::warn!(%error, "a session could not be revoked at sign-out");
     }
     let mut response = see_other("/sign-in");
     response.headers_mut().append(
@@ -205,6 +221,10 @@ mod tests {
             "//evil.example",
             "https://evil.example",
             "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/caf\u{e9}",
             "",
         ] {
             assert_eq!(destination(Some(away)), "/", "{away}");

@@ -77,7 +77,7 @@ pub(super) async fn list<DB: Store>(
                         form.inline method="post" action="/organizations" {
                             (csrf_field(&csrf))
                             input type="hidden" name="organization_id" value=(organization.id);
-                            button.secondary type="submit" { "Work here" }
+                            button.secondary type="submit" aria-label=(format!("Work in {}", organization.name)) { "Work here" }
                         }
                     }
                 }
@@ -98,20 +98,33 @@ pub(super) async fn select<DB: Store>(
         return refusal;
     }
     let mut errors = Errors::new();
-    let Some(org) = form.id::<()>("organization_id", &mut errors) else {
+    let Some(org) = form
+        .id::<()>("organization_id", &mut errors)
+        .map(|id| OrgId::new(id.get()))
+    else {
         return refused(crate::domain::DomainError::invalid(
             "organization_id",
             "choose an organization",
         ));
     };
-    match tenancy_access::select_org(
-        &api.pool,
-        &context,
-        OrgId::new(org.get()),
-        chrono::Utc::now(),
-    )
-    .await
-    {
+    // An organization that does not exist is not found, not a conflict of
+    // the session's reference (where the list can be read).
+    if let Some(system) = &api.system {
+        let known = match SystemScope::new("a developer chooses an organization") {
+            Ok(reason) => tenancy_access::organizations(system, &reason).await,
+            Err(error) => Err(error),
+        };
+        match known {
+            Ok(known) if !known.iter().any(|known| known.id == org) => {
+                return refused(tenancy_core::Error::NotFound {
+                    table: "organizations",
+                });
+            }
+            Ok(_) => {}
+            Err(error) => return refused(error),
+        }
+    }
+    match tenancy_access::select_org(&api.pool, &context, org, chrono::Utc::now()).await {
         Ok(()) => see_other("/"),
         Err(error) => refused(error),
     }

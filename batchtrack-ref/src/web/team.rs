@@ -42,6 +42,12 @@ pub(super) async fn show<DB: Store>(State(api): State<Api<DB>>, visit: Visit) ->
         Ok(read) => read,
         Err(error) => return refused(error),
     };
+    // Only the invitations that can still be accepted.
+    let now = chrono::Utc::now();
+    let invitations: Vec<_> = invitations
+        .into_iter()
+        .filter(|i| i.accepted_at.is_none() && i.revoked_at.is_none() && i.expires_at > now)
+        .collect();
     let role_names: HashMap<Id<Role>, &str> = roles
         .iter()
         .map(|role| (role.id, role.name.as_str()))
@@ -84,11 +90,11 @@ pub(super) async fn show<DB: Store>(State(api): State<Api<DB>>, visit: Visit) ->
                                     @if !member.is_owner {
                                         @if member.is_active {
                                             form.inline method="post" action=(format!("/team/members/{}/deactivate", member.membership_id)) {
-                                                (csrf(())) button.secondary type="submit" { "Deactivate" }
+                                                (csrf(())) button.secondary type="submit" aria-label=(format!("Deactivate {}", member.name)) { "Deactivate" }
                                             }
                                         } @else {
                                             form.inline method="post" action=(format!("/team/members/{}/restore", member.membership_id)) {
-                                                (csrf(())) button.secondary type="submit" { "Restore" }
+                                                (csrf(())) button.secondary type="submit" aria-label=(format!("Restore {}", member.name)) { "Restore" }
                                             }
                                         }
                                     }
@@ -98,7 +104,7 @@ pub(super) async fn show<DB: Store>(State(api): State<Api<DB>>, visit: Visit) ->
                                         select id=(format!("role-{}", member.membership_id)) name="role_id" {
                                             @for role in &roles { option value=(role.id) { (role.name) } }
                                         }
-                                        button.secondary type="submit" { "Give" }
+                                        button.secondary type="submit" aria-label=(format!("Give {} the role", member.name)) { "Give" }
                                     }
                                 }
                             }
@@ -124,7 +130,7 @@ pub(super) async fn show<DB: Store>(State(api): State<Api<DB>>, visit: Visit) ->
                             li {
                                 (invitation.email) ", until " (invitation.expires_at.format("%Y-%m-%d"))
                                 form.inline method="post" action=(format!("/team/invitations/{}/revoke", invitation.id)) {
-                                    (csrf(())) button.secondary type="submit" { "Revoke" }
+                                    (csrf(())) button.secondary type="submit" aria-label=(format!("Revoke the invitation of {}", invitation.email)) { "Revoke" }
                                 }
                             }
                         }
@@ -155,7 +161,8 @@ pub(super) async fn show<DB: Store>(State(api): State<Api<DB>>, visit: Visit) ->
                     p.muted { "The new owner must be an active member. You stay a member." }
                     (csrf(()))
                     label for="user_id" { "New owner" }
-                    select id="user_id" name="user_id" {
+                    select id="user_id" name="user_id" required {
+                        option value="" { "Choose a member" }
                         @for member in members.iter().filter(|m| m.is_active && !m.is_owner) {
                             option value=(member.user_id) { (member.name) }
                         }

@@ -49,10 +49,10 @@ pub(super) async fn lot<DB: Store>(
             }
             h2 { "Goods made" }
             @if traced.products.is_empty() { p.muted { "None yet." } }
-            ul { @for goods in &traced.products { li { (goods.batch_code) ": " (goods.produced_quantity) " pcs made, " (goods.quantity) " left" } } }
+            ul { @for goods in &traced.products { li { (goods.batch_code) ": " (quantity(goods.produced_quantity, "pcs")) " made, " (quantity(goods.quantity, "pcs")) " left" } } }
             h2 { "Sales" }
             @if traced.sales.is_empty() { p.muted { "None." } }
-            ul { @for sold in &traced.sales { li { "Sale " (sold.sale.id) ": " (sold.quantity) " pcs" } } }
+            ul { @for sold in &traced.sales { li { "Sale " (sold.sale.id) ": " (quantity(sold.quantity, "pcs")) } } }
         },
     )
     .into_response()
@@ -101,7 +101,7 @@ pub(super) async fn batch<DB: Store>(
             }
             h2 { "What it made" }
             @if traced.products.is_empty() { p.muted { "Nothing yet." } }
-            ul { @for goods in &traced.products { li { (goods.batch_code) ": " (goods.produced_quantity) " pcs" } } }
+            ul { @for goods in &traced.products { li { (goods.batch_code) ": " (quantity(goods.produced_quantity, "pcs")) } } }
         },
     )
     .into_response()

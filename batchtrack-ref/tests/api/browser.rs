@@ -135,7 +135,43 @@ async fn sign_in(browser: &Client, base: &str, email: &str) {
         .await
         .expect("typed");
     click(browser, "//button[normalize-space()='Sign in']").await;
+    wait_for_text(browser, "h1", "Today").await;
     assert_eq!(browser.current_url().await.expect("a url").path(), "/");
+}
+
+/// Waits until the page's path starts with `prefix`: a click on a link or
+/// a submit button returns before the browser has navigated.
+async fn wait_for_path(browser: &Client, prefix: &str) {
+    for _ in 0..200 {
+        if let Ok(url) = browser.current_url().await
+            && url.path().starts_with(prefix)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let at = browser.current_url().await.map(|url| url.to_string());
+    panic!("the browser did not reach {prefix}: at {at:?}");
+}
+
+/// Waits until the element at `css` says `expected` (a page that posts to
+/// itself reloads at the same address).
+async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
+    for _ in 0..200 {
+        if let Ok(element) = browser.find(Locator::Css(css)).await
+            && element.text().await.is_ok_and(|text| text == expected)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never said {expected:?}");
+}
+
+/// Clicks the element at `xpath`, then waits for the page at `prefix`.
+async fn click_to(browser: &Client, xpath: &str, prefix: &str) {
+    click(browser, xpath).await;
+    wait_for_path(browser, prefix).await;
 }
 
 async fn click(browser: &Client, xpath: &str) {
@@ -149,13 +185,20 @@ async fn click(browser: &Client, xpath: &str) {
 }
 
 async fn text_of(browser: &Client, css: &str) -> String {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css}: {error}"))
-        .text()
-        .await
-        .expect("its text")
+    // Right after a navigation the element may belong to the page being
+    // left, or not be there yet.
+    let mut last = None;
+    for _ in 0..200 {
+        match browser.find(Locator::Css(css)).await {
+            Ok(element) => match element.text().await {
+                Ok(text) => return text,
+                Err(error) => last = Some(error),
+            },
+            Err(error) => last = Some(error),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css}: {last:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,22 +221,25 @@ async fn daily_flow(browser: Client, base: String) {
     screenshot(browser, "1-dashboard").await;
     assert!(text_of(browser, "main").await.contains("Running low"));
 
-    click(browser, "//nav//a[normalize-space()='Recipes']").await;
-    click(browser, "//a[normalize-space()='Lavender soap']").await;
+    click_to(browser, "//nav//a[normalize-space()='Recipes']", "/recipes").await;
+    click_to(
+        browser,
+        "//a[normalize-space()='Lavender soap']",
+        "/recipes/",
+    )
+    .await;
+    wait_for_text(browser, "h1", "Lavender soap").await;
     let check = text_of(browser, "#can-make").await;
     assert!(check.contains("Enough stock for this batch."), "{check}");
     screenshot(browser, "2-stock-check").await;
 
-    click(browser, "//button[normalize-space()='Start batch']").await;
-    assert!(
-        browser
-            .current_url()
-            .await
-            .expect("a url")
-            .path()
-            .starts_with("/batches/")
-    );
-    assert_eq!(text_of(browser, "#status").await, "in progress");
+    click_to(
+        browser,
+        "//button[normalize-space()='Start batch']",
+        "/batches/",
+    )
+    .await;
+    wait_for_text(browser, "#status", "in progress").await;
     let batch_url = browser.current_url().await.expect("a url").to_string();
     browser
         .find(Locator::Id("yield_quantity"))
@@ -211,16 +257,33 @@ async fn daily_flow(browser: Client, base: String) {
         .expect("typed");
     screenshot(browser, "3-finish-batch").await;
     click(browser, "//button[normalize-space()='Finish batch']").await;
-    assert_eq!(text_of(browser, "#status").await, "finished");
+    wait_for_text(browser, "#status", "finished").await;
 
-    click(browser, "//nav//a[normalize-space()='Products']").await;
+    click_to(
+        browser,
+        "//nav//a[normalize-space()='Products']",
+        "/products",
+    )
+    .await;
+    wait_for_text(browser, "h1", "Products").await;
     let row = text_of(browser, "tr[data-sku='LAV-100']").await;
     assert!(row.contains("BROWSER-1: 24 pcs"), "{row}");
     screenshot(browser, "4-products").await;
 
-    click(browser, "//button[normalize-space()='Sign out']").await;
+    click_to(
+        browser,
+        "//button[normalize-space()='Sign out']",
+        "/sign-in",
+    )
+    .await;
     sign_in(browser, base, "viewer@birch.example").await;
-    click(browser, "//nav//a[normalize-space()='Products']").await;
+    click_to(
+        browser,
+        "//nav//a[normalize-space()='Products']",
+        "/products",
+    )
+    .await;
+    wait_for_text(browser, "h1", "Products").await;
     let products = text_of(browser, "main").await;
     assert!(
         !products.contains("LAV-100") && !products.contains("BROWSER-1"),

@@ -626,6 +626,66 @@ async fn a_lapsed_subscription_names_the_owner(app: &Served) {
         .await;
     assert_eq!(answer.status, 402);
     assert!(answer.html.contains("owner@birch.example"));
+    // The refused member can still sign out, from the refusal's page.
+    let out = manager
+        .post_raw("/sign-out", &[("csrf", &csrf_of(&page.html))])
+        .await;
+    assert_eq!(out.status, 303, "{}", out.html);
+    assert_eq!(manager.get("/").await.status, 303, "signed out");
+}
+
+async fn pages_are_pages_and_never_framed(app: &Served) {
+    let mut owner = Visitor::signed_in(app, "owner@acme.example").await;
+    let response = owner
+        .client
+        .get(format!("{}/", app.base))
+        .header(COOKIE, owner.cookie_header())
+        .send()
+        .await
+        .expect("answered");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+    assert_eq!(
+        header("content-security-policy").as_deref(),
+        Some("frame-ancestors 'none'")
+    );
+    assert_eq!(header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    // Pages that are not there, methods they lack, malformed ids: pages.
+    for (path, status) in [("/nowhere", 404), ("/batches/not-a-number", 400)] {
+        let page = owner.get(path).await;
+        assert_eq!(page.status, status, "{path}");
+        assert!(page.html.contains("<h1>"), "{path}: {}", page.html);
+    }
+    let wrong_method = owner.post("/products", &[]).await;
+    assert_eq!(wrong_method.status, 405);
+    // A form posted once the session ended goes to sign in, then home:
+    // a POST cannot be replayed.
+    let mut stale = Visitor::new(app);
+    stale
+        .cookies
+        .push((batchtrack_ref::web::SESSION_COOKIE.into(), "ended".into()));
+    let page = stale.post_raw("/batches", &[("csrf", "x")]).await;
+    assert_eq!(page.location.as_deref(), Some("/sign-in?expired=1"));
+    // The API keeps its problems.
+    let api = owner
+        .client
+        .get(format!("{}/api/v1/nothing", app.base))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        api.headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
 }
 
 async fn signing_out_ends_the_session(app: &Served) {
@@ -979,6 +1039,7 @@ async fn trace_pages_are_scoped(app: &Served) {
 }
 
 crate::served!(
+    pages_are_pages_and_never_framed,
     forms_show_their_errors_next_to_their_fields,
     trace_pages_are_scoped,
     the_team_is_managed_in_pages,
