@@ -229,7 +229,11 @@ impl Served {
 
 /// Sends `request` and reads the answer.
 pub(crate) async fn answer(request: reqwest::RequestBuilder) -> Answer {
-    let response = request.send().await.expect("the request is answered");
+    read(request.send().await.expect("the request is answered")).await
+}
+
+/// Reads an answer.
+pub(crate) async fn read(response: reqwest::Response) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let text = response.text().await.expect("a body");
