@@ -209,18 +209,26 @@ where
     Ok(read.map(|read| read.context))
 }
 
-/// Records that a developer acts in `org`, with an audit row, in one
-/// transaction: called when a developer names an organization. With a
-/// session, nothing is written when it already acts there; without one (a
-/// custom authenticator), every request that names an organization is
-/// recorded, since nothing tells a switch from a stay.
+/// Records the organization a session acts in from now on.
+///
+/// A developer may enter any organization: the switch is written to its
+/// audit log in the same transaction. With a session, nothing is written
+/// when it already acts there; without one (a custom authenticator),
+/// every request that names an organization is recorded, since nothing
+/// tells a switch from a stay.
+///
+/// A member may choose among the organizations they are an active member
+/// of (a browser cannot name one on each request as an API client does
+/// with a header); nothing is audited, since a member acts only where they
+/// belong. Every request is still admitted by [`admit`](crate::admit), so
+/// a membership ended later ends the choice too.
 ///
 /// # Errors
 ///
-/// [`Error::Forbidden`] when the context's principal is no developer
-/// (members name their organization on each request; nothing is
-/// recorded for them) or its session is not theirs, as the database says
-/// whatever the context holds; [`Error::Database`] when a statement fails.
+/// [`Error::Forbidden`] when the principal is a member of no such
+/// organization and no developer, for a member without a session, or
+/// when the session is not theirs, as the database says whatever the
+/// context holds; [`Error::Database`] when a statement fails.
 pub async fn select_org<'c, A, DB>(
     conn: A,
     context: &RequestContext,
@@ -231,7 +239,7 @@ where
     A: Acquire<'c, Database = DB> + Send + 'c,
     DB: AccessStore,
 {
-    if !context.is_developer {
+    if !context.is_developer && !context.memberships.contains(&org) {
         return Err(Error::Forbidden);
     }
     if context.session.is_some() && context.selected_org == Some(org) {
@@ -240,11 +248,18 @@ where
     let mut conn = crate::store::acquire(conn).await?;
     let mut tx = DB::__begin(KEY, &mut conn).await?;
     // The context's fields are the caller's to change: the database says
-    // who is a developer and whose session this is.
+    // who is a developer, who is a member where, and whose session this is.
     let user =
         crate::users::read_user::<DB>(&mut tx, tenancy_core::Id::new(context.user.get())).await?;
     if !user.is_developer {
-        return Err(Error::Forbidden);
+        let Some(session) = context.session else {
+            return Err(Error::Forbidden);
+        };
+        if !DB::__select_org(KEY, &mut tx, session, context.user, org).await? {
+            return Err(Error::Forbidden);
+        }
+        tx.commit().await?;
+        return Ok(());
     }
     if let Some(session) = context.session
         && !DB::__select_org(KEY, &mut tx, session, context.user, org).await?

@@ -66,7 +66,7 @@ impl<DB: Store> FromRequestParts<Api<DB>> for Visit {
             products: permissions.has::<ViewProducts>(),
             team: true,
             audit: context.owner == Some(context.user),
-            developer: context.is_developer,
+            switcher: context.is_developer || context.memberships.len() > 1,
         };
         Ok(Self {
             scope,
@@ -89,7 +89,7 @@ pub(super) struct Chrome {
     products: bool,
     team: bool,
     audit: bool,
-    developer: bool,
+    switcher: bool,
 }
 
 impl Chrome {
@@ -99,13 +99,13 @@ impl Chrome {
         Self::default()
     }
 
-    /// The header of a developer's page before they chose an organization:
-    /// the switcher and the sign-out form.
-    pub(super) fn signed_in_without_organization(csrf: &str) -> Self {
+    /// The header of the organization switcher: the dashboard, the
+    /// switcher itself and the sign-out form.
+    pub(super) fn choosing(csrf: &str) -> Self {
         Self {
-            organization: Some("no organization chosen".into()),
+            organization: Some("choosing an organization".into()),
             csrf: Some(csrf.to_owned()),
-            developer: true,
+            switcher: true,
             ..Self::default()
         }
     }
@@ -135,7 +135,7 @@ pub(super) fn page(chrome: &Chrome, title: &str, main: Markup) -> Markup {
                             @if chrome.products { a href="/products" { "Products" } }
                             @if chrome.team { a href="/team" { "Team" } }
                             @if chrome.audit { a href="/audit" { "Audit log" } }
-                            @if chrome.developer { a href="/organizations" { "Organizations" } }
+                            @if chrome.switcher { a href="/organizations" { "Organizations" } }
                         }
                         @if let Some(csrf) = &chrome.csrf {
                             form.sign-out method="post" action="/sign-out" {

@@ -1,6 +1,6 @@
-//! The developers' organization switcher: the app's staff choose which
-//! organization their session acts in, and the library audits each
-//! switch. Members never see it: they act in their own organization.
+//! The organization switcher: the app's developers choose which
+//! organization their session acts in (the library audits each switch),
+//! and members of several organizations choose among theirs.
 
 use std::sync::Arc;
 
@@ -20,9 +20,10 @@ use super::pages::{refused, see_other};
 use crate::domain::Store;
 use crate::http::Api;
 
-/// The refusal of anyone but the app's developers, if it is one.
-fn unless_developer(principal: &Principal) -> Option<Response> {
-    (!principal.is_developer).then(|| refused(tenancy_core::Error::Forbidden))
+/// The refusal of anyone with nothing to choose from, if it is one.
+fn unless_choosing(principal: &Principal) -> Option<Response> {
+    (!principal.is_developer && principal.memberships.len() < 2)
+        .then(|| refused(tenancy_core::Error::Forbidden))
 }
 
 /// `GET /organizations`.
@@ -32,34 +33,45 @@ pub(super) async fn list<DB: Store>(
     Extension(context): Extension<Arc<RequestContext>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refusal) = unless_developer(&principal) {
+    if let Some(refusal) = unless_choosing(&principal) {
         return refusal;
     }
     let csrf = tenancy_axum::csrf_token(
         tenancy_axum::cookie_value(&headers, SESSION_COOKIE).unwrap_or(""),
     );
-    // Reading every organization is work across organizations: the system
-    // pool (the app's own on SQLite).
-    let organizations = match &api.system {
-        Some(system) => {
-            let reason = SystemScope::new("a developer chooses an organization").map_err(refused);
-            match reason {
+    // A developer may enter any organization: reading them all is work
+    // across organizations, on the system pool (the app's own on SQLite).
+    // A member reads each of theirs as its member.
+    let organizations = if principal.is_developer {
+        match &api.system {
+            Some(system) => match SystemScope::new("a developer chooses an organization") {
                 Ok(reason) => tenancy_access::organizations(system, &reason).await,
-                Err(refusal) => return refusal,
+                Err(error) => Err(error),
+            },
+            None => Ok(Vec::new()),
+        }
+    } else {
+        let mut theirs = Vec::new();
+        let mut failed = None;
+        for org in &principal.memberships {
+            let scope = tenancy_core::Scope::for_member(*org, principal.user);
+            match tenancy_access::organization(&api.pool, &scope).await {
+                Ok(organization) => theirs.push(organization),
+                Err(error) => failed = Some(error),
             }
         }
-        None => Ok(Vec::new()),
+        failed.map_or(Ok(theirs), Err)
     };
     let organizations = match organizations {
         Ok(organizations) => organizations,
         Err(error) => return refused(error),
     };
     page(
-        &Chrome::signed_in_without_organization(&csrf),
+        &Chrome::choosing(&csrf),
         "Organizations",
         html! {
             h1 { "Choose an organization" }
-            p.muted { "Every switch is written to the organization's audit log." }
+            @if principal.is_developer { p.muted { "Every switch is written to the organization's audit log." } }
             @if organizations.is_empty() {
                 form.card method="post" action="/organizations" {
                     (csrf_field(&csrf))
@@ -94,7 +106,7 @@ pub(super) async fn select<DB: Store>(
     Extension(context): Extension<Arc<RequestContext>>,
     form: Form,
 ) -> Response {
-    if let Some(refusal) = unless_developer(&principal) {
+    if let Some(refusal) = unless_choosing(&principal) {
         return refusal;
     }
     let mut errors = Errors::new();
@@ -109,7 +121,7 @@ pub(super) async fn select<DB: Store>(
     };
     // An organization that does not exist is not found, not a conflict of
     // the session's reference (where the list can be read).
-    if let Some(system) = &api.system {
+    if let (true, Some(system)) = (principal.is_developer, &api.system) {
         let known = match SystemScope::new("a developer chooses an organization") {
             Ok(reason) => tenancy_access::organizations(system, &reason).await,
             Err(error) => Err(error),

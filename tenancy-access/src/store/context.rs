@@ -108,7 +108,8 @@ pub trait SessionStore: Backend {
     ) -> BoxFuture<'a, Result<Option<Live>>>;
 
     /// Records the organization the session of `user` acts in; `false`
-    /// when `user` has no such session or is no developer.
+    /// when `user` has no such session, or is neither a developer nor an
+    /// active member of `org`.
     fn __select_org(
         _: Key,
         conn: &mut Self::Connection,
@@ -459,7 +460,9 @@ macro_rules! impl_session_store {
                 Box::pin(async move {
                     let changed = sqlx::query(
                         "UPDATE sessions SET selected_org = $3 WHERE id = $1 AND user_id = $2 \
-                         AND EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.is_developer)",
+                         AND (EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.is_developer) \
+                           OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $2 \
+                             AND m.organization_id = $3 AND m.is_active))",
                     )
                     .bind(session)
                     .bind(user)

@@ -519,3 +519,61 @@ async fn a_developer_signs_in_before_choosing_an_organization() {
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn a_member_of_two_organizations_chooses_among_theirs_only() {
+    let Some(db) = db().await else { return };
+    let first = shop(&db, "soapworks", "free").await;
+    let second = shop(&db, "candleco", "free").await;
+    let third = shop(&db, "waxworks", "free").await;
+    let membership = access::add_member(db.pool(), &system(), second.org, first.member.user_id())
+        .await
+        .unwrap();
+    let policy = BillingPolicy::default();
+    let token = access::sign_in(
+        db.pool(),
+        principal(&first.member),
+        None,
+        &policy,
+        Duration::hours(1),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let credential = Credential::Token(token.expose().to_owned());
+    let context = || async {
+        access::request_context(db.pool(), &credential, None, Utc::now())
+            .await
+            .unwrap()
+            .expect("a live session")
+    };
+    let at_first = context().await;
+    assert_eq!(at_first.org, Some(first.org.min(second.org)));
+    let other = if at_first.org == Some(first.org) {
+        second.org
+    } else {
+        first.org
+    };
+    access::select_org(db.pool(), &at_first, other, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(context().await.org, Some(other));
+    // Nowhere they do not belong, whatever the context says of them.
+    let refused = access::select_org(db.pool(), &at_first, third.org, Utc::now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden)), "{refused:?}");
+    let mut forged = context().await;
+    forged.memberships.push(third.org);
+    let refused = access::select_org(db.pool(), &forged, third.org, Utc::now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden)), "{refused:?}");
+    assert_eq!(context().await.org, Some(other));
+    // A membership that ends ends the choice (or the session with it).
+    if other == second.org {
+        access::deactivate_member(db.pool(), &second.as_owner(), membership.id)
+            .await
+            .unwrap();
+        let after = access::request_context(db.pool(), &credential, None, Utc::now())
+            .await
+            .unwrap();
+        assert!(after.is_none_or(|context| context.org != Some(second.org)));
+    }
+}
