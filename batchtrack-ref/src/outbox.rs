@@ -20,6 +20,22 @@ pub struct Message {
     pub body: String,
 }
 
+impl Message {
+    /// The message that carries an invitation's token to its email.
+    #[must_use]
+    pub fn invitation(invitation: &tenancy_access::Invitation, token: &str) -> Self {
+        Self {
+            to: invitation.email.clone(),
+            subject: "You are invited to BatchTrack".into(),
+            body: format!(
+                "Accept with POST /api/v1/auth/accept-invitation and the token {token} \
+                 (valid until {}).",
+                invitation.expires_at
+            ),
+        }
+    }
+}
+
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Message")

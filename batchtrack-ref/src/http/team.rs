@@ -495,16 +495,8 @@ async fn invite<DB: Store>(
         tenancy_access::DEFAULT_INVITATION_TTL,
     )
     .await?;
-    api.outbox.send(Message {
-        to: invitation.email.clone(),
-        subject: "You are invited to BatchTrack".into(),
-        body: format!(
-            "Accept with POST /api/v1/auth/accept-invitation and the token {} \
-             (valid until {}).",
-            token.expose(),
-            invitation.expires_at
-        ),
-    });
+    api.outbox
+        .send(Message::invitation(&invitation, token.expose()));
     Ok((StatusCode::CREATED, Json(invitation)))
 }
 

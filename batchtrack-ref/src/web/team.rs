@@ -211,16 +211,8 @@ pub(super) async fn invite<DB: Store>(
     .await;
     match invited {
         Ok((invitation, token)) => {
-            api.outbox.send(Message {
-                to: invitation.email.clone(),
-                subject: "You are invited to BatchTrack".into(),
-                body: format!(
-                    "Accept with POST /api/v1/auth/accept-invitation and the token {} \
-                     (valid until {}).",
-                    token.expose(),
-                    invitation.expires_at
-                ),
-            });
+            api.outbox
+                .send(Message::invitation(&invitation, token.expose()));
             see_other("/team")
         }
         Err(error) => refused(error),

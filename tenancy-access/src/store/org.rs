@@ -151,6 +151,32 @@ pub(crate) fn org_row(columns: OrgColumns) -> Result<OrgRow> {
     })
 }
 
+/// A row of `SELECT id, name, owner_id, tier, timezone, is_active,
+/// created_at FROM organizations`.
+type OrganizationRow = (
+    i64,
+    String,
+    Option<i64>,
+    String,
+    String,
+    bool,
+    DateTime<Utc>,
+);
+
+fn organization_of(
+    (id, name, owner, tier, timezone, is_active, created_at): OrganizationRow,
+) -> Organization {
+    Organization {
+        id: OrgId::new(id),
+        name,
+        owner: owner.map(UserId::new),
+        tier,
+        timezone,
+        is_active,
+        created_at,
+    }
+}
+
 macro_rules! impl_org_store {
     ($feature:literal, $db:ty, $lock:literal) => {
         #[cfg(feature = $feature)]
@@ -272,25 +298,15 @@ macro_rules! impl_org_store {
                 org: OrgId,
             ) -> BoxFuture<'_, Result<Organization>> {
                 Box::pin(async move {
-                    type Row = (i64, String, Option<i64>, String, String, bool, DateTime<Utc>);
-                    let row: Option<Row> = sqlx::query_as(
+                    let row: Option<OrganizationRow> = sqlx::query_as(
                         "SELECT id, name, owner_id, tier, timezone, is_active, created_at \
                          FROM organizations WHERE id = $1",
                     )
                     .bind(org)
                     .fetch_optional(conn)
                     .await?;
-                    let (id, name, owner, tier, timezone, is_active, created_at) =
-                        row.ok_or(Error::NotFound { table: "organizations" })?;
-                    Ok(Organization {
-                        id: OrgId::new(id),
-                        name,
-                        owner: owner.map(UserId::new),
-                        tier,
-                        timezone,
-                        is_active,
-                        created_at,
-                    })
+                    row.map(organization_of)
+                        .ok_or(Error::NotFound { table: "organizations" })
                 })
             }
 
@@ -298,25 +314,13 @@ macro_rules! impl_org_store {
                 conn: &mut Self::Connection,
             ) -> BoxFuture<'_, Result<Vec<Organization>>> {
                 Box::pin(async move {
-                    type Row = (i64, String, Option<i64>, String, String, bool, DateTime<Utc>);
-                    let rows: Vec<Row> = sqlx::query_as(
+                    let rows: Vec<OrganizationRow> = sqlx::query_as(
                         "SELECT id, name, owner_id, tier, timezone, is_active, created_at \
                          FROM organizations ORDER BY name, id",
                     )
                     .fetch_all(conn)
                     .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|(id, name, owner, tier, timezone, is_active, created_at)| Organization {
-                            id: OrgId::new(id),
-                            name,
-                            owner: owner.map(UserId::new),
-                            tier,
-                            timezone,
-                            is_active,
-                            created_at,
-                        })
-                        .collect())
+                    Ok(rows.into_iter().map(organization_of).collect())
                 })
             }
             fn __update_org<'a>(_: Key,
